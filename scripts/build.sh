@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Build: AssemblyScript kernels -> wasm (plain SIMD, relaxed SIMD, shared-memory variants), then TypeScript -> dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -x scripts/build-wasm.sh ] && [ -f src/engine/as/index.ts ]; then bash scripts/build-wasm.sh; fi
+npx tsc -p tsconfig.json
+chmod +x dist/cli/main.js 2>/dev/null || true

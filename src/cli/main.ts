@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../util/errors.js';
+import { commands } from './commands/index.js';
+
+/** `pcm`: one Unix-style command; each sub-command lives in ./commands/<name>.ts and registers itself. */
+export function buildProgram(): Command {
+  const program = new Command('pcm')
+    .description('power-control-model: forecast busy HPC nodes 30 minutes ahead and turn it into node power control')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (s, write) => write(s) });
+  for (const register of commands) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof UserError) {
+      process.stderr.write(`pcm: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    process.stderr.write(`pcm: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.PCM_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+    return 70;
+  }
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/pcm');
+if (isMain) {
+  // EPIPE on stdout (e.g. `pcm ... | head`) is a normal end, not an error
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

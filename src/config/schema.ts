@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * The project's YAML config. Keeps the seed's sections `Predictor` and `InfluxDB` with their keys
+ * (URL, CheckpointFile, ScalersFile, ForecastMinutes, LookbackMinutes; URL, Token, Org, Bucket) and
+ * adds ours. Every section has defaults, so an empty file is a valid config.
+ * Secrets can come from the environment instead of the file (see `applyEnv` in load.ts).
+ */
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+
+export const PredictorSchema = z
+  .strictObject({
+    /** Where the service listens, e.g. http://0.0.0.0:5000 */
+    URL: z.url().default('http://127.0.0.1:5000'),
+    /** The trained model: a directory written by `pcm train` (the seed's checkpoint file). */
+    CheckpointFile: z.string().min(1).default('model'),
+    /** Kept for seed compatibility; our scalers are saved inside the model directory. */
+    ScalersFile: z.string().optional(),
+    ForecastMinutes: positiveInt.max(240).default(30),
+    LookbackMinutes: positiveInt.max(10080).default(240),
+  })
+  .prefault({});
+
+export const InfluxSchema = z
+  .strictObject({
+    /** InfluxDB base URL; empty = no InfluxDB, the service uses the embedded store. */
+    URL: z.string().default(''),
+    /** 2.x/3.x token (sent as `Authorization: Token ...`); env PCM_INFLUX_TOKEN. */
+    Token: z.string().optional(),
+    Org: z.string().optional(),
+    /** 2.x/3.x bucket; mapped to the v1 database (and retention policy, `bucket/rp`). */
+    Bucket: z.string().optional(),
+    /** 1.x database name (defaults to Bucket, then `telemetry`). */
+    Database: z.string().optional(),
+    RetentionPolicy: z.string().optional(),
+    /** 1.x user/password auth; env PCM_INFLUX_USERNAME / PCM_INFLUX_PASSWORD. */
+    Username: z.string().optional(),
+    Password: z.string().optional(),
+    TimeoutMs: positiveInt.max(600_000).default(5000),
+  })
+  .prefault({});
+
+export const ClusterSchema = z
+  .strictObject({
+    Name: z.string().min(1).default('cluster'),
+    /** Total nodes (capacity). */
+    Nodes: positiveInt.max(10_000_000).default(120),
+    /** CPUs per node (for cpu_util and SWF processors -> nodes). */
+    CpusPerNode: positiveInt.max(100_000).default(1),
+    /** IANA time zone of the site, for calendar features. */
+    TimeZone: z.string().default('UTC'),
+    /** Country (and optional region, `DE` or `DE-BY`) for public holidays; empty = none. */
+    HolidayCountry: z.string().default(''),
+  })
+  .prefault({});
+
+export const SlurmDbSchema = z
+  .strictObject({
+    /** mysql://user@host:3306/slurm_acct_db ; password from env PCM_SLURMDB_PASSWORD (or in the URL). */
+    URL: z.string().default(''),
+    /** Slurm ClusterName: rows are read from `<cluster>_job_table`. */
+    Cluster: z.string().regex(/^[A-Za-z0-9_]+$/, 'expected letters, digits or _').default('cluster'),
+    Password: z.string().optional(),
+    BatchRows: positiveInt.max(1_000_000).default(10_000),
+  })
+  .prefault({});
+
+export const ConfigSchema = z.strictObject({
+  Predictor: PredictorSchema,
+  InfluxDB: InfluxSchema,
+  Cluster: ClusterSchema,
+  SlurmDB: SlurmDbSchema,
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export { nonNegative, positiveInt };

@@ -1,0 +1,110 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+
+/** A temp path beside `path` (same filesystem, so rename is atomic), hidden and unique. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+}
+
+/** Write a whole file atomically: temp file, fsync, rename; a crash leaves the old file or the new one. */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, 'w');
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  fsyncDir(dirname(path));
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // some filesystems refuse fsync on directories; the rename is still atomic
+  }
+}
+
+/**
+ * A file written in pieces that appears under its name only when `commit()` succeeds.
+ * Until then it lives at a temp path; `abort()` (or a crash) leaves no file that looks complete.
+ */
+export class AtomicFileWriter {
+  readonly path: string;
+  private readonly tmp: string;
+  private fd: number;
+  private buf: string[] = [];
+  private bufLen = 0;
+  private done = false;
+
+  constructor(path: string) {
+    this.path = path;
+    this.tmp = tempPathFor(path);
+    this.fd = openSync(this.tmp, 'w');
+  }
+
+  write(text: string): void {
+    this.buf.push(text);
+    this.bufLen += text.length;
+    if (this.bufLen >= 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.bufLen === 0) return;
+    const b = Buffer.from(this.buf.join(''));
+    let off = 0;
+    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    this.buf = [];
+    this.bufLen = 0;
+  }
+
+  commit(): void {
+    if (this.done) return;
+    this.flush();
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.tmp, this.path);
+    fsyncDir(dirname(this.path));
+    this.done = true;
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      closeSync(this.fd);
+    } catch {}
+    rmSync(this.tmp, { force: true });
+  }
+}
