@@ -1,0 +1,38 @@
+import type { JobRecord, ParseReport } from './record.js';
+
+/** What a source knows about the machine the jobs ran on (SWF header, DB cluster table, ...). */
+export interface SourceMeta {
+  /** Total nodes of the machine, when the source says (SWF MaxNodes). */
+  maxNodes?: number;
+  /** Total processors, when the source says (SWF MaxProcs). */
+  maxProcs?: number;
+  /** Processors per node used to turn processors into nodes. */
+  ppn?: number;
+  /** IANA time zone of the site (SWF TimeZoneString). */
+  timeZone?: string;
+  /** Free-form header facts (SWF `; Keyword: value` lines), for summaries. */
+  header?: Record<string, string>;
+}
+
+/**
+ * An opened job source. `jobs` streams records (read it once); `report` fills in while it is read
+ * and is complete when the iteration ends. `meta` is known after opening (for SWF: after the header).
+ */
+export interface JobSource {
+  kind: 'swf' | 'sacct' | 'csv' | 'slurmdb';
+  meta: SourceMeta;
+  jobs: AsyncIterable<JobRecord>;
+  report: ParseReport;
+}
+
+export interface OpenOptions {
+  /** Processors per node (SWF: processors -> nodes = ceil(procs / ppn)). */
+  ppn?: number;
+  /** Only jobs that overlap [since, until) (epoch s). */
+  since?: number;
+  until?: number;
+  /** Slurm DB: cluster name (table `<cluster>_job_table`). */
+  cluster?: string;
+  /** Slurm DB: password (else from the URL or env PCM_SLURMDB_PASSWORD). */
+  password?: string;
+}
