@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SimulatorSchema } from '../sim/config.js';
 
 /**
  * The project's YAML config. Keeps the seed's sections `Predictor` and `InfluxDB` with their keys
@@ -72,6 +73,7 @@ export const ConfigSchema = z.strictObject({
   InfluxDB: InfluxSchema,
   Cluster: ClusterSchema,
   SlurmDB: SlurmDbSchema,
+  Simulator: SimulatorSchema,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

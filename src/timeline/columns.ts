@@ -32,7 +32,7 @@ export const TIMELINE_COLUMNS = [
   'ending_5m_nodes',
   'ending_10m_nodes',
   'ending_30m_nodes',
-  /** Flow counts over the minute that just ended. */
+  /** Flow counts over the minute that just ended: submits of any job; starts and ends of node-holding jobs. */
   'submitted_last_min',
   'started_last_min',
   'ended_last_min',

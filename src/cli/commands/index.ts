@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
 import { register as config } from './config.js';
+import { register as extract } from './extract.js';
+import { register as timeline } from './timeline.js';
+import { register as evaluate } from './evaluate.js';
+import { register as simulate } from './simulate.js';
+import { register as collect } from './collect.js';
 
 /** Every sub-command, in the order `pcm --help` lists them. */
-export const commands: Array<(program: Command) => void> = [config];
+export const commands: Array<(program: Command) => void> = [config, extract, timeline, evaluate, simulate, collect];

@@ -1,0 +1,169 @@
+// Time the non-LSTM layers of the seed model (src/engine/layers/*), one thread, at the seed default for one
+// data-parallel replica (B=128 of the seed's batch 256, T=240, H=128 → E=256, 4 heads, F=20), plus the whole
+// model (with the LSTM stack) for one replica's training step and the single forecast.
+// Prints median and min ms over the repetitions; GFLOP/s with analytic gemm counts (forward + backward):
+//   attention: projections 24·N·E² (N = B·T; forward 8·N·E², backward twice that) + core 12·B·T²·E
+//   (forward Q·Kᵀ and P·V: 4·B·T²·E, backward four gemms: 8·B·T²·E).
+//   node --import tsx bench/layers.ts [simd|relaxed|auto] [reps]
+import { SelfAttention } from '../src/engine/layers/attention.js';
+import { BatchNorm1d } from '../src/engine/layers/batchnorm.js';
+import { Dropout } from '../src/engine/layers/dropout.js';
+import { Linear } from '../src/engine/layers/linear.js';
+import { HuberSmoothLoss } from '../src/engine/layers/loss.js';
+import { MeanPool } from '../src/engine/layers/meanpool.js';
+import { SeedModel } from '../src/engine/model/seed.js';
+import { Adam, clipGradNorm } from '../src/engine/optim.js';
+import { ParamStore } from '../src/engine/params.js';
+import { Engine, type Variant } from '../src/engine/wasm.js';
+
+const arg = process.argv[2] ?? 'auto';
+const prefer = (['simd', 'relaxed', 'auto'].includes(arg) ? arg : 'auto') as Variant | 'auto';
+const reps = Number(process.argv[3] ?? 0) || 5;
+const B = 128;
+const T = 240;
+const E = 256;
+const NH = 4;
+const F = 20;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function fill(e: Engine, n: number, scale: number, rand: () => number): number {
+  const p = e.alloc(n, false);
+  const v = e.f32(p, n);
+  for (let i = 0; i < n; i++) v[i] = (2 * rand() - 1) * scale;
+  return p;
+}
+
+/** Median and min of `reps` timed runs after one warm-up. */
+function time(run: () => void, n = reps): { med: number; min: number } {
+  run();
+  const ts: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const t0 = performance.now();
+    run();
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  return { med: ts[ts.length >> 1], min: ts[0] };
+}
+
+function report(name: string, t: { med: number; min: number }, flop = 0): void {
+  const g = flop ? `  ${(flop / (t.min / 1e3) / 1e9).toFixed(1).padStart(5)} GFLOP/s (at min)` : '';
+  console.log(`${name.padEnd(58)} ${t.med.toFixed(1).padStart(8)} ms (min ${t.min.toFixed(1)})${g}`);
+}
+
+const rand = rng(1);
+const e = new Engine(prefer);
+console.log(`# variant ${e.variant}, reps ${reps}, B=${B} T=${T} E=${E} heads=${NH}`);
+
+// ---- attention
+{
+  const store = new ParamStore();
+  const m = new SelfAttention(store, { embedDim: E, numHeads: NH, dropout: 0.2 });
+  store.allocate(e);
+  m.allocate(e, B, T);
+  m.initTorchDefault(e, rand);
+  const x = fill(e, B * T * E, 1, rand);
+  const dy = fill(e, B * T * E, 1e-3, rand);
+  const N = B * T;
+  const proj = 8 * N * E * E;
+  const core = 4 * B * T * T * E;
+  for (const training of [false, true]) {
+    const tag = training ? 'dropout 0.2' : 'no dropout';
+    report(`attention forward (${tag})`, time(() => m.forward(e, B, T, x, { training, seed: 1 })), proj + core);
+    const tb = time(() => {
+      m.forward(e, B, T, x, { training, seed: 1 });
+      m.backward(e, dy, { dx: true });
+    });
+    report(`attention forward+backward (${tag})`, tb, 3 * (proj + core));
+  }
+  // variable lengths: uniform 1..T, about half the pairwise work
+  const lengths = e.alloc(B, false);
+  const L = e.i32(lengths, B);
+  for (let b = 0; b < B; b++) L[b] = 1 + Math.floor(rand() * T);
+  report('attention forward+backward (lengths U(1,T), no dropout)', time(() => {
+    m.forward(e, B, T, x, { lengths });
+    m.backward(e, dy, { dx: true });
+  }));
+}
+
+// ---- the rest of the head at the seed default
+{
+  const store = new ParamStore();
+  const bn = new BatchNorm1d(store, { channels: E, prefix: 'bn.' });
+  const fc1 = new Linear(store, { inFeatures: E, outFeatures: 128, prefix: 'fc1.' });
+  const fc2 = new Linear(store, { inFeatures: 128, outFeatures: 30, prefix: 'fc2.' });
+  store.allocate(e);
+  bn.allocate(e, B);
+  fc1.allocate(e, B);
+  fc2.allocate(e, B);
+  fc1.initTorchDefault(e, rand);
+  fc2.initTorchDefault(e, rand);
+  bn.initTorchDefault(e);
+  const pool = new MeanPool(E);
+  pool.allocate(e, B, T);
+  const drop = new Dropout(0.2);
+  drop.allocate(e, B * T * E);
+  const a = fill(e, B * T * E, 1, rand);
+  const dz = fill(e, B * E, 1, rand);
+  report('dropout (B,T,E) forward+backward', time(() => {
+    drop.forward(e, B * T * E, a, true, 7);
+    drop.backward(e, a);
+  }));
+  report('meanpool (B,T,E) forward+backward', time(() => {
+    pool.forward(e, B, T, a);
+    pool.backward(e, dz);
+  }));
+  const z = fill(e, B * E, 1, rand);
+  report('batchnorm (B,E) train forward+backward', time(() => {
+    bn.forward(e, B, z, true);
+    bn.backward(e, dz);
+  }));
+  const d2 = fill(e, B * 30, 1, rand);
+  report('fc1 + relu + fc2 forward+backward', time(() => {
+    const u = fc1.forward(e, B, z);
+    e.k.relu_forward(B * 128, u, u);
+    fc2.forward(e, B, u);
+    const d = fc2.backward(e, d2, { dx: true });
+    e.k.relu_backward(B * 128, u, d, d);
+    fc1.backward(e, d, { dx: true });
+  }));
+  const loss = new HuberSmoothLoss({ horizon: 30 });
+  loss.allocate(e, B);
+  const tgt = fill(e, B * 30, 1, rand);
+  report('Huber + smoothness loss (B,30)', time(() => loss.forward(e, B, fc2.out, tgt)));
+}
+
+// ---- whole model, one replica, and the single forecast
+{
+  const m = new SeedModel(e, { features: F }, B, T);
+  m.initTorchDefault(rand);
+  console.log(`# seed model: ${m.paramCount} parameters, arena ${(e.used / 2 ** 20).toFixed(0)} MiB so far`);
+  const x = fill(e, B * T * F, 1, rand);
+  const tgt = fill(e, B * 30, 1, rand);
+  const loss = new HuberSmoothLoss({ horizon: 30 });
+  loss.allocate(e, B);
+  const opt = new Adam(e, m.store);
+  report('optimizer: clip_grad_norm + Adam step (849k params)', time(() => {
+    clipGradNorm(e, m.store, 1);
+    opt.step();
+  }));
+  let step = 0;
+  const tStep = time(() => {
+    const pred = m.forward(B, T, x, { training: true, seed: step++ });
+    loss.forward(e, B, pred, tgt);
+    m.store.zeroGrad(e);
+    m.backward(loss.dpred);
+    clipGradNorm(e, m.store, 1);
+    opt.step();
+  }, Math.min(reps, 3));
+  report(`seed model train step, one replica (B=${B}, T=${T})`, tStep);
+  console.log(`#   → ${((B / tStep.med) * 1e3).toFixed(1)} samples/s per replica (median)`);
+  report('seed model forecast (eval, B=1, T=240)', time(() => m.forward(1, T, x), 20));
+}

@@ -1,0 +1,116 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { collect, type SlurmSnapshot } from '../../telemetry/collector.js';
+import { CsvSink } from '../../telemetry/csvSink.js';
+import { openTelemetry } from '../../telemetry/index.js';
+import { ALL_PARTITIONS, type TelemetryRow } from '../../telemetry/schema.js';
+import type { TelemetryWriter } from '../../telemetry/types.js';
+import { UserError } from '../../util/errors.js';
+
+interface CollectCliOptions {
+  config?: string;
+  cluster?: string;
+  partition?: string;
+  interval: number;
+  once?: boolean;
+  out?: string;
+  influx: boolean;
+  json?: boolean;
+}
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 86400)) {
+    throw new InvalidArgumentError('expected whole seconds from 1 to 86400');
+  }
+  return n;
+}
+
+function summaryLine(row: TelemetryRow, snap: SlurmSnapshot): string {
+  const v = row.values;
+  const t = new Date(row.time * 1000).toISOString().slice(0, 16);
+  return (
+    `${t}Z ${row.cluster}/${row.partition}: busy ${v.busy_nodes}/${row.capacity} nodes, ` +
+    `${v.running_jobs} running, ${v.queued_jobs} queued, cpu ${(100 * v.cpu_util).toFixed(1)} % ` +
+    `(${snap.report.jobs} jobs from squeue${snap.report.skipped ? `, ${snap.report.skipped} lines skipped` : ''})`
+  );
+}
+
+export function register(program: Command): void {
+  program
+    .command('collect')
+    .description(
+      'every interval, compute the current minute row (busy nodes, queue, ...) from Slurm (squeue/sinfo) ' +
+        'and write it to InfluxDB (InfluxDB.URL / PCM_INFLUX_URL) and/or append it to a CSV (--out)',
+    )
+    .option('--config <file>', 'YAML config (InfluxDB and Cluster sections)')
+    .option('--cluster <name>', 'cluster tag of the series (default Cluster.Name)')
+    .option(
+      '--partition <name>',
+      `only this Slurm partition (default: the whole cluster, tagged ${ALL_PARTITIONS})`,
+    )
+    .option('--interval <s>', 'seconds between rows, aligned to the clock', seconds, 60)
+    .option('--once', 'collect one row, write it and exit')
+    .option('--out <file>', 'append rows to this CSV (timeline CSV columns + cluster,partition)')
+    .option('--no-influx', 'do not write to InfluxDB even if one is configured')
+    .option('--json', 'print each row as a JSON line on stdout')
+    .addHelpText(
+      'after',
+      '\nStops cleanly on SIGINT/SIGTERM (the current minute is finished). While InfluxDB is unreachable, rows\n' +
+        'are kept (up to one day) and written when it is back. Needs squeue/sinfo on PATH (and SLURM_CONF).',
+    )
+    .action(async (o: CollectCliOptions) => {
+      const cfg = loadConfig(o.config);
+      const sinks: Array<{ name: string; writer: TelemetryWriter }> = [];
+      let csv: CsvSink | undefined;
+      if (o.influx && cfg.InfluxDB.URL) {
+        const t = openTelemetry(cfg);
+        sinks.push({ name: t.describe, writer: t.writer });
+      }
+      if (o.out) {
+        csv = new CsvSink(o.out);
+        sinks.push({ name: o.out, writer: csv });
+      }
+      if (sinks.length === 0 && !o.json) {
+        throw new UserError(
+          'nowhere to write: set InfluxDB.URL (or PCM_INFLUX_URL), give --out FILE, or --json to print rows',
+        );
+      }
+      const ac = new AbortController();
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        signals++;
+        if (signals > 1) process.exit(130); // second signal: stop now
+        process.stderr.write(`pcm collect: ${sig}, finishing the current minute (again to stop at once)\n`);
+        ac.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const interactive = Boolean(process.stderr.isTTY);
+      try {
+        const res = await collect({
+          cluster: o.cluster ?? cfg.Cluster.Name,
+          partition: o.partition ?? ALL_PARTITIONS,
+          slurmPartition: o.partition,
+          intervalS: o.interval,
+          once: Boolean(o.once),
+          sinks,
+          signal: ac.signal,
+          onRow: (row, snap) => {
+            if (o.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+            if (interactive || o.once) process.stderr.write(`${summaryLine(row, snap)}\n`);
+          },
+          onError: (m) => process.stderr.write(`pcm collect: ${m}\n`),
+        });
+        const lost = Object.entries(res.sinks).filter(([, s]) => s.pending > 0 || s.dropped > 0);
+        if (lost.length) {
+          const what = lost.map(([n, s]) => `${n}: ${s.pending} pending, ${s.dropped} dropped`).join('; ');
+          throw new UserError(`stopped with rows not written (${what})`);
+        }
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        csv?.close();
+      }
+    });
+}

@@ -1,0 +1,181 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import {
+  baselineFactories,
+  type EvaluateOptions,
+  evaluate,
+  type ForecasterFactory,
+} from '../../evaluate/evaluate.js';
+import { loadModelForecaster } from '../../evaluate/load-model.js';
+import { errorByHorizonChart, sampleWeekChart } from '../../evaluate/plots.js';
+import { formatTable, resultToJson } from '../../evaluate/report.js';
+import { makeDataset } from '../../model/dataset.js';
+import { buildFeatures } from '../../model/features.js';
+import { isoMinute, readTimelineCsv } from '../../timeline/csv.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+import { startProgress } from '../../util/progress.js';
+
+interface EvaluateCliOptions {
+  timeline: string;
+  model?: string;
+  config?: string;
+  timeZone?: string;
+  holidays?: string;
+  nodes?: number;
+  from?: number;
+  testFraction?: number;
+  validFraction: number;
+  backtest?: number;
+  horizon?: number;
+  gap: number;
+  stride: number;
+  json?: string;
+  plots?: string;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
+  return n;
+}
+
+function fraction(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a number in [0, 1)');
+  return n;
+}
+
+/** ISO date or date-time; without an offset it is UTC. Returns epoch seconds. */
+export function parseDate(v: string): number {
+  const s = /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : /([zZ]|[+-]\d\d:?\d\d)$/.test(v) ? v : `${v}Z`;
+  const ms = Date.parse(s);
+  if (!Number.isFinite(ms))
+    throw new InvalidArgumentError('expected an ISO date like 2024-03-01 or 2024-03-01T12:00Z');
+  return ms / 1000;
+}
+
+export function register(program: Command): void {
+  program
+    .command('evaluate')
+    .description(
+      'evaluate forecasters on the last part of a timeline: the baselines (persistence, seasonal day/week, ridge) and optionally a trained model',
+    )
+    .requiredOption('--timeline <file>', 'timeline CSV (or a directory of job_timeline_*.csv)')
+    .option('--model <dir>', 'also evaluate the trained model in this directory')
+    .option(
+      '--config <file>',
+      'YAML config (Cluster.TimeZone, Cluster.HolidayCountry, Predictor.ForecastMinutes)',
+    )
+    .option('--time-zone <tz>', 'site time zone for calendar features (overrides the config)')
+    .option('--holidays <country>', 'holiday country, e.g. SE or DE-BY (overrides the config; "" = none)')
+    .option('--nodes <n>', 'cluster nodes, if the timeline has no capacity column', positiveInt)
+    .addOption(
+      new Option('--from <date>', 'test period starts at this date (ISO, UTC)')
+        .argParser(parseDate)
+        .conflicts('testFraction'),
+    )
+    .option('--test-fraction <f>', 'last fraction of the time used for test (default 0.2)', fraction)
+    .option('--valid-fraction <f>', 'fraction of the time before the test used for validation', fraction, 0.1)
+    .option(
+      '--backtest <n>',
+      'rolling-origin backtest: N successive test folds, models refit before each',
+      positiveInt,
+    )
+    .option('--horizon <minutes>', 'forecast horizon H (default Predictor.ForecastMinutes, 30)', positiveInt)
+    .option(
+      '--gap <minutes>',
+      'skip this many origins at the start of validation and test (leakage guard)',
+      nonNegativeInt,
+      0,
+    )
+    .option('--stride <n>', 'evaluate every n-th test origin (default every minute)', positiveInt, 1)
+    .option('--json <out>', 'write the metrics as JSON to this file ("-" = stdout instead of the table)')
+    .option('--plots <dir>', 'write SVG plots (error by horizon, sample week) into this directory')
+    .action(async (opts: EvaluateCliOptions) => {
+      const cfg = loadConfig(opts.config);
+      const timeZone = opts.timeZone ?? cfg.Cluster.TimeZone;
+      const holidayCountry = opts.holidays ?? cfg.Cluster.HolidayCountry;
+      const horizon = opts.horizon ?? cfg.Predictor.ForecastMinutes;
+      if (opts.testFraction !== undefined && !(opts.testFraction > 0))
+        throw new UserError('--test-fraction: expected a number in (0, 1)');
+
+      const tl = await readTimelineCsv(opts.timeline, opts.nodes ? { capacity: opts.nodes } : {});
+      const features = buildFeatures(tl, { timeZone, holidayCountry, historyLead: horizon });
+      const data = makeDataset(tl, features, horizon);
+      const factories: ForecasterFactory[] = baselineFactories();
+      if (opts.model) {
+        const model = await loadModelForecaster(opts.model);
+        factories.push(() => model);
+      }
+      const bar = startProgress('evaluate', 0, '{what}');
+      const evalOpts: EvaluateOptions = {
+        split: { testFrom: opts.from, testFraction: opts.testFraction, validFraction: opts.validFraction },
+        backtest: opts.backtest,
+        gap: opts.gap,
+        evalStride: opts.stride,
+        onProgress: (done, total, what) => {
+          bar.setTotal(total);
+          bar.update(done, { what });
+        },
+      };
+      let res: Awaited<ReturnType<typeof evaluate>>;
+      try {
+        res = await evaluate(data, factories, evalOpts);
+      } finally {
+        bar.stop();
+      }
+
+      const json = resultToJson(res, {
+        timeline_file: opts.timeline,
+        model_dir: opts.model ?? null,
+        time_zone: timeZone,
+        holiday_country: holidayCountry,
+        options: {
+          valid_fraction: opts.validFraction,
+          gap: opts.gap,
+          stride: opts.stride,
+          backtest: opts.backtest ?? 1,
+        },
+      });
+      const text = `${JSON.stringify(json, null, 2)}\n`;
+      if (opts.json === '-') process.stdout.write(text);
+      else {
+        const f = res.folds;
+        const at = (row: number) => isoMinute(tl.start + 60 * row);
+        process.stdout.write(
+          `${opts.timeline}: ${tl.minutes} minutes, capacity ${tl.capacity}; train until ${at(f[0].validStart)}, ` +
+            `validation from ${at(f[0].validStart)}, test ${at(f[0].testStart)} .. ${at(f[f.length - 1].end)}` +
+            `${f.length > 1 ? ` in ${f.length} folds` : ''}; ${res.testSamples} test origins, H=${horizon}\n\n`,
+        );
+        process.stdout.write(formatTable(res));
+        if (opts.json) {
+          await writeFileAtomic(opts.json, text);
+          process.stdout.write(`\nwrote ${opts.json}\n`);
+        }
+      }
+      if (opts.plots) {
+        await mkdir(opts.plots, { recursive: true });
+        const files: Array<[string, string]> = [
+          ['mae_by_horizon.svg', errorByHorizonChart(res, 'mae')],
+          ['rmse_by_horizon.svg', errorByHorizonChart(res, 'rmse')],
+        ];
+        for (const name of res.order) {
+          const svg = sampleWeekChart(res, name, timeZone);
+          if (svg) files.push([`sample_week_${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.svg`, svg]);
+        }
+        for (const [f, svg] of files) await writeFileAtomic(join(opts.plots, f), svg);
+        const msg = `wrote ${files.length} plots to ${opts.plots}\n`;
+        if (opts.json === '-') process.stderr.write(msg);
+        else process.stdout.write(msg);
+      }
+    });
+}

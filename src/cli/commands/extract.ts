@@ -1,0 +1,178 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { checkTimeZone, isoUtc, parseDateArg } from '../../jobs/datetime.js';
+import { writeJobsCsv } from '../../jobs/jobsCsv.js';
+import type { ProgressingSource } from '../../jobs/lines.js';
+import { type JobFormat, openJobSource } from '../../jobs/open.js';
+import { formatReport, type JobRecord, type ParseReport } from '../../jobs/record.js';
+import type { JobSource, SourceMeta } from '../../jobs/source.js';
+import { InputError, UserError } from '../../util/errors.js';
+import { startProgress } from '../../util/progress.js';
+
+interface ExtractOptions {
+  swf?: string;
+  sacct?: string;
+  jobs?: string;
+  slurmdb?: string;
+  cluster?: string;
+  ppn?: number;
+  since?: string;
+  until?: string;
+  tz: string;
+  out: string;
+  json?: boolean;
+}
+
+/** What `pcm extract` prints: the parse report plus the span of the jobs written. */
+export interface ExtractSummary {
+  out: string;
+  kind: JobSource['kind'];
+  jobs: number;
+  /** Earliest submit/start and latest end among written jobs (ISO, UTC), null when none. */
+  span: { from: string | null; to: string | null };
+  report: ParseReport;
+  meta: SourceMeta;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new UserError(`--ppn: expected a positive whole number, got '${v}'`);
+  }
+  return n;
+}
+
+/** The one input the options name, with its format. */
+function chooseInput(o: ExtractOptions): { spec: string; format: JobFormat } {
+  const given: Array<[string | undefined, JobFormat]> = [
+    [o.swf, 'swf'],
+    [o.sacct, 'sacct'],
+    [o.jobs, 'csv'],
+    [o.slurmdb, 'slurmdb'],
+  ];
+  const set = given.filter(([v]) => v !== undefined);
+  if (set.length !== 1) {
+    throw new UserError('give exactly one input: --swf FILE, --sacct FILE, --jobs FILE or --slurmdb URL');
+  }
+  const [spec, format] = set[0];
+  if (format === 'slurmdb' && !o.cluster)
+    throw new UserError('--slurmdb needs --cluster NAME (the Slurm ClusterName)');
+  return { spec: spec as string, format };
+}
+
+/** Run an extraction: open, stream into the CSV (atomically), summarise. */
+export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
+  checkTimeZone(o.tz);
+  const { spec, format } = chooseInput(o);
+  const since = o.since === undefined ? undefined : parseDateArg(o.since, '--since', o.tz);
+  const until = o.until === undefined ? undefined : parseDateArg(o.until, '--until', o.tz);
+  const src = await openJobSource(spec, {
+    format,
+    ppn: o.ppn,
+    since,
+    until,
+    timeZone: o.tz,
+    cluster: o.cluster,
+  });
+  try {
+    mkdirSync(dirname(o.out), { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create the directory of ${o.out}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  const progressOf = (src as Partial<ProgressingSource>).progress;
+  const total = progressOf ? progressOf().total : 0;
+  const bar = startProgress('extract', total, 'jobs {jobs}');
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  const onJob = (j: JobRecord, n: number) => {
+    const a = j.submit ?? j.start;
+    if (a !== null && a < from) from = a;
+    const b = j.end ?? j.start;
+    if (b !== null && b > to) to = b;
+    if ((n & 1023) === 0) bar.update(progressOf ? progressOf().done : n, { jobs: n });
+  };
+  let n: number;
+  try {
+    n = await writeJobsCsv(o.out, src.jobs, onJob, (n) => {
+      const r = src.report;
+      if (n === 0 && r.skipped > 0) {
+        const first = r.firstSkipped[0];
+        throw new InputError(
+          `${r.source}: no jobs read, ${r.skipped} line(s) malformed (line ${first.line}: ${first.reason}); ${o.out} not written`,
+        );
+      }
+    });
+    bar.update(progressOf ? progressOf().total : n, { jobs: n });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (code === 'EACCES' || code === 'ENOENT' || code === 'EROFS' || code === 'ENOSPC') {
+      throw new UserError(`cannot write ${o.out}: ${code}`);
+    }
+    throw e;
+  } finally {
+    bar.stop();
+  }
+  return {
+    out: o.out,
+    kind: src.kind,
+    jobs: n,
+    span: {
+      from: Number.isFinite(from) ? isoUtc(from) : null,
+      to: Number.isFinite(to) ? isoUtc(to) : null,
+    },
+    report: src.report,
+    meta: src.meta,
+  };
+}
+
+function summaryText(s: ExtractSummary): string {
+  const lines = [`wrote ${s.jobs} jobs to ${s.out}`];
+  if (s.span.from) lines.push(`span: ${s.span.from} .. ${s.span.to}`);
+  lines.push(formatReport(s.report));
+  const m = s.meta;
+  const machine = [
+    m.maxNodes !== undefined ? `MaxNodes ${m.maxNodes}` : '',
+    m.maxProcs !== undefined ? `MaxProcs ${m.maxProcs}` : '',
+    m.ppn !== undefined ? `ppn ${m.ppn}` : '',
+    m.timeZone ? `time zone ${m.timeZone}` : '',
+  ].filter(Boolean);
+  if (machine.length) lines.push(`machine: ${machine.join(', ')}`);
+  if (m.header?.Acknowledge) lines.push(`acknowledge: ${m.header.Acknowledge.split('\n')[0]}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('extract')
+    .description('read jobs from an SWF log, a sacct export, a job CSV or the Slurm DB and write a job CSV')
+    .option('--swf <file>', 'SWF job log (.swf or .swf.gz, Parallel Workloads Archive format)')
+    .option(
+      '--sacct <file>',
+      'output of sacct -X --parsable2 --format=JobID,Submit,Start,End,NNodes,AllocCPUS,...',
+    )
+    .option('--jobs <file>', 'a job CSV written by pcm extract')
+    .option(
+      '--slurmdb <url>',
+      'Slurm accounting DB, mysql://user@host:3306/slurm_acct_db (password: PCM_SLURMDB_PASSWORD)',
+    )
+    .option('--cluster <name>', 'Slurm ClusterName (with --slurmdb)')
+    .option(
+      '--ppn <n>',
+      'SWF: processors per node (default MaxProcs/MaxNodes from the header, else 1)',
+      positiveInt,
+    )
+    .option(
+      '--since <date>',
+      'keep jobs overlapping [since, until): YYYY-MM-DD, ISO date-time or epoch seconds',
+    )
+    .option('--until <date>', 'end of the window (exclusive)')
+    .option('--tz <zone>', 'IANA zone of sacct times and of dates without an offset', 'UTC')
+    .requiredOption('--out <file>', 'job CSV to write (replaced atomically)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (opts: ExtractOptions) => {
+      const s = await extract(opts);
+      if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      else process.stderr.write(summaryText(s));
+    });
+}

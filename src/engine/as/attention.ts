@@ -1,0 +1,102 @@
+// Multi-head self-attention core (PyTorch nn.MultiheadAttention semantics, q = k = v = x), between the
+// input projection (qkv = x·Win + bin, a linear layer) and the output projection (also a linear layer).
+//   qkv  (B, T, 3E): q in columns [0,E), k in [E,2E), v in [2E,3E); head h uses columns h*D..(h+1)*D-1
+//                    of each third (D = E/NH)
+//   att  (B, NH, T, T) slots: the softmax probabilities P of (b, h) as an (L, L) block at the slot start
+//   out  (B, T, E): the concatenated head outputs
+// Sequences are left-padded: sample b has L = lengths[b] valid steps t >= T - L. Padded keys are masked
+// (equivalently: only the valid L x L block is computed), padded query rows of `out` are 0, and
+// padded rows get 0 gradient. So a sample inside a padded window gives exactly what it gives alone.
+// Attention dropout (p > 0): P·V uses P ⊙ keep / (1 - p), the mask from dropout's counter hash with
+// index ((b*NH + h)*T + i)*T + j for absolute query/key positions i, j.
+// Backward OVERWRITES dqkv.
+import { sgemm } from './gemm';
+import { softmax_forward, softmax_backward } from './softmax';
+import { dropout_apply } from './dropout';
+
+/** out(D, L) = a(L, D)ᵀ for a with row stride lda (elements). */
+export function transpose_strided(L: i32, D: i32, a: usize, lda: i32, out: usize): void {
+  for (let t0 = 0; t0 < L; t0 += 8) {
+    const t1 = min(t0 + 8, L);
+    for (let d = 0; d < D; d++) {
+      const o = out + ((<usize>d * L) << 2);
+      for (let t = t0; t < t1; t++) store<f32>(o + (<usize>t << 2), load<f32>(a + ((<usize>t * lda + d) << 2)));
+    }
+  }
+}
+
+/** Apply the attention-dropout mask of block (b,h) rows to src (L, L) into dst. */
+function drop_block(L: i32, T: i32, off: i32, bh: i32, p: f32, seed: u32, src: usize, dst: usize): void {
+  for (let i = 0; i < L; i++) {
+    const idx = <u32>((bh * T + off + i) * T + off);
+    const o = (<usize>i * L) << 2;
+    dropout_apply(L, p, seed, idx, src + o, dst + o);
+  }
+}
+
+/** out = concat_h softmax(Q_h K_hᵀ / sqrt(D)) V_h per sample. Scratch: kt (D*T), pd (T*T, used if p > 0). */
+export function attention_forward(B: i32, T: i32, E: i32, NH: i32, lengths: usize, qkv: usize, att: usize,
+                                  out: usize, p: f32, seed: u32, kt: usize, pd: usize): void {
+  const D = E / NH, E3 = 3 * E;
+  const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>D));
+  for (let b = 0; b < B; b++) {
+    const L = load<i32>(lengths + (<usize>b << 2));
+    const off = T - L;
+    // padded query rows of out: 0
+    memory.fill(out + ((<usize>b * T * E) << 2), 0, (<usize>off * E) << 2);
+    for (let h = 0; h < NH; h++) {
+      const q = qkv + (((<usize>b * T + off) * E3 + h * D) << 2);
+      const k = q + (<usize>E << 2), v = q + (<usize>(2 * E) << 2);
+      const P = att + ((<usize>(b * NH + h) * T * T) << 2);
+      // Kᵀ (D, L) from the strided key rows
+      transpose_strided(L, D, k, E3, kt);
+      // S = Q·Kᵀ (L, L)
+      sgemm(L, L, D, q, E3, 1, kt, L, P, L, 0);
+      // P = softmax(S / sqrt(D)) per query row (kept for backward)
+      softmax_forward(L, L, L, scale, P);
+      // attention dropout on a copy of P
+      let pp = P;
+      if (p > 0) { drop_block(L, T, off, b * NH + h, p, seed, P, pd); pp = pd; }
+      // O_h = P·V_h (L, D) into columns h*D.. of out
+      sgemm(L, D, L, pp, L, 1, v, E3, out + (((<usize>b * T + off) * E + h * D) << 2), E, 0);
+    }
+  }
+}
+
+/** dqkv from dout (B,T,E) given the forward's qkv and att. Scratch: vt (D*T), dp (T*T), pd (T*T if p > 0). */
+export function attention_backward(B: i32, T: i32, E: i32, NH: i32, lengths: usize, qkv: usize, att: usize,
+                                   dout: usize, dqkv: usize, p: f32, seed: u32, vt: usize, dp: usize, pd: usize): void {
+  const D = E / NH, E3 = 3 * E;
+  const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>D));
+  for (let b = 0; b < B; b++) {
+    const L = load<i32>(lengths + (<usize>b << 2));
+    const off = T - L;
+    // padded rows of dqkv: 0
+    memory.fill(dqkv + ((<usize>b * T * E3) << 2), 0, (<usize>off * E3) << 2);
+    for (let h = 0; h < NH; h++) {
+      const ro = ((<usize>b * T + off) * E3 + h * D) << 2;
+      const q = qkv + ro, k = q + (<usize>E << 2), v = q + (<usize>(2 * E) << 2);
+      const dq = dqkv + ro, dk = dq + (<usize>E << 2), dv = dq + (<usize>(2 * E) << 2);
+      const dO = dout + (((<usize>b * T + off) * E + h * D) << 2);
+      const P = att + ((<usize>(b * NH + h) * T * T) << 2);
+      // Vᵀ (D, L)
+      transpose_strided(L, D, v, E3, vt);
+      // dP = dO·Vᵀ (L, L) (w.r.t. the dropped probabilities)
+      sgemm(L, L, D, dO, E, 1, vt, L, dp, L, 0);
+      // dropout: rebuild the dropped P, and take dP back through the mask
+      let pp = P;
+      if (p > 0) {
+        drop_block(L, T, off, b * NH + h, p, seed, P, pd); pp = pd;
+        drop_block(L, T, off, b * NH + h, p, seed, dp, dp);
+      }
+      // dV = Pᵀ·dO (L, D)
+      sgemm(L, D, L, pp, 1, L, dO, E, dv, E3, 0);
+      // dS = P ⊙ (dP − rowsum(P ⊙ dP)) / sqrt(D), in place in dp
+      softmax_backward(L, L, L, scale, P, dp);
+      // dQ = dS·K (L, D)
+      sgemm(L, D, L, dp, L, 1, k, E3, dq, E3, 0);
+      // dK = dSᵀ·Q (L, D)
+      sgemm(L, D, L, dp, 1, L, q, E3, dk, E3, 0);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Stream the lines of a text file, plain or gzip (detected by its magic bytes, whatever the name),
+ * without loading it whole. Used by every file-based job source.
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import { InputError, UserError } from '../util/errors.js';
+import type { JobSource } from './source.js';
+
+/** A file job source that can say how far it has read (bytes), for progress bars. */
+export interface ProgressingSource extends JobSource {
+  progress(): { done: number; total: number };
+}
+
+export interface LineStream {
+  path: string;
+  gzip: boolean;
+  /** Size of the file on disk (compressed size for gzip). */
+  totalBytes: number;
+  /** Bytes of the file read so far (compressed bytes for gzip), for progress bars. */
+  bytesRead(): number;
+  /** The lines, without their end-of-line characters. Read once. */
+  lines: AsyncIterableIterator<string>;
+  /** Stop reading early and release the file. */
+  close(): void;
+}
+
+/** A file-system failure as a one-line user error. */
+export function fileError(path: string, e: unknown): UserError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'is a directory'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (code ?? String(e));
+  return new UserError(`cannot read ${path}: ${why}`);
+}
+
+/** The first bytes of a file (fewer if it is shorter). */
+export async function readHead(path: string, n: number): Promise<Buffer> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw fileError(path, e);
+  }
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } catch (e) {
+    throw fileError(path, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+export async function openLines(path: string): Promise<LineStream> {
+  const head = await readHead(path, 2);
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (e) {
+    throw fileError(path, e);
+  }
+  const gzip = isGzip(head);
+  const raw: ReadStream = createReadStream(path, { highWaterMark: 1 << 16 });
+  const text = gzip ? raw.pipe(createGunzip()) : raw;
+  if (gzip) raw.on('error', (e) => text.destroy(e)); // pipe() does not forward read errors
+  const rl = createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
+  const inner = rl[Symbol.asyncIterator]();
+  const close = () => {
+    rl.close();
+    raw.destroy();
+    if (gzip) text.destroy();
+  };
+  async function* lines(): AsyncGenerator<string> {
+    try {
+      for (;;) {
+        let r: IteratorResult<string>;
+        try {
+          r = await inner.next();
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException)?.code;
+          if (gzip && (code?.startsWith('Z_') || /unexpected end of file/i.test(String(e)))) {
+            throw new InputError(`${path}: damaged gzip data (${(e as Error).message})`);
+          }
+          throw fileError(path, e);
+        }
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      close();
+    }
+  }
+  return { path, gzip, totalBytes: size, bytesRead: () => raw.bytesRead, lines: lines(), close };
+}

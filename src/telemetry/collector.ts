@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobRecord, ParseReport } from '../jobs/record.js';
+import { buildTimeline } from '../timeline/build.js';
+import { errorMessage, InputError, UserError } from '../util/errors.js';
+import { checkName } from './influxql.js';
+import { type NodeStateField, rowOfTimeline, type TelemetryRow } from './schema.js';
+import { parseSinfo, parseSqueue, runSlurmCommand, sinfoArgs, squeueArgs } from './slurm.js';
+import type { TelemetryWriter } from './types.js';
+
+/**
+ * `pcm collect`: every interval, the current minute row from a running Slurm, written to the sinks.
+ * The row is computed by the historical timeline builder (buildTimeline over the JobRecords squeue gives,
+ * for the single instant t = floor(now / 60) * 60), so a live row and a history row cannot disagree.
+ */
+
+export interface SlurmSnapshot {
+  /** When squeue/sinfo were asked (epoch s). */
+  now: number;
+  jobs: JobRecord[];
+  report: ParseReport;
+  nodes: number;
+  cpus: number;
+  nodeStates: Record<NodeStateField, number>;
+}
+
+/** Ask squeue and sinfo (optionally for one partition). */
+export async function readSlurm(partition?: string, timeoutMs = 30_000): Promise<SlurmSnapshot> {
+  const now = Date.now() / 1000;
+  const [sq, si] = await Promise.all([
+    runSlurmCommand('squeue', squeueArgs(partition), timeoutMs),
+    runSlurmCommand('sinfo', sinfoArgs(partition), timeoutMs),
+  ]);
+  const { jobs, report } = parseSqueue(sq, now);
+  const s = parseSinfo(si);
+  if (s.nodes === 0) {
+    throw new UserError(
+      partition ? `sinfo lists no nodes in partition ${partition} (does it exist?)` : 'sinfo lists no nodes',
+    );
+  }
+  return { now, jobs, report, nodes: s.nodes, cpus: s.cpus, nodeStates: s.nodeStates };
+}
+
+/** The timeline row at minute instant t from a snapshot's jobs (via buildTimeline, one row). */
+export function snapshotRow(
+  snap: SlurmSnapshot,
+  cluster: string,
+  partition: string,
+  t?: number,
+): TelemetryRow {
+  const at = t ?? Math.floor(snap.now / 60) * 60;
+  if (at % 60 !== 0) throw new InputError(`snapshot time ${at} is not a whole minute`);
+  const tl = buildTimeline(snap.jobs, {
+    capacity: snap.nodes,
+    totalCpus: snap.cpus > 0 ? snap.cpus : undefined,
+    start: at,
+    end: at + 60,
+  });
+  return { ...rowOfTimeline(tl, 0, cluster, partition), nodeStates: snap.nodeStates };
+}
+
+export interface CollectOptions {
+  /** Tag values of the series written. */
+  cluster: string;
+  partition: string;
+  /** Slurm partition to ask about (undefined = the whole cluster). */
+  slurmPartition?: string;
+  intervalS: number;
+  once: boolean;
+  sinks: Array<{ name: string; writer: TelemetryWriter }>;
+  /** Stops the loop (SIGINT/SIGTERM); the current minute is finished and pending rows get one more try. */
+  signal?: AbortSignal;
+  /** Rows kept per sink while it is failing (default one day); older ones are dropped and counted. */
+  maxPending?: number;
+  onRow?: (row: TelemetryRow, snap: SlurmSnapshot) => void;
+  /** A failure in loop mode (the loop goes on); in --once mode failures throw instead. */
+  onError?: (message: string) => void;
+  /** Where the snapshot comes from (default: squeue/sinfo). */
+  read?: () => Promise<SlurmSnapshot>;
+}
+
+export interface CollectResult {
+  rows: number;
+  /** Minutes for which Slurm could not be read. */
+  slurmErrors: number;
+  /** Rows written per sink, and rows still pending / dropped because the sink kept failing. */
+  sinks: Record<string, { written: number; pending: number; dropped: number; errors: number }>;
+}
+
+export async function collect(o: CollectOptions): Promise<CollectResult> {
+  checkName('--cluster', o.cluster);
+  checkName('--partition', o.partition);
+  if (!(Number.isFinite(o.intervalS) && o.intervalS >= 1)) {
+    throw new InputError(`--interval: expected seconds >= 1, got ${o.intervalS}`);
+  }
+  const maxPending = o.maxPending ?? 1440;
+  const read = o.read ?? (() => readSlurm(o.slurmPartition));
+  const res: CollectResult = { rows: 0, slurmErrors: 0, sinks: {} };
+  const state = o.sinks.map((s) => {
+    res.sinks[s.name] = { written: 0, pending: 0, dropped: 0, errors: 0 };
+    return { ...s, pending: [] as TelemetryRow[] };
+  });
+
+  const flush = async (final: boolean) => {
+    for (const s of state) {
+      if (s.pending.length === 0) continue;
+      const st = res.sinks[s.name];
+      const batch = s.pending;
+      try {
+        await s.writer.write(batch);
+        st.written += batch.length;
+        s.pending = [];
+      } catch (e) {
+        st.errors++;
+        if (o.once) throw e;
+        o.onError?.(
+          `${s.name}: ${errorMessage(e)}; ${batch.length} row(s) kept to retry${final ? ' (giving up: stopping)' : ''}`,
+        );
+        if (s.pending.length > maxPending) {
+          const drop = s.pending.length - maxPending;
+          s.pending.splice(0, drop);
+          st.dropped += drop;
+        }
+      }
+      st.pending = s.pending.length;
+    }
+  };
+
+  for (;;) {
+    let snap: SlurmSnapshot | null = null;
+    try {
+      snap = await read();
+    } catch (e) {
+      res.slurmErrors++;
+      if (o.once) throw e;
+      o.onError?.(errorMessage(e));
+    }
+    if (snap) {
+      const row = snapshotRow(snap, o.cluster, o.partition);
+      res.rows++;
+      o.onRow?.(row, snap);
+      for (const s of state) s.pending.push(row);
+      await flush(false);
+    }
+    if (o.once || o.signal?.aborted) break;
+    // next tick: the next multiple of the interval (epoch-aligned) plus 1 s, so a minute has just begun
+    const nowMs = Date.now();
+    const step = o.intervalS * 1000;
+    const wait = Math.ceil((nowMs + 1) / step) * step + 1000 - nowMs;
+    try {
+      await sleep(wait, undefined, { signal: o.signal });
+    } catch {
+      break; // aborted
+    }
+  }
+  await flush(true);
+  return res;
+}

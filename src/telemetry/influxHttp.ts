@@ -1,0 +1,248 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config/schema.js';
+import { UserError } from '../util/errors.js';
+import { redact, TelemetryError } from './errors.js';
+import { checkName } from './influxql.js';
+
+/**
+ * The InfluxDB v1 HTTP API (`/write`, `/query`, `/ping`) over Node's fetch: InfluxDB 1.x natively,
+ * 2.x/3.x through their v1 compatibility API. Every failure becomes a TelemetryError whose one-line
+ * message names the endpoint (without credentials) and the reason; secrets are redacted from anything
+ * the server echoes back.
+ *
+ * Auth: Username+Password -> HTTP Basic (1.x; 2.x also accepts the token as the password);
+ * otherwise Token -> `Authorization: Token <token>` (2.x/3.x; 1.6 answers it with 401).
+ */
+export interface InfluxOptions {
+  /** Base URL, e.g. http://127.0.0.1:8086 (a path prefix is kept; user:password in it are used as Basic auth). */
+  url: string;
+  /** v1 database (2.x: the bucket's DBRP mapping). */
+  database: string;
+  retentionPolicy?: string;
+  token?: string;
+  username?: string;
+  password?: string;
+  /** Per request: connect + answer + body. */
+  timeoutMs: number;
+  /** Retries of a retryable failure (unreachable, timeout, 5xx, 429) before giving up. */
+  retries: number;
+  /** First retry waits this long, then doubles (with +-25 % jitter). */
+  backoffMs: number;
+}
+
+export const DEFAULT_RETRIES = 3;
+export const DEFAULT_BACKOFF_MS = 250;
+
+/** Connection options from the config's InfluxDB section; null when no URL is set (use the memory store). */
+export function influxOptionsFromConfig(c: Config['InfluxDB']): InfluxOptions | null {
+  if (!c.URL) return null;
+  // 2.x buckets map to v1 `database/retention-policy` (DBRP); an explicit Database/RetentionPolicy wins
+  const [bDb, bRp] = (c.Bucket ?? '').split('/', 2);
+  const database = c.Database || bDb || 'telemetry';
+  const rp = c.RetentionPolicy || bRp || undefined;
+  checkName('InfluxDB.Database', database);
+  if (rp) checkName('InfluxDB.RetentionPolicy', rp);
+  return {
+    url: c.URL,
+    database,
+    retentionPolicy: rp,
+    token: c.Token || undefined,
+    username: c.Username || undefined,
+    password: c.Password || undefined,
+    timeoutMs: c.TimeoutMs,
+    retries: DEFAULT_RETRIES,
+    backoffMs: DEFAULT_BACKOFF_MS,
+  };
+}
+
+/** What a 2xx answer gave back. */
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+  headers: Headers;
+}
+
+export class InfluxHttp {
+  readonly opts: InfluxOptions;
+  /** The base URL without credentials, query or trailing slash: what messages show. */
+  readonly endpoint: string;
+  private readonly base: URL;
+  private readonly auth: string | undefined;
+  private readonly secrets: string[];
+
+  constructor(opts: InfluxOptions) {
+    let u: URL;
+    try {
+      u = new URL(opts.url);
+    } catch {
+      throw new UserError(
+        `InfluxDB.URL: expected an http(s) URL such as http://127.0.0.1:8086, got an invalid URL`,
+      );
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw new UserError(`InfluxDB.URL: expected an http or https URL, got ${u.protocol.replace(':', '')}`);
+    }
+    const username = opts.username ?? (u.username ? decodeURIComponent(u.username) : undefined);
+    const password = opts.password ?? (u.password ? decodeURIComponent(u.password) : undefined);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    if (!u.pathname.endsWith('/')) u.pathname += '/';
+    this.base = u;
+    this.endpoint = u.href.replace(/\/$/, '');
+    this.opts = { ...opts, username, password };
+    if (username !== undefined && password !== undefined) {
+      this.auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    } else if (opts.token) this.auth = `Token ${opts.token}`;
+    this.secrets = [opts.token, password, this.auth?.split(' ')[1]].filter((s): s is string => Boolean(s));
+  }
+
+  /** Scrub secrets from text that came from the server or the network stack. */
+  scrub(text: string): string {
+    return redact(text, this.secrets);
+  }
+
+  /**
+   * One request, no retries. Resolves with a 2xx answer; anything else throws TelemetryError.
+   * `signal` aborts early (shutdown); the timeout covers connect, headers and body.
+   */
+  async request(
+    method: 'GET' | 'POST',
+    path: 'write' | 'query' | 'ping',
+    params: Record<string, string>,
+    body?: string,
+    signal?: AbortSignal,
+  ): Promise<HttpAnswer> {
+    const url = new URL(path, this.base);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (this.auth) headers.Authorization = this.auth;
+    if (body !== undefined) headers['Content-Type'] = 'text/plain; charset=utf-8';
+    const where = `InfluxDB ${this.endpoint} /${path}`;
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const both = anySignal(timeout, signal);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, { method, headers, body, signal: both.signal, redirect: 'error' });
+      text = await res.text();
+    } catch (e) {
+      throw this.networkError(where, e, timeout.aborted);
+    } finally {
+      both.dispose();
+    }
+    const contentType = res.headers.get('content-type') ?? '';
+    if (res.status >= 200 && res.status < 300)
+      return { status: res.status, contentType, body: text, headers: res.headers };
+    const reason = this.scrub(errorBodyText(text));
+    const st = res.status;
+    const msg = `${where}: HTTP ${st}${reason ? `: ${reason}` : ''}`;
+    if (st === 401 || st === 403)
+      throw new TelemetryError('auth', `${msg} (check InfluxDB.Token or Username/Password)`, st);
+    if (st === 404) throw new TelemetryError('not_found', msg, st);
+    if (st === 400 || st === 413 || st === 422) throw new TelemetryError('bad_request', msg, st);
+    if (st === 429 || st >= 500) throw new TelemetryError('server', msg, st);
+    throw new TelemetryError('garbage', `${msg} (unexpected status for the InfluxDB v1 API)`, st);
+  }
+
+  /** request() with retries on retryable failures, backing off exponentially. */
+  async requestWithRetry(
+    method: 'GET' | 'POST',
+    path: 'write' | 'query' | 'ping',
+    params: Record<string, string>,
+    body?: string,
+    signal?: AbortSignal,
+  ): Promise<HttpAnswer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.request(method, path, params, body, signal);
+      } catch (e) {
+        if (
+          !(e instanceof TelemetryError) ||
+          !e.retryable ||
+          attempt >= this.opts.retries ||
+          signal?.aborted
+        ) {
+          if (e instanceof TelemetryError && attempt > 0) {
+            throw new TelemetryError(e.kind, `${e.message} (after ${attempt + 1} attempts)`, e.status);
+          }
+          throw e;
+        }
+        const wait = this.opts.backoffMs * 2 ** attempt * (0.75 + Math.random() * 0.5);
+        try {
+          await sleep(wait, undefined, { signal });
+        } catch {
+          throw e; // aborted while waiting: report the failure we have
+        }
+      }
+    }
+  }
+
+  /** `/ping`: the server version from X-Influxdb-Version (1.x, 2.x) or null when it does not say. */
+  async ping(signal?: AbortSignal): Promise<string | null> {
+    const a = await this.request('GET', 'ping', {}, undefined, signal);
+    if (a.status !== 204 && a.status !== 200) {
+      throw new TelemetryError(
+        'garbage',
+        `InfluxDB ${this.endpoint} /ping: expected 204, got ${a.status}`,
+        a.status,
+      );
+    }
+    return a.headers.get('x-influxdb-version');
+  }
+
+  private networkError(where: string, e: unknown, timedOut: boolean): TelemetryError {
+    if (timedOut)
+      return new TelemetryError('timeout', `${where}: no answer within ${this.opts.timeoutMs} ms`);
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    if (err?.name === 'AbortError') return new TelemetryError('unreachable', `${where}: request aborted`);
+    const code = err?.cause?.code;
+    const why =
+      code === 'ECONNREFUSED'
+        ? 'connection refused (is InfluxDB running at this address?)'
+        : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+          ? 'host not found'
+          : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
+            ? 'connection reset by the server'
+            : code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'HPE_INVALID_CONSTANT'
+              ? 'the answer is not valid HTTP'
+              : (code ?? err?.cause?.message ?? err?.message ?? String(e));
+    return new TelemetryError('unreachable', this.scrub(`${where}: ${why}`));
+  }
+}
+
+/** A signal aborted when either is; `dispose` removes the listeners (b may live long). */
+function anySignal(a: AbortSignal, b?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  if (!b) return { signal: a, dispose: () => {} };
+  const c = new AbortController();
+  const abort = () => c.abort();
+  if (a.aborted || b.aborted) c.abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return {
+    signal: c.signal,
+    dispose: () => {
+      a.removeEventListener('abort', abort);
+      b.removeEventListener('abort', abort);
+    },
+  };
+}
+
+/** The reason in an error body: 1.x `{"error": ...}`, 2.x `{"message": ...}`, else the text's first line. */
+export function errorBodyText(text: string): string {
+  const t = text.trim();
+  if (!t) return '';
+  try {
+    const j = JSON.parse(t) as { error?: unknown; message?: unknown };
+    if (typeof j?.error === 'string') return oneLine(j.error);
+    if (typeof j?.message === 'string') return oneLine(j.message);
+  } catch {}
+  return oneLine(t);
+}
+
+function oneLine(s: string, max = 200): string {
+  const line = s.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}...` : line;
+}

@@ -1,0 +1,44 @@
+import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
+
+/**
+ * Small constructed timelines for the model/evaluate tests: every column zero except those given.
+ * `busy` may be an array or a function of the row.
+ */
+export function syntheticTimeline(opts: {
+  start?: number;
+  minutes: number;
+  capacity?: number;
+  totalCpus?: number;
+  busy: ArrayLike<number> | ((t: number) => number);
+  columns?: Partial<Record<TimelineColumn, (t: number) => number>>;
+}): Timeline {
+  const n = opts.minutes;
+  const columns = {} as Record<TimelineColumn, Float64Array>;
+  for (const c of TIMELINE_COLUMNS) columns[c] = new Float64Array(n);
+  const busy = opts.busy;
+  for (let t = 0; t < n; t++) columns.busy_nodes[t] = typeof busy === 'function' ? busy(t) : busy[t];
+  for (const [name, f] of Object.entries(opts.columns ?? {})) {
+    const col = columns[name as TimelineColumn];
+    for (let t = 0; t < n; t++) col[t] = f!(t);
+  }
+  const capacity = opts.capacity ?? 100;
+  return {
+    start: opts.start ?? Date.UTC(2024, 0, 1) / 1000,
+    minutes: n,
+    capacity,
+    totalCpus: opts.totalCpus ?? capacity,
+    columns,
+  };
+}
+
+/** A deterministic pseudo-random generator (mulberry32) for reproducible noise. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { collect, type SlurmSnapshot } from '../../src/telemetry/collector.js';
+import { COLLECT_CSV_HEADER, CsvSink } from '../../src/telemetry/csvSink.js';
+import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
+import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
+import { parseSinfo, parseSqueue } from '../../src/telemetry/slurm.js';
+import { readTimelineCsv } from '../../src/timeline/csv.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pcm-collect-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const FIX = new URL('../fixtures/telemetry/', import.meta.url);
+
+/** The real squeue/sinfo capture, as if read now. */
+function fixtureSnapshot(): SlurmSnapshot {
+  const now = Date.now() / 1000;
+  const { jobs, report } = parseSqueue(readFileSync(new URL('squeue-slurm22.05.txt', FIX), 'utf8'), now);
+  const s = parseSinfo(readFileSync(new URL('sinfo-slurm22.05.txt', FIX), 'utf8'));
+  return { now, jobs, report, nodes: s.nodes, cpus: s.cpus, nodeStates: s.nodeStates };
+}
+
+function row(time: number, busy: number): TelemetryRow {
+  const values = zeroValues();
+  values.busy_nodes = busy;
+  values.cpu_util = busy / 32;
+  return { time, cluster: 'c', partition: '_all', capacity: 16, totalCpus: 64, values };
+}
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('csv sink', () => {
+  it('appends rows under the timeline CSV header; readTimelineCsv reads the file', async () => {
+    const p = join(dir, 'a.csv');
+    const s = new CsvSink(p);
+    await s.write([row(1_704_067_200, 3)]);
+    s.close();
+    const s2 = new CsvSink(p); // reopen: appends, no second header
+    await s2.write([row(1_704_067_260, 5)]);
+    s2.close();
+    const lines = readFileSync(p, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0], COLLECT_CSV_HEADER);
+    assert.match(lines[1], /^2024-01-01T00:00:00Z,0,0,3,0,0\.09375,.*,16,64,c,_all$/);
+    const tl = await readTimelineCsv(p);
+    assert.deepEqual(Array.from(tl.columns.busy_nodes), [3, 5]);
+    assert.equal(tl.capacity, 16);
+  });
+
+  it('refuses a file that is not a collect CSV, and keeps a torn last line apart', async () => {
+    const other = join(dir, 'other.csv');
+    writeFileSync(other, 'a,b\n1,2\n');
+    assert.throws(() => new CsvSink(other), /exists and is not a pcm collect CSV/);
+    assert.equal(readFileSync(other, 'utf8'), 'a,b\n1,2\n');
+    const torn = join(dir, 'torn.csv');
+    writeFileSync(torn, `${COLLECT_CSV_HEADER}\n2024-01-01T00:00:00Z,1,2`);
+    const s = new CsvSink(torn);
+    await s.write([row(1_704_067_260, 5)]);
+    s.close();
+    const lines = readFileSync(torn, 'utf8').split('\n');
+    assert.equal(lines[1], '2024-01-01T00:00:00Z,1,2');
+    assert.match(lines[2], /^2024-01-01T00:01:00Z,/);
+  });
+});
+
+describe('collect loop', () => {
+  it('--once: one row to every sink', async () => {
+    const store = new MemoryStore();
+    const csv = new CsvSink(join(dir, 'once.csv'));
+    const res = await collect({
+      cluster: 'pcmtest',
+      partition: '_all',
+      intervalS: 60,
+      once: true,
+      sinks: [
+        { name: 'memory', writer: store },
+        { name: 'csv', writer: csv },
+      ],
+      read: async () => fixtureSnapshot(),
+    });
+    csv.close();
+    assert.equal(res.rows, 1);
+    assert.deepEqual(res.sinks.memory, { written: 1, pending: 0, dropped: 0, errors: 0 });
+    const rows = await store.recent('pcmtest', '_all', 5);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].time % 60, 0);
+    assert.equal(rows[0].capacity, 16);
+    assert.equal(readFileSync(join(dir, 'once.csv'), 'utf8').trimEnd().split('\n').length, 2);
+  });
+
+  it('--once fails with the sink error; Slurm errors fail too', async () => {
+    const port = await closedPort();
+    const w = new InfluxWriter({ url: `http://127.0.0.1:${port}`, database: 'x', timeoutMs: 1000, retries: 0, backoffMs: 1 });
+    const base = { cluster: 'c', partition: '_all', intervalS: 60, once: true };
+    await assert.rejects(
+      collect({ ...base, sinks: [{ name: 'influx', writer: w }], read: async () => fixtureSnapshot() }),
+      /connection refused/,
+    );
+    await assert.rejects(
+      collect({
+        ...base,
+        sinks: [],
+        read: async () => {
+          throw new Error('squeue failed (exit 1): slurm_load_jobs error: Unable to contact slurm controller');
+        },
+      }),
+      /Unable to contact slurm controller/,
+    );
+  });
+
+  it('loop: keeps rows for a failing sink, reports errors, stops cleanly on abort', async () => {
+    const port = await closedPort();
+    const w = new InfluxWriter({ url: `http://127.0.0.1:${port}`, database: 'x', timeoutMs: 1000, retries: 0, backoffMs: 1 });
+    const store = new MemoryStore();
+    const ac = new AbortController();
+    const errors: string[] = [];
+    let n = 0;
+    const res = await collect({
+      cluster: 'c',
+      partition: '_all',
+      intervalS: 1,
+      once: false,
+      signal: ac.signal,
+      sinks: [
+        { name: 'influx', writer: w },
+        { name: 'memory', writer: store },
+      ],
+      read: async () => fixtureSnapshot(),
+      onRow: () => {
+        if (++n === 2) ac.abort();
+      },
+      onError: (m) => errors.push(m),
+    });
+    assert.equal(res.rows, 2);
+    assert.equal(res.sinks.memory.written, 2);
+    assert.equal(res.sinks.influx.written, 0);
+    assert.equal(res.sinks.influx.pending, 2);
+    assert.ok(errors.length >= 2);
+    assert.match(errors[0], /^influx: InfluxDB http:\/\/127\.0\.0\.1:\d+ \/write: connection refused .*1 row\(s\) kept to retry$/);
+  });
+
+  it('refuses tag values that could not be queried', async () => {
+    await assert.rejects(
+      collect({ cluster: 'a b', partition: '_all', intervalS: 60, once: true, sinks: [] }),
+      /--cluster: expected letters/,
+    );
+  });
+});
