@@ -13,6 +13,7 @@ import { openSwf } from '../src/jobs/swf.js';
 import { makeDataset } from '../src/model/dataset.js';
 import { buildFeatures } from '../src/model/features.js';
 import { buildTimeline } from '../src/timeline/build.js';
+import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../src/timeline/columns.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 
 const TRACES = [
@@ -21,6 +22,27 @@ const TRACES = [
   { name: 'CTC-SP2', file: 'CTC-SP2-1996-3.1-cln.swf.gz', ppn: 1, capacity: 338 },
   { name: 'LLNL-Thunder', file: 'LLNL-Thunder-2007-1.1-cln.swf.gz', ppn: 4, capacity: 1002 },
 ];
+
+/** Feature building on one synthetic year of minutes (525,600 rows), DST zone + holidays, 3 runs. */
+function featuresYear(): void {
+  const n = 525_600;
+  const columns = {} as Record<TimelineColumn, Float64Array>;
+  for (const c of TIMELINE_COLUMNS) columns[c] = Float64Array.from({ length: n }, (_, t) => (t * 7919) % 500);
+  const tl: Timeline = {
+    start: Date.UTC(2024, 0, 1) / 1000,
+    minutes: n,
+    capacity: 500,
+    totalCpus: 500,
+    columns,
+  };
+  const runs: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    buildFeatures(tl, { timeZone: 'Europe/Stockholm', holidayCountry: 'SE' });
+    runs.push(((performance.now() - t0) / 1000).toFixed(2));
+  }
+  process.stderr.write(`features for 525,600 rows (Europe/Stockholm, SE holidays): ${runs.join(' / ')} s\n`);
+}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -33,6 +55,7 @@ async function main(): Promise<void> {
   }
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
+  featuresYear();
   const all: Record<string, unknown> = {};
   const rows: string[][] = [
     ['trace', 'model', 'MAE@30', 'RMSE@30', 'R2@30', 'cov@30', 'width@30', 'meanMAE', 'fit s', 'pred s'],

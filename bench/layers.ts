@@ -76,21 +76,31 @@ console.log(`# variant ${e.variant}, reps ${reps}, B=${B} T=${T} E=${E} heads=${
   const core = 4 * B * T * T * E;
   for (const training of [false, true]) {
     const tag = training ? 'dropout 0.2' : 'no dropout';
-    report(`attention forward (${tag})`, time(() => m.forward(e, B, T, x, { training, seed: 1 })), proj + core);
+    report(
+      `attention forward (${tag})`,
+      time(() => m.forward(e, B, T, x, { training, seed: 1 })),
+      proj + core,
+    );
     const tb = time(() => {
       m.forward(e, B, T, x, { training, seed: 1 });
       m.backward(e, dy, { dx: true });
     });
     report(`attention forward+backward (${tag})`, tb, 3 * (proj + core));
   }
+  const x1 = fill(e, T * E, 1, rand);
+  report('attention forward, B=1 (eval)', time(() => m.forward(e, 1, T, x1), 20));
+  report('attention forwardPooled (fused mean), B=1', time(() => m.forwardPooled(e, 1, T, x1), 20));
   // variable lengths: uniform 1..T, about half the pairwise work
   const lengths = e.alloc(B, false);
   const L = e.i32(lengths, B);
   for (let b = 0; b < B; b++) L[b] = 1 + Math.floor(rand() * T);
-  report('attention forward+backward (lengths U(1,T), no dropout)', time(() => {
-    m.forward(e, B, T, x, { lengths });
-    m.backward(e, dy, { dx: true });
-  }));
+  report(
+    'attention forward+backward (lengths U(1,T), no dropout)',
+    time(() => {
+      m.forward(e, B, T, x, { lengths });
+      m.backward(e, dy, { dx: true });
+    }),
+  );
 }
 
 // ---- the rest of the head at the seed default
@@ -112,32 +122,47 @@ console.log(`# variant ${e.variant}, reps ${reps}, B=${B} T=${T} E=${E} heads=${
   drop.allocate(e, B * T * E);
   const a = fill(e, B * T * E, 1, rand);
   const dz = fill(e, B * E, 1, rand);
-  report('dropout (B,T,E) forward+backward', time(() => {
-    drop.forward(e, B * T * E, a, true, 7);
-    drop.backward(e, a);
-  }));
-  report('meanpool (B,T,E) forward+backward', time(() => {
-    pool.forward(e, B, T, a);
-    pool.backward(e, dz);
-  }));
+  report(
+    'dropout (B,T,E) forward+backward',
+    time(() => {
+      drop.forward(e, B * T * E, a, true, 7);
+      drop.backward(e, a);
+    }),
+  );
+  report(
+    'meanpool (B,T,E) forward+backward',
+    time(() => {
+      pool.forward(e, B, T, a);
+      pool.backward(e, dz);
+    }),
+  );
   const z = fill(e, B * E, 1, rand);
-  report('batchnorm (B,E) train forward+backward', time(() => {
-    bn.forward(e, B, z, true);
-    bn.backward(e, dz);
-  }));
+  report(
+    'batchnorm (B,E) train forward+backward',
+    time(() => {
+      bn.forward(e, B, z, true);
+      bn.backward(e, dz);
+    }),
+  );
   const d2 = fill(e, B * 30, 1, rand);
-  report('fc1 + relu + fc2 forward+backward', time(() => {
-    const u = fc1.forward(e, B, z);
-    e.k.relu_forward(B * 128, u, u);
-    fc2.forward(e, B, u);
-    const d = fc2.backward(e, d2, { dx: true });
-    e.k.relu_backward(B * 128, u, d, d);
-    fc1.backward(e, d, { dx: true });
-  }));
+  report(
+    'fc1 + relu + fc2 forward+backward',
+    time(() => {
+      const u = fc1.forward(e, B, z);
+      e.k.relu_forward(B * 128, u, u);
+      fc2.forward(e, B, u);
+      const d = fc2.backward(e, d2, { dx: true });
+      e.k.relu_backward(B * 128, u, d, d);
+      fc1.backward(e, d, { dx: true });
+    }),
+  );
   const loss = new HuberSmoothLoss({ horizon: 30 });
   loss.allocate(e, B);
   const tgt = fill(e, B * 30, 1, rand);
-  report('Huber + smoothness loss (B,30)', time(() => loss.forward(e, B, fc2.out, tgt)));
+  report(
+    'Huber + smoothness loss (B,30)',
+    time(() => loss.forward(e, B, fc2.out, tgt)),
+  );
 }
 
 // ---- whole model, one replica, and the single forecast
@@ -150,20 +175,29 @@ console.log(`# variant ${e.variant}, reps ${reps}, B=${B} T=${T} E=${E} heads=${
   const loss = new HuberSmoothLoss({ horizon: 30 });
   loss.allocate(e, B);
   const opt = new Adam(e, m.store);
-  report('optimizer: clip_grad_norm + Adam step (849k params)', time(() => {
-    clipGradNorm(e, m.store, 1);
-    opt.step();
-  }));
+  report(
+    'optimizer: clip_grad_norm + Adam step (849k params)',
+    time(() => {
+      clipGradNorm(e, m.store, 1);
+      opt.step();
+    }),
+  );
   let step = 0;
-  const tStep = time(() => {
-    const pred = m.forward(B, T, x, { training: true, seed: step++ });
-    loss.forward(e, B, pred, tgt);
-    m.store.zeroGrad(e);
-    m.backward(loss.dpred);
-    clipGradNorm(e, m.store, 1);
-    opt.step();
-  }, Math.min(reps, 3));
+  const tStep = time(
+    () => {
+      const pred = m.forward(B, T, x, { training: true, seed: step++ });
+      loss.forward(e, B, pred, tgt);
+      m.store.zeroGrad(e);
+      m.backward(loss.dpred);
+      clipGradNorm(e, m.store, 1);
+      opt.step();
+    },
+    Math.min(reps, 3),
+  );
   report(`seed model train step, one replica (B=${B}, T=${T})`, tStep);
   console.log(`#   → ${((B / tStep.med) * 1e3).toFixed(1)} samples/s per replica (median)`);
-  report('seed model forecast (eval, B=1, T=240)', time(() => m.forward(1, T, x), 20));
+  report(
+    'seed model forecast (eval, B=1, T=240)',
+    time(() => m.forward(1, T, x), 20),
+  );
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PowerSchema } from '../power/config.js';
+import { ServiceSchema } from '../service/config.js';
 import { SimulatorSchema } from '../sim/config.js';
 
 /**
@@ -74,6 +76,8 @@ export const ConfigSchema = z.strictObject({
   Cluster: ClusterSchema,
   SlurmDB: SlurmDbSchema,
   Simulator: SimulatorSchema,
+  Service: ServiceSchema,
+  Power: PowerSchema,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -71,6 +71,8 @@ export interface EvalResult {
   timeline: { start: number; minutes: number; capacity: number };
   testSamples: number;
   sample: SampleTrace | null;
+  /** Things the user should know about the result (e.g. no validation samples, so no bands). */
+  warnings: string[];
 }
 
 /** Factories of the four baselines (persistence, seasonal_day, seasonal_week, ridge). */
@@ -108,7 +110,13 @@ export async function evaluate(
     throw new UserError(
       `evaluate: no test samples (the test period is shorter than the ${H}-minute horizon)`,
     );
+  const warnings: string[] = [];
   for (const [k, sp] of splits.entries()) {
+    if (sp.valid.length === 0) {
+      warnings.push(
+        `fold ${k + 1}: no validation samples (validation shorter than the horizon): no P10-P90 bands, ridge penalty not tuned`,
+      );
+    }
     if (sp.train.length === 0)
       throw new UserError(`evaluate: fold ${k + 1} has no training samples; use a smaller test part`);
   }
@@ -127,8 +135,11 @@ export async function evaluate(
   let done = 0;
 
   for (const [k, sp] of splits.entries()) {
+    const names = new Set<string>();
     for (const factory of factories) {
       const model = await factory();
+      if (names.has(model.name)) throw new UserError(`evaluate: two models are named '${model.name}'`);
+      names.add(model.name);
       let r = results.get(model.name);
       if (!r) {
         r = {
@@ -183,6 +194,7 @@ export async function evaluate(
     timeline: { start: data.timeline.start, minutes: n, capacity: data.capacity },
     testSamples,
     sample: sampleLen > 0 ? sample : null,
+    warnings,
   };
 }
 
@@ -194,7 +206,11 @@ function emptyMetrics(): HorizonMetrics {
  * The (rows, F) matrix a window forecaster reads: features built with its spec (the dataset's when they
  * agree), scaled with its scaler; cached per spec and scaler.
  */
-function windowSource(model: Forecaster, data: Dataset, cache: Map<string, Float32Array>): Float32Array | undefined {
+function windowSource(
+  model: Forecaster,
+  data: Dataset,
+  cache: Map<string, Float32Array>,
+): Float32Array | undefined {
   const w = model.window;
   if (!w) return undefined;
   const have = data.features.spec;
@@ -205,8 +221,15 @@ function windowSource(model: Forecaster, data: Dataset, cache: Map<string, Float
     );
   }
   const same =
-    want.timeZone === have.timeZone && want.holidayCountry === have.holidayCountry && want.historyLead === have.historyLead;
-  const key = JSON.stringify([want.timeZone, want.holidayCountry, want.historyLead, w.scaler?.toJSON() ?? null]);
+    want.timeZone === have.timeZone &&
+    want.holidayCountry === have.holidayCountry &&
+    want.historyLead === have.historyLead;
+  const key = JSON.stringify([
+    want.timeZone,
+    want.holidayCountry,
+    want.historyLead,
+    w.scaler?.toJSON() ?? null,
+  ]);
   let x = cache.get(key);
   if (!x) {
     const raw = same ? data.features.data : buildFeatures(data.timeline, want).data;

@@ -36,6 +36,7 @@ export function resultToJson(res: EvalResult, extras: JsonExtras = {}): Record<s
       timeline_minutes: res.timeline.minutes,
       capacity: res.timeline.capacity,
       test_samples: res.testSamples,
+      warnings: res.warnings,
       folds: res.folds.map((f) => ({
         train_end: isoMinute(t0 + 60 * f.validStart),
         valid_start: isoMinute(t0 + 60 * f.validStart),

@@ -1,3 +1,4 @@
+import { UserError } from '../util/errors.js';
 import { type Batch, type Dataset, makeBatch } from './dataset.js';
 import { DAY_MINUTES, type FeatureSpec, featureIndex, WEEK_MINUTES } from './features.js';
 import type { StandardScaler } from './scaler.js';
@@ -209,7 +210,7 @@ export const RIDGE_SEASONAL = [
   'busy_week_before_target',
   'week_avail',
 ];
-export const RIDGE_LAMBDAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
+export const RIDGE_LAMBDAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000];
 
 export interface RidgeOptions {
   /** Ridge penalties tried (on standardised columns, per sample); the best on validation wins per horizon. */
@@ -540,7 +541,11 @@ export class Ridge implements Forecaster {
     const H = data.horizon;
     const D = this.Dc + this.De;
     const mt = this.moments(data, train.train, this.maxTrainRows);
-    if (mt.n < 2 * D) throw new Error(`ridge: ${mt.n} training samples are too few for ${D} columns`);
+    if (mt.n < 2 * D) {
+      throw new UserError(
+        `ridge: ${mt.n} training samples are too few for ${D} columns; give a longer timeline`,
+      );
+    }
     const mv = train.valid.length > 0 ? this.moments(data, train.valid, this.maxTrainRows) : null;
     // per horizon: fit each penalty on train, keep the one with the least validation MSE
     this.lambda = new Float64Array(H);

@@ -1,7 +1,7 @@
 import type { Timeline } from '../timeline/columns.js';
 import { isoMinute } from '../timeline/csv.js';
 import { InputError } from '../util/errors.js';
-import type { FeatureMatrix } from './features.js';
+import { buildFeatures, type FeatureMatrix, type FeatureOptions } from './features.js';
 import { StandardScaler } from './scaler.js';
 
 /**
@@ -224,4 +224,36 @@ export function* batches(
   for (let i = 0; i < origins.length; i += batchSize) {
     yield makeBatch(data, origins.subarray(i, Math.min(i + batchSize, origins.length)), opts);
   }
+}
+
+/** Everything a trainer needs from one timeline, built the same way the evaluator builds it. */
+export interface PreparedData {
+  data: Dataset;
+  split: Split;
+  /** Fitted on the training rows [0, validStart) only. */
+  scaler: StandardScaler;
+  /** The features scaled with `scaler`, (rows, F): pass as `x` to makeBatch. */
+  x: Float32Array;
+}
+
+export interface PrepareOptions {
+  features?: FeatureOptions;
+  /** Forecast steps H (default 30; also the default history lead of the features). */
+  horizon?: number;
+  split?: SplitOptions;
+  trainStride?: number;
+  evalStride?: number;
+  gap?: number;
+  minHistory?: number;
+}
+
+/** Features -> time-ordered split -> scaler fitted on train -> scaled copy of the features. */
+export function prepareData(tl: Timeline, opts: PrepareOptions = {}): PreparedData {
+  const horizon = opts.horizon ?? 30;
+  const features = buildFeatures(tl, { historyLead: horizon, ...opts.features });
+  const data = makeDataset(tl, features, horizon);
+  const bounds = splitBounds(tl, opts.split);
+  const split = splitOrigins(bounds, horizon, opts);
+  const scaler = fitScaler(features, bounds);
+  return { data, split, scaler, x: scaler.transform(features.data) };
 }

@@ -2,7 +2,7 @@ import type { JobRecord } from '../jobs/record.js';
 import { InputError } from '../util/errors.js';
 import { localHourWeekday, zoneFormatter } from './calendar.js';
 import { DEFAULT_ROUND_LIMITS } from './config.js';
-import { Rng } from './rng.js';
+import { normalCdf, Rng } from './rng.js';
 
 /**
  * Fit the generator's main parameters to a real trace, so that `pcm simulate` can make a synthetic
@@ -16,10 +16,10 @@ import { Rng } from './rng.js';
  * - Sizes: SerialShare, Pow2Share (among parallel jobs), MaxNodes = the largest job; Log2Med and
  *   LowShare by maximum likelihood of the two-stage log2-uniform over a grid, Log2Low = log2(smallest
  *   parallel size) - 0.5 (the rounding margin).
- * - Classes by run time (< 900 s short, < 4 h regular, else long): Share; per class a least-squares
- *   fit of ln(runtime) = ln(median) + SizeExponent * ln(nodes) with Sigma = residual deviation, and
- *   the observed range. (The generator cuts the log-normal to the range, so a wide class comes out a
- *   little narrower than observed; the summary compares the load.)
+ * - Classes by run time (< 900 s short, < 4 h regular, else long): Share; the observed range; per class
+ *   a least-squares fit of ln(runtime) = ln(median) + SizeExponent * ln(nodes), with median and Sigma
+ *   corrected for the generator's cut to the range (the normal whose truncation matches the residuals'
+ *   mean and deviation, kept within bounds for bands filled about evenly).
  * - Limits: HitLimitShare = share of jobs that ran to >= 98 % of their limit; RoundValues = the most
  *   used limits covering >= 90 %; OverestimateSigma = sd of ln(limit / runtime) of the others, and
  *   OverestimateMedian such that the generator (factor, then round up) gives their median ratio.
@@ -189,7 +189,7 @@ export async function calibrate(
         )
       : lo;
     const maxR = c.length ? c.reduce((m, r) => Math.max(m, r.runtime), lo) : hiR;
-    const fit = fitLogRuntime(c);
+    const fit = fitLogRuntime(c, Math.max(1, minR), Math.max(maxR, minR + 1));
     classes[name] = {
       Share: rounded[k],
       MinRuntime: minR,
@@ -347,8 +347,16 @@ function upperBound(a: number[], v: number): number {
   return lo;
 }
 
-/** Least squares ln(runtime) = a + b ln(nodes); median = e^a, sigma = residual sd. */
-function fitLogRuntime(rows: Row[]): { median: number; slope: number; sigma: number } {
+/**
+ * ln(runtime) = a + b ln(nodes) + e by least squares; then (a, sigma) are corrected for the cut to
+ * [minR, maxR] the generator applies: the normal whose truncation to that band (shifted by b x the
+ * class's mean ln(nodes)) has the residuals' mean and deviation, found by fixed-point iteration.
+ */
+function fitLogRuntime(
+  rows: Row[],
+  minR: number,
+  maxR: number,
+): { median: number; slope: number; sigma: number } {
   if (rows.length === 0) return { median: 0, slope: 0, sigma: 0 };
   const n = rows.length;
   let sx = 0;
@@ -371,7 +379,42 @@ function fitLogRuntime(rows: Row[]): { median: number; slope: number; sigma: num
     const e = Math.log(Math.max(1, r.runtime)) - a - b * Math.log(r.nodes);
     rss += e * e;
   }
-  return { median: Math.exp(a), slope: b, sigma: Math.sqrt(rss / n) };
+  const sd = Math.sqrt(rss / n);
+  // the band in residual space, for a job of the class's mean size
+  const shift = a + b * (sx / n);
+  const [mu, sigma] = untruncate(0, sd, Math.log(minR) - shift, Math.log(maxR) - shift);
+  return { median: Math.exp(a + mu), slope: b, sigma };
+}
+
+/** Mean and deviation of N(mu, sigma^2) cut to [lo, hi]. */
+function truncatedMoments(mu: number, sigma: number, lo: number, hi: number): [number, number] {
+  const al = (lo - mu) / sigma;
+  const be = (hi - mu) / sigma;
+  const z = Math.max(1e-12, normalCdf(be) - normalCdf(al));
+  const pa = Math.exp(-0.5 * al * al) / Math.sqrt(2 * Math.PI);
+  const pb = Math.exp(-0.5 * be * be) / Math.sqrt(2 * Math.PI);
+  const d = (pa - pb) / z;
+  const v = 1 + (al * pa - be * pb) / z - d * d;
+  return [mu + sigma * d, sigma * Math.sqrt(Math.max(1e-12, v))];
+}
+
+/**
+ * The (mu, sigma) whose cut to [lo, hi] has mean m and deviation s. A band filled about evenly has no
+ * such normal (mu and sigma run off to infinity), so mu stays within one band width of the band and
+ * sigma below two band widths (and 10): the result is then the flattest shape allowed.
+ */
+function untruncate(m: number, s: number, lo: number, hi: number): [number, number] {
+  if (!(s > 0) || !(hi > lo)) return [m, s];
+  const w = hi - lo;
+  let mu = m;
+  let sigma = s;
+  for (let k = 0; k < 500; k++) {
+    const [tm, ts] = truncatedMoments(mu, sigma, lo, hi);
+    mu = Math.min(hi + w, Math.max(lo - w, mu + m - tm));
+    sigma = Math.min(10, 2 * w, Math.max(1e-3, sigma * (s / ts)));
+    if (Math.abs(m - tm) < 1e-6 && Math.abs(s - ts) < 1e-6) break;
+  }
+  return [mu, sigma];
 }
 
 function meanOne(w: number[]): number[] {

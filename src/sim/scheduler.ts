@@ -7,7 +7,7 @@ import type { SimJob } from './job.js';
  *
  * - Events sit in a (time, seq) heap; each kind has a handler registered in `handlers`, so later
  *   work (node power states, boot completion, periodic policy ticks) adds kinds with `addEventKind`.
- * - All events at one instant are applied first, then one scheduling pass runs, then `hooks.onStep`.
+ * - All events at one instant are applied first, then one scheduling pass runs, then `hooks.onTick`.
  * - Node state is explicit: `nodeState[i]` (IDLE / BUSY; room for OFF / BOOTING) and `nodeJob[i]`;
  *   idle nodes sit in a stack so allocation costs O(nodes of the job).
  * - EASY: start queue-head jobs while they fit. If the head does not fit, reserve for it: the shadow
@@ -45,7 +45,7 @@ export interface SimHooks {
   onJobStart?(sim: ClusterSim, job: number, time: number): void;
   onJobEnd?(sim: ClusterSim, job: number, time: number): void;
   /** After the events of one instant and the scheduling pass that follows them. */
-  onStep?(sim: ClusterSim, time: number): void;
+  onTick?(sim: ClusterSim, time: number): void;
 }
 
 export type EventHandler = (sim: ClusterSim, arg: number, time: number) => void;
@@ -203,7 +203,7 @@ export class ClusterSim {
         this.handlers[ev.kind](this, ev.arg, t);
       }
       this.schedulePass(t);
-      this.hooks.onStep?.(this, t);
+      this.hooks.onTick?.(this, t);
       if (this.progress && this.done - lastReport >= 4096) {
         lastReport = this.done;
         this.progress(this.done);

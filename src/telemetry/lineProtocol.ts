@@ -73,24 +73,35 @@ export function formatPoint(
   return `${line} ${parts.join(',')} ${time}`;
 }
 
-/** The lines of one row (seconds precision): its MEASUREMENT point and, if it has node states, a NODES point. */
+/** Field keys of a row, escaped once: the timeline columns, then the size fields. */
+const ROW_KEYS = [...TIMELINE_COLUMNS, 'capacity', 'total_cpus'].map((k) => escapeKey(k, 'field key'));
+const MAIN = escapeMeasurement(MEASUREMENT);
+
+/**
+ * The lines of one row (seconds precision): its MEASUREMENT point and, if it has node states, a NODES point.
+ * Same output as formatPoint, without its per-field generality (this runs for every row of a backfill).
+ */
 export function rowLines(row: TelemetryRow): string[] {
-  const tags = { cluster: row.cluster, partition: row.partition };
-  const fields: Record<string, number> = {};
-  for (const c of TIMELINE_COLUMNS) fields[c] = row.values[c];
-  fields.capacity = row.capacity;
-  fields.total_cpus = row.totalCpus;
+  const tags = `,cluster=${escapeKey(row.cluster, 'tag cluster')},partition=${escapeKey(row.partition, 'tag partition')}`;
   const t = Math.round(row.time);
+  if (!Number.isSafeInteger(t))
+    throw new InputError(`line protocol: timestamp must be an integer, got ${row.time}`);
+  let fields = '';
+  const put = (k: number, v: number) => {
+    if (Number.isFinite(v)) fields += `${fields ? ',' : ''}${ROW_KEYS[k]}=${v}`;
+  };
+  for (let k = 0; k < TIMELINE_COLUMNS.length; k++) put(k, row.values[TIMELINE_COLUMNS[k]]);
+  put(TIMELINE_COLUMNS.length, row.capacity);
+  put(TIMELINE_COLUMNS.length + 1, row.totalCpus);
   const out: string[] = [];
-  const main = formatPoint(MEASUREMENT, tags, fields, t);
-  if (main) out.push(main);
+  if (fields) out.push(`${MAIN}${tags} ${fields} ${t}`);
   if (row.nodeStates) {
     const ns: Record<string, number> = {};
     for (const f of NODE_STATE_FIELDS) {
       const v = row.nodeStates[f];
       if (v !== undefined) ns[f] = v;
     }
-    const p = formatPoint(NODES_MEASUREMENT, tags, ns, t);
+    const p = formatPoint(NODES_MEASUREMENT, { cluster: row.cluster, partition: row.partition }, ns, t);
     if (p) out.push(p);
   }
   return out;

@@ -386,10 +386,11 @@ describe('Slurm DB source: timeline from the DB matches sacct', { skip: skipAll 
       const want = ran
         .filter((r) => (sacctTime(r.Start) as number) <= t && t < (sacctTime(r.End) as number))
         .reduce((s, r) => s + Number(r.NNodes), 0);
+      const jobs = ran.map((r) => `${r.JobID} ${r.Start}..${r.End} ${r.NNodes}n`).join('; ');
       assert.equal(
         tl.columns.busy_nodes[i],
         Math.min(want, tl.capacity),
-        `busy_nodes at ${new Date(t * 1000).toISOString()}`,
+        `busy_nodes at ${new Date(t * 1000).toISOString()} (jobs per sacct: ${jobs})`,
       );
       if (want > 0) nonZero++;
     }

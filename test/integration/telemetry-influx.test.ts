@@ -75,7 +75,13 @@ describe('InfluxDB client against the shared influxd', { skip: skipAll }, () => 
 
   it('writes minute rows and reads back the recent ones of one series, sorted', async () => {
     const now = Math.floor(Date.now() / 60000) * 60;
-    const rows = [row(now - 120, 4), row(now - 60, 6), row(now, 8), row(now - 7200, 99), row(now, 3, 'it', 'gpu')];
+    const rows = [
+      row(now - 120, 4),
+      row(now - 60, 6),
+      row(now, 8),
+      row(now - 7200, 99),
+      row(now, 3, 'it', 'gpu'),
+    ];
     rows[1].values.queued_jobs = Number.NaN; // not written: reads back as NaN
     await new InfluxWriter(opts()).write(rows);
     const got = await new InfluxReader(opts()).recent('it', '_all', 30);
@@ -117,7 +123,10 @@ describe('InfluxDB client against the shared influxd', { skip: skipAll }, () => 
     await admin.query(`CREATE RETENTION POLICY "short" ON "${DB}" DURATION 1d REPLICATION 1`, 'POST');
     const now = Math.floor(Date.now() / 60000) * 60;
     await new InfluxWriter(opts({ retentionPolicy: 'short' })).write([row(now, 5, 'rp')]);
-    assert.equal((await new InfluxReader(opts({ retentionPolicy: 'short' })).recent('rp', '_all', 5)).length, 1);
+    assert.equal(
+      (await new InfluxReader(opts({ retentionPolicy: 'short' })).recent('rp', '_all', 5)).length,
+      1,
+    );
     assert.equal((await new InfluxReader(opts()).recent('rp', '_all', 5)).length, 0); // default RP: not there
   });
 
@@ -125,7 +134,10 @@ describe('InfluxDB client against the shared influxd', { skip: skipAll }, () => 
     const w = await failure(new InfluxWriter(opts({ database: 'nope' })).write([row(1_704_067_200, 1)]));
     assert.equal(w.kind, 'not_found');
     assert.equal(w.status, 404);
-    assert.match(w.message, /^InfluxDB http:\/\/127\.0\.0\.1:\d+ \/write: HTTP 404: database not found: "nope"$/);
+    assert.match(
+      w.message,
+      /^InfluxDB http:\/\/127\.0\.0\.1:\d+ \/write: HTTP 404: database not found: "nope"$/,
+    );
     const q = await failure(new InfluxReader(opts({ database: 'nope' })).recent('it', '_all', 5));
     assert.equal(q.kind, 'not_found');
     assert.match(q.message, /\/query: database not found: nope$/);
@@ -200,11 +212,16 @@ describe('InfluxDB client against a private influxd with auth, then stopped', { 
     await new InfluxReader(o).query('CREATE DATABASE secured', 'POST');
     await new InfluxWriter(o).write([row(Math.floor(Date.now() / 60000) * 60, 2)]);
     assert.equal((await new InfluxReader(o).recent('it', '_all', 5)).length, 1);
-    const e = await failure(new InfluxWriter(opts({ url, database: 'secured', token: TOKEN })).write([row(60, 1)]), TOKEN);
+    const e = await failure(
+      new InfluxWriter(opts({ url, database: 'secured', token: TOKEN })).write([row(60, 1)]),
+      TOKEN,
+    );
     assert.equal(e.kind, 'auth');
     assert.match(e.message, /HTTP 401: unable to parse authentication credentials \(check InfluxDB.Token/);
     const bad = await failure(
-      new InfluxReader(opts({ url, database: 'secured', username: 'admin', password: 'wrong-Secret' })).recent('it', '_all', 5),
+      new InfluxReader(
+        opts({ url, database: 'secured', username: 'admin', password: 'wrong-Secret' }),
+      ).recent('it', '_all', 5),
       'wrong-Secret',
     );
     assert.equal(bad.kind, 'auth');
@@ -215,7 +232,14 @@ describe('InfluxDB client against a private influxd with auth, then stopped', { 
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
     await exited;
-    const o = opts({ url, database: 'secured', username: 'admin', password: PASSWORD, retries: 2, backoffMs: 20 });
+    const o = opts({
+      url,
+      database: 'secured',
+      username: 'admin',
+      password: PASSWORD,
+      retries: 2,
+      backoffMs: 20,
+    });
     const e = await failure(new InfluxWriter(o).write([row(60, 1)]), PASSWORD);
     assert.equal(e.kind, 'unreachable');
     assert.match(

@@ -290,6 +290,28 @@ for (const variant of ['simd', 'relaxed'] as const) {
       e.release(mark);
     });
 
+    it('forwardPooled equals forward followed by the mean over valid steps', () => {
+      const B = 3;
+      const T = 13;
+      const E = 16;
+      const NH = 4;
+      const len = [13, 6, 1];
+      const mark = e.mark();
+      const rand = lcg(8);
+      const { store, m } = build(e, E, NH, B, T);
+      store.values(e).set(uniform(store.total, rand, 0.5));
+      const x = e.allocFrom(uniform(B * T * E, rand, 1));
+      const lengths = e.alloc(B);
+      e.i32(lengths, B).set(len);
+      const pool = new MeanPool(E);
+      pool.allocate(e, B, T);
+      const want = copyOut(e, pool.forward(e, B, T, m.forward(e, B, T, x, { lengths }), lengths), B * E);
+      const got = e.f32(m.forwardPooled(e, B, T, x, lengths), B * E);
+      assertClose(got, want, 'pooled', 1e-6);
+      assert.throws(() => m.backward(e, 0), /backward before forward/);
+      e.release(mark);
+    });
+
     it('rejects bad sizes', () => {
       assert.throws(
         () => new SelfAttention(new ParamStore(), { embedDim: 10, numHeads: 4 }),

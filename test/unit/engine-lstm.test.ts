@@ -277,7 +277,10 @@ for (const variant of ['simd', 'relaxed'] as const) {
       assert.throws(() => m.loadTorch(e, {}), /missing parameter weight_ih_l0/);
       const lengths = e.alloc(2);
       e.i32(lengths, 2).set([3, 4]);
-      assert.throws(() => m.forward(e, 2, 3, e.alloc(2 * 3 * 2), { lengths }), /lengths\[1\] = 4 outside 0..3/);
+      assert.throws(
+        () => m.forward(e, 2, 3, e.alloc(2 * 3 * 2), { lengths }),
+        /lengths\[1\] = 4 outside 0..3/,
+      );
       assert.throws(() => m.forward(e, 2, 3, lengths, { dropout: { p: 1, seed: 0 } }), /dropout p=1/);
       e.release(mark);
     });

@@ -14,7 +14,14 @@ function assertClose(got: ArrayLike<number>, ref: ArrayLike<number>, what: strin
   assert.ok(err <= tol, `${what}: max|err|/max|ref| = ${err.toExponential(2)} > ${tol}`);
 }
 
-const SMALL: Partial<SeedModelConfig> = { features: 3, hidden: 4, heads: 2, headHidden: 5, horizon: 4, dropout: 0.2 };
+const SMALL: Partial<SeedModelConfig> = {
+  features: 3,
+  hidden: 4,
+  heads: 2,
+  headHidden: 5,
+  horizon: 4,
+  dropout: 0.2,
+};
 
 for (const variant of ['simd', 'relaxed'] as const) {
   describe(`seed model (${variant})`, () => {
@@ -27,11 +34,21 @@ for (const variant of ['simd', 'relaxed'] as const) {
       const mark = e.mark();
       const m = new SeedModel(
         e,
-        { features: c.n_features, hidden: c.hidden, numLayers: c.num_layers, heads: c.heads, headHidden: c.head_hidden, horizon: c.horizon },
+        {
+          features: c.n_features,
+          hidden: c.hidden,
+          numLayers: c.num_layers,
+          heads: c.heads,
+          headHidden: c.head_hidden,
+          horizon: c.horizon,
+        },
         B,
         T,
       );
-      assert.deepEqual(m.store.params.map((p) => p.name), Object.keys(fx.params));
+      assert.deepEqual(
+        m.store.params.map((p) => p.name),
+        Object.keys(fx.params),
+      );
       const state: Record<string, number[]> = {};
       for (const [k, v] of Object.entries({ ...fx.params, ...fx.buffers })) state[k] = v.data;
       m.loadTorch(state);
@@ -42,7 +59,8 @@ for (const variant of ['simd', 'relaxed'] as const) {
       const pred = m.forward(B, T, x);
       const aux = fx.aux_outputs!;
       const mid = m.intermediates();
-      for (const k of ['lstm_out', 'attn_out', 'pooled', 'bn_out', 'fc1_relu', 'pred']) assertClose(mid[k], aux[k].data, k);
+      for (const k of ['lstm_out', 'attn_out', 'pooled', 'bn_out', 'fc1_relu', 'pred'])
+        assertClose(mid[k], aux[k].data, k);
       assert.equal(pred, m.fc2.out);
 
       const loss = new HuberSmoothLoss({ horizon: c.horizon, delta: c.loss_delta, lambda: c.loss_lam });
@@ -64,7 +82,8 @@ for (const variant of ['simd', 'relaxed'] as const) {
           assertClose(g[k].subarray(0, E), ref.data.slice(0, E), `grad ${k} (q)`);
           assertClose(g[k].subarray(2 * E), ref.data.slice(2 * E), `grad ${k} (v)`);
           const scale = Math.max(...ref.data.map(Math.abs));
-          for (let i = E; i < 2 * E; i++) assert.ok(Math.abs(g[k][i]) <= 1e-6 * scale, `key bias grad ${g[k][i]}`);
+          for (let i = E; i < 2 * E; i++)
+            assert.ok(Math.abs(g[k][i]) <= 1e-6 * scale, `key bias grad ${g[k][i]}`);
         } else assertClose(g[k], ref.data, `grad ${k}`);
       }
       e.release(mark);
@@ -107,6 +126,22 @@ for (const variant of ['simd', 'relaxed'] as const) {
       e.release(mark);
     });
 
+    it('predict (fused attention + mean) gives the eval-mode forward predictions', () => {
+      const T = 9;
+      const len = [9, 4, 1];
+      const B = len.length;
+      const mark = e.mark();
+      const rand = lcg(61);
+      const m = new SeedModel(e, SMALL, B, T);
+      m.initTorchDefault(rand);
+      const x = e.allocFrom(uniform(B * T * SMALL.features!, rand, 1));
+      const want = Float32Array.from(e.f32(m.forward(B, T, x, { lengths: len }), B * SMALL.horizon!));
+      const got = e.f32(m.predict(B, T, x, len), B * SMALL.horizon!);
+      assertClose(got, want, 'predict vs forward', 1e-6);
+      assert.throws(() => m.backward(0), /not predict/);
+      e.release(mark);
+    });
+
     it('training-mode gradients (batch statistics, all dropouts on) match central differences', () => {
       const B = 3;
       const T = 7;
@@ -134,10 +169,24 @@ for (const variant of ['simd', 'relaxed'] as const) {
       const eps = 5e-4;
       for (let trial = 0; trial < 3; trial++) {
         const theta = Float32Array.from(m.store.values(e));
-        const rp = directionalCheck(theta, gp, uniform(theta.length, rand), eps, (t) => m.store.values(e).set(t), objective);
+        const rp = directionalCheck(
+          theta,
+          gp,
+          uniform(theta.length, rand),
+          eps,
+          (t) => m.store.values(e).set(t),
+          objective,
+        );
         assert.ok(rp.rel < 3e-3, `params: analytic ${rp.analytic} numeric ${rp.numeric} rel ${rp.rel}`);
         const x0 = Float32Array.from(e.f32(x, B * T * F));
-        const rx = directionalCheck(x0, gx, uniform(x0.length, rand), eps, (t) => e.f32(x, t.length).set(t), objective);
+        const rx = directionalCheck(
+          x0,
+          gx,
+          uniform(x0.length, rand),
+          eps,
+          (t) => e.f32(x, t.length).set(t),
+          objective,
+        );
         assert.ok(rx.rel < 3e-3, `x: analytic ${rx.analytic} numeric ${rx.numeric} rel ${rx.rel}`);
       }
       e.release(mark);
@@ -156,7 +205,8 @@ for (const variant of ['simd', 'relaxed'] as const) {
       const x = e.allocFrom(xs);
       // target: a function of the input so there is something to learn
       const tg = new Float32Array(B * N);
-      for (let b = 0; b < B; b++) for (let j = 0; j < N; j++) tg[b * N + j] = xs[(b * T + T - 1) * F] + 0.1 * j;
+      for (let b = 0; b < B; b++)
+        for (let j = 0; j < N; j++) tg[b * N + j] = xs[(b * T + T - 1) * F] + 0.1 * j;
       const target = e.allocFrom(tg);
       const loss = new HuberSmoothLoss({ horizon: N });
       loss.allocate(e, B);

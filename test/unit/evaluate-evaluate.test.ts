@@ -89,6 +89,26 @@ describe('evaluate', () => {
     await assert.rejects(evaluate(data, [bad], {}), /trained on features \[a, b\]/);
   });
 
+  it('builds the features of a window forecaster with its own spec (time zone) when it differs', async () => {
+    const kolkata = buildFeatures(tl, { timeZone: 'Asia/Kolkata' });
+    const hi = featureIndex(kolkata.spec, 'hour_sin');
+    let seen: { origin: number; v: number } | null = null;
+    const probe = (): Forecaster => ({
+      name: 'probe',
+      window: { lookback: 2, featureSpec: kolkata.spec },
+      fit() {},
+      predict(b: Batch) {
+        seen ??= { origin: b.origins[0], v: b.x[(0 * b.T + b.T - 1) * b.F + hi] };
+        return { p50: new Float32Array(b.B * b.H) };
+      },
+    });
+    await evaluate(data, [probe], { split: { testFraction: 0.05 } });
+    assert.ok(seen);
+    const { origin, v } = seen as { origin: number; v: number };
+    assert.equal(v, kolkata.data[origin * kolkata.F + hi]);
+    assert.notEqual(v, features.data[origin * features.F + hi]);
+  });
+
   it('backtests over successive folds, refitting each model before each fold', async () => {
     let made = 0;
     const counting = () => {

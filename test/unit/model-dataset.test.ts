@@ -6,10 +6,12 @@ import {
   makeBatch,
   makeDataset,
   originsIn,
+  prepareData,
   splitBounds,
   splitOrigins,
 } from '../../src/model/dataset.js';
 import { buildFeatures, featureIndex } from '../../src/model/features.js';
+import { StandardScaler } from '../../src/model/scaler.js';
 import { InputError } from '../../src/util/errors.js';
 import { syntheticTimeline } from './model-synthetic.js';
 
@@ -113,5 +115,29 @@ describe('dataset: batches', () => {
     );
     assert.equal(all[0].origins[0], 0);
     assert.equal(all[all.length - 1].origins[all[all.length - 1].B - 1], n - 1 - H);
+  });
+});
+
+describe('dataset: prepareData', () => {
+  it('builds features, a time-ordered split and a scaler fitted on the training rows only', () => {
+    const tl = syntheticTimeline({ minutes: 5000, busy: (t) => (t < 3500 ? t % 40 : 90) });
+    const p = prepareData(tl, {
+      horizon: H,
+      split: { testFraction: 0.2, validFraction: 0.1 },
+      trainStride: 10,
+    });
+    assert.equal(p.data.features.spec.historyLead, H);
+    assert.equal(p.split.bounds.validStart, 3500);
+    assert.equal(p.split.train[1] - p.split.train[0], 10);
+    const ref = StandardScaler.fit(p.data.features.data, p.data.features.F, p.data.features.spec.names, {
+      from: 0,
+      to: 3500,
+    });
+    assert.deepEqual(p.scaler.toJSON(), ref.toJSON());
+    const b = makeBatch(p.data, p.split.test.subarray(0, 2), { lookback: 3, x: p.x });
+    const i = featureIndex(p.data.features.spec, 'busy_nodes');
+    const last = b.x[(0 * b.T + 2) * b.F + i];
+    const t = p.split.test[0];
+    assert.ok(Math.abs(last - (tl.columns.busy_nodes[t] / 100 - ref.mean[i]) / ref.std[i]) < 1e-5);
   });
 });

@@ -128,7 +128,7 @@ describe('sim scheduler (FCFS + EASY)', () => {
           overrun,
           recordDecisions: true,
           hooks: {
-            onStep(s) {
+            onTick(s) {
               // explicit node state agrees with the free count
               let b = 0;
               for (let i = 0; i < s.nodes; i++) if (s.nodeState[i] === NODE_BUSY) b++;

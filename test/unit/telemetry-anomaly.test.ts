@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectAnomalies, median, residualAnomalies, robustStats, robustZ } from '../../src/telemetry/anomaly.js';
+import {
+  detectAnomalies,
+  median,
+  residualAnomalies,
+  robustStats,
+  robustZ,
+} from '../../src/telemetry/anomaly.js';
 
 const T = 1_704_067_200;
 

@@ -100,7 +100,13 @@ describe('collect loop', () => {
 
   it('--once fails with the sink error; Slurm errors fail too', async () => {
     const port = await closedPort();
-    const w = new InfluxWriter({ url: `http://127.0.0.1:${port}`, database: 'x', timeoutMs: 1000, retries: 0, backoffMs: 1 });
+    const w = new InfluxWriter({
+      url: `http://127.0.0.1:${port}`,
+      database: 'x',
+      timeoutMs: 1000,
+      retries: 0,
+      backoffMs: 1,
+    });
     const base = { cluster: 'c', partition: '_all', intervalS: 60, once: true };
     await assert.rejects(
       collect({ ...base, sinks: [{ name: 'influx', writer: w }], read: async () => fixtureSnapshot() }),
@@ -111,7 +117,9 @@ describe('collect loop', () => {
         ...base,
         sinks: [],
         read: async () => {
-          throw new Error('squeue failed (exit 1): slurm_load_jobs error: Unable to contact slurm controller');
+          throw new Error(
+            'squeue failed (exit 1): slurm_load_jobs error: Unable to contact slurm controller',
+          );
         },
       }),
       /Unable to contact slurm controller/,
@@ -120,7 +128,13 @@ describe('collect loop', () => {
 
   it('loop: keeps rows for a failing sink, reports errors, stops cleanly on abort', async () => {
     const port = await closedPort();
-    const w = new InfluxWriter({ url: `http://127.0.0.1:${port}`, database: 'x', timeoutMs: 1000, retries: 0, backoffMs: 1 });
+    const w = new InfluxWriter({
+      url: `http://127.0.0.1:${port}`,
+      database: 'x',
+      timeoutMs: 1000,
+      retries: 0,
+      backoffMs: 1,
+    });
     const store = new MemoryStore();
     const ac = new AbortController();
     const errors: string[] = [];
@@ -146,7 +160,10 @@ describe('collect loop', () => {
     assert.equal(res.sinks.influx.written, 0);
     assert.equal(res.sinks.influx.pending, 2);
     assert.ok(errors.length >= 2);
-    assert.match(errors[0], /^influx: InfluxDB http:\/\/127\.0\.0\.1:\d+ \/write: connection refused .*1 row\(s\) kept to retry$/);
+    assert.match(
+      errors[0],
+      /^influx: InfluxDB http:\/\/127\.0\.0\.1:\d+ \/write: connection refused .*1 row\(s\) kept to retry$/,
+    );
   });
 
   it('refuses tag values that could not be queried', async () => {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { parseConfig } from '../../src/config/load.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
 import { type InfluxOptions, influxOptionsFromConfig } from '../../src/telemetry/influxHttp.js';
 import { InfluxReader } from '../../src/telemetry/influxReader.js';
 import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
 import { zeroValues } from '../../src/telemetry/schema.js';
-import { parseConfig } from '../../src/config/load.js';
 
 /**
  * The client against a local HTTP server that answers like a broken, slow or foreign server: the
@@ -46,7 +46,14 @@ function opts(o: Partial<InfluxOptions> = {}): InfluxOptions {
 }
 
 function row() {
-  return { time: 1_704_067_200, cluster: 'c', partition: '_all', capacity: 4, totalCpus: 4, values: zeroValues() };
+  return {
+    time: 1_704_067_200,
+    cluster: 'c',
+    partition: '_all',
+    capacity: 4,
+    totalCpus: 4,
+    values: zeroValues(),
+  };
 }
 
 async function failure(p: Promise<unknown>): Promise<TelemetryError> {
@@ -83,7 +90,10 @@ describe('influx client against a garbage server', () => {
     };
     const e = await failure(new InfluxReader(opts()).recent('c', '_all', 10));
     assert.equal(e.kind, 'garbage');
-    assert.match(e.message, /\/query: answer is not JSON \(content-type text\/html, starts "<html><body>It works/);
+    assert.match(
+      e.message,
+      /\/query: answer is not JSON \(content-type text\/html, starts "<html><body>It works/,
+    );
   });
 
   it('JSON of the wrong shape -> garbage naming the field', async () => {
@@ -94,7 +104,8 @@ describe('influx client against a garbage server', () => {
   });
 
   it('a statement error in a 200 answer is reported', async () => {
-    handler = (_q, res) => res.end('{"results":[{"statement_id":0,"error":"database not found: telemetry"}]}');
+    handler = (_q, res) =>
+      res.end('{"results":[{"statement_id":0,"error":"database not found: telemetry"}]}');
     const e = await failure(new InfluxReader(opts()).recent('c', '_all', 10));
     assert.equal(e.kind, 'not_found');
     assert.match(e.message, /\/query: database not found: telemetry$/);
@@ -161,7 +172,9 @@ describe('influx client against a garbage server', () => {
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
     const port = (tcp.address() as AddressInfo).port;
     try {
-      const e = await failure(new InfluxReader(opts({ url: `http://127.0.0.1:${port}` })).recent('c', '_all', 10));
+      const e = await failure(
+        new InfluxReader(opts({ url: `http://127.0.0.1:${port}` })).recent('c', '_all', 10),
+      );
       assert.equal(e.kind, 'unreachable');
       assert.match(e.message, new RegExp(`^InfluxDB http://127.0.0.1:${port} /query: `));
     } finally {
@@ -177,7 +190,10 @@ describe('influx client against a garbage server', () => {
     assert.equal(influxOptionsFromConfig(d.InfluxDB)!.database, 'tel');
     assert.equal(influxOptionsFromConfig(parseConfig('', 'c', {}).InfluxDB), null);
     assert.throws(
-      () => influxOptionsFromConfig(parseConfig("InfluxDB:\n  URL: http://h\n  Database: \"a'b\"\n", 'c', {}).InfluxDB),
+      () =>
+        influxOptionsFromConfig(
+          parseConfig('InfluxDB:\n  URL: http://h\n  Database: "a\'b"\n', 'c', {}).InfluxDB,
+        ),
       /InfluxDB.Database: expected letters/,
     );
   });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkName, quoteIdent, quoteString, selectRecent } from '../../src/telemetry/influxql.js';
-import { escapeKey, escapeMeasurement, escapeStringField, formatPoint, rowLines } from '../../src/telemetry/lineProtocol.js';
+import {
+  escapeKey,
+  escapeMeasurement,
+  escapeStringField,
+  formatPoint,
+  rowLines,
+} from '../../src/telemetry/lineProtocol.js';
 import { zeroValues } from '../../src/telemetry/schema.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -20,7 +26,10 @@ describe('line protocol', () => {
   });
 
   it('writes floats, sorts tags, drops non-finite fields and empty points', () => {
-    assert.equal(formatPoint('m', { z: '1', a: 'x y' }, { v: 2, w: 0.5, n: Number.NaN }, 60), 'm,a=x\\ y,z=1 v=2,w=0.5 60');
+    assert.equal(
+      formatPoint('m', { z: '1', a: 'x y' }, { v: 2, w: 0.5, n: Number.NaN }, 60),
+      'm,a=x\\ y,z=1 v=2,w=0.5 60',
+    );
     assert.equal(formatPoint('m', {}, { n: Number.POSITIVE_INFINITY }, 60), null);
     assert.equal(formatPoint('m', {}, { s: 'a', b: true }, 60), 'm s="a",b=true 60');
   });
@@ -38,9 +47,15 @@ describe('line protocol', () => {
       nodeStates: { slurm_nodes_alloc: 3, nodes_powered_down: 2 },
     });
     assert.equal(lines.length, 2);
-    assert.match(lines[0], /^pcm_cluster,cluster=c1,partition=_all running_jobs=0,queued_jobs=0,busy_nodes=7,/);
+    assert.match(
+      lines[0],
+      /^pcm_cluster,cluster=c1,partition=_all running_jobs=0,queued_jobs=0,busy_nodes=7,/,
+    );
     assert.match(lines[0], /,capacity=16,total_cpus=64 120$/);
-    assert.equal(lines[1], 'pcm_nodes,cluster=c1,partition=_all slurm_nodes_alloc=3,nodes_powered_down=2 120');
+    assert.equal(
+      lines[1],
+      'pcm_nodes,cluster=c1,partition=_all slurm_nodes_alloc=3,nodes_powered_down=2 120',
+    );
   });
 });
 
@@ -70,6 +85,9 @@ describe('InfluxQL building', () => {
       `SELECT "busy_nodes","capacity" FROM "rp1"."pcm_cluster" WHERE "cluster" = 'c' AND "partition" = '_all' AND time > now() - 240m ORDER BY time ASC`,
     );
     assert.throws(() => selectRecent({ measurement: 'm', fields: ['v'], tags: {}, minutes: 0 }), /minutes/);
-    assert.throws(() => selectRecent({ measurement: 'm', fields: ['v'], tags: { c: "x'" }, minutes: 1 }), InputError);
+    assert.throws(
+      () => selectRecent({ measurement: 'm', fields: ['v'], tags: { c: "x'" }, minutes: 1 }),
+      InputError,
+    );
   });
 });

@@ -17,9 +17,15 @@ describe('memory store', () => {
     let now = T + 600;
     const s = new MemoryStore({ now: () => now });
     await s.write([row(T, 1), row(T + 60, 2), row(T + 540, 3), row(T + 900, 9)]);
-    assert.deepEqual((await s.recent('c', '_all', 10)).map((r) => r.values.busy_nodes), [2, 3, 9]);
+    assert.deepEqual(
+      (await s.recent('c', '_all', 10)).map((r) => r.values.busy_nodes),
+      [2, 3, 9],
+    );
     now = T + 60;
-    assert.deepEqual((await s.recent('c', '_all', 1)).map((r) => r.time), [T + 60, T + 540, T + 900]);
+    assert.deepEqual(
+      (await s.recent('c', '_all', 1)).map((r) => r.time),
+      [T + 60, T + 540, T + 900],
+    );
     assert.deepEqual(await s.recent('other', '_all', 10), []);
     const r = (await s.recent('c', '_all', 100))[0];
     assert.equal(r.capacity, 16);
@@ -29,12 +35,18 @@ describe('memory store', () => {
   it('keeps series apart, overwrites the same minute, inserts late rows in order', async () => {
     const s = new MemoryStore({ now: () => T + 3600 });
     await s.write([row(T, 1), row(T + 120, 3), row(T, 5, 'd'), row(T + 60, 2), row(T + 120, 4)]);
-    assert.deepEqual((await s.recent('c', '_all', 61)).map((r) => [r.time - T, r.values.busy_nodes]), [
-      [0, 1],
-      [60, 2],
-      [120, 4],
-    ]);
-    assert.deepEqual((await s.recent('d', '_all', 61)).map((r) => r.values.busy_nodes), [5]);
+    assert.deepEqual(
+      (await s.recent('c', '_all', 61)).map((r) => [r.time - T, r.values.busy_nodes]),
+      [
+        [0, 1],
+        [60, 2],
+        [120, 4],
+      ],
+    );
+    assert.deepEqual(
+      (await s.recent('d', '_all', 61)).map((r) => r.values.busy_nodes),
+      [5],
+    );
     assert.deepEqual(
       s.series().map((x) => [x.cluster, x.rows]),
       [
@@ -47,11 +59,20 @@ describe('memory store', () => {
   it('is a ring: the oldest rows go when full, also with late inserts', async () => {
     const s = new MemoryStore({ maxMinutes: 3, now: () => T + 600 });
     for (let i = 0; i < 5; i++) await s.write([row(T + 60 * i, i)]);
-    assert.deepEqual((await s.recent('c', '_all', 60)).map((r) => r.values.busy_nodes), [2, 3, 4]);
+    assert.deepEqual(
+      (await s.recent('c', '_all', 60)).map((r) => r.values.busy_nodes),
+      [2, 3, 4],
+    );
     await s.write([row(T + 60 * 3 + 30, 35)]); // late, between 3 and 4: the oldest (2) goes
-    assert.deepEqual((await s.recent('c', '_all', 60)).map((r) => r.values.busy_nodes), [3, 35, 4]);
+    assert.deepEqual(
+      (await s.recent('c', '_all', 60)).map((r) => r.values.busy_nodes),
+      [3, 35, 4],
+    );
     await s.write([row(T, 0)]); // older than all kept rows while full: dropped
-    assert.deepEqual((await s.recent('c', '_all', 60)).map((r) => r.values.busy_nodes), [3, 35, 4]);
+    assert.deepEqual(
+      (await s.recent('c', '_all', 60)).map((r) => r.values.busy_nodes),
+      [3, 35, 4],
+    );
   });
 
   it('replays a timeline (its last maxMinutes rows)', async () => {
@@ -62,7 +83,10 @@ describe('memory store', () => {
     const s = new MemoryStore({ maxMinutes: 4, now: () => T + 60 * M });
     assert.equal(s.loadTimeline(tl, 'c', 'p'), 4);
     const rows = await s.recent('c', 'p', 60);
-    assert.deepEqual(rows.map((r) => r.values.queued_jobs), [6, 7, 8, 9]);
+    assert.deepEqual(
+      rows.map((r) => r.values.queued_jobs),
+      [6, 7, 8, 9],
+    );
     assert.equal(rows[0].time, T + 360);
     assert.equal(rows[0].capacity, 8);
   });

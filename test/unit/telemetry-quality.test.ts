@@ -40,7 +40,11 @@ describe('data quality', () => {
 
   it('forward-fills gaps up to K minutes, then marks them missing', () => {
     const rows = full().filter((r) => !((r.time - T) / 60 >= 10 && (r.time - T) / 60 < 18)); // 8-minute gap
-    const { report, timeline, state } = checkQuality(rows, { now: NOW, lookbackMinutes: M, maxFillMinutes: 5 });
+    const { report, timeline, state } = checkQuality(rows, {
+      now: NOW,
+      lookbackMinutes: M,
+      maxFillMinutes: 5,
+    });
     assert.deepEqual(Array.from(state.slice(9, 19)), [0, 1, 1, 1, 1, 1, 2, 2, 2, 0]);
     assert.equal(timeline.columns.busy_nodes[12], 9); // filled from minute 9
     assert.ok(Number.isNaN(timeline.columns.busy_nodes[16]));
@@ -48,7 +52,12 @@ describe('data quality', () => {
     assert.equal(report.counts.missing, 3);
     assert.ok(report.flags.includes('missing_minutes') && report.flags.includes('filled_minutes'));
     assert.equal(report.verdict, 'degraded'); // 3/60 = 5 % <= 10 %
-    const strict = checkQuality(rows, { now: NOW, lookbackMinutes: M, maxFillMinutes: 0, maxMissingFraction: 0.1 });
+    const strict = checkQuality(rows, {
+      now: NOW,
+      lookbackMinutes: M,
+      maxFillMinutes: 0,
+      maxMissingFraction: 0.1,
+    });
     assert.equal(strict.report.verdict, 'no_forecast');
     assert.match(strict.report.reasons[0], /13\.3% of minutes missing \(limit 10%\)/);
   });
@@ -105,11 +114,20 @@ describe('data quality', () => {
     assert.equal(report.counts.future, 1);
     assert.equal(report.counts.misaligned, 1);
     assert.equal(report.counts.incompleteRows, 1);
-    for (const f of ['out_of_range', 'duplicates', 'out_of_order', 'clock_skew', 'misaligned', 'incomplete_rows'] as const) {
+    for (const f of [
+      'out_of_range',
+      'duplicates',
+      'out_of_order',
+      'clock_skew',
+      'misaligned',
+      'incomplete_rows',
+    ] as const) {
       assert.ok(report.flags.includes(f), f);
     }
     assert.equal(report.verdict, 'degraded');
-    assert.ok(report.examples.some((e) => e.column === 'busy_nodes' && e.value === 40 && /capacity 16/.test(e.why)));
+    assert.ok(
+      report.examples.some((e) => e.column === 'busy_nodes' && e.value === 40 && /capacity 16/.test(e.why)),
+    );
     assert.ok(report.examples.some((e) => /600 s in the future|s in the future/.test(e.why)));
   });
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { JobRecord, JobState } from '../../src/jobs/record.js';
-import { snapshotRow, type SlurmSnapshot } from '../../src/telemetry/collector.js';
+import { type SlurmSnapshot, snapshotRow } from '../../src/telemetry/collector.js';
 import { parseDuration, parseSinfo, parseSqueue, squeueArgs } from '../../src/telemetry/slurm.js';
 import { buildTimeline } from '../../src/timeline/build.js';
 import { TIMELINE_COLUMNS } from '../../src/timeline/columns.js';
@@ -40,9 +40,15 @@ describe('slurm: parsing squeue/sinfo', () => {
     assert.equal(held.start, null);
     assert.ok(held.eligible! > now, 'a held job is not eligible at the snapshot');
     const run = byId.get('21')!;
-    assert.deepEqual([run.state, run.start, run.end, run.nodes, run.cpus, run.timeLimit], ['RUNNING', 1795884243, null, 16, 16, 5400]);
+    assert.deepEqual(
+      [run.state, run.start, run.end, run.nodes, run.cpus, run.timeLimit],
+      ['RUNNING', 1795884243, null, 16, 16, 5400],
+    );
     const done = byId.get('12')!;
-    assert.deepEqual([done.state, done.start, done.end, done.nodeList], ['COMPLETED', 1795884127, 1795884132, 'node[03-10]']);
+    assert.deepEqual(
+      [done.state, done.start, done.end, done.nodeList],
+      ['COMPLETED', 1795884127, 1795884132, 'node[03-10]'],
+    );
     assert.equal(report.notes.pending_not_eligible, 2);
   });
 
@@ -60,7 +66,9 @@ describe('slurm: parsing squeue/sinfo', () => {
     assert.equal(s.cpus, 64);
     assert.equal(s.nodeStates.slurm_nodes_mix, 13);
     assert.equal(s.nodeStates.slurm_nodes_alloc, 3);
-    const p = parseSinfo('n1|a|4|idle~\nn1|b|4|idle~\nn2|a|4|idle#\nn3|a|4|down*\nn4|a|4|drained\nn5|a|8|mixed%\n');
+    const p = parseSinfo(
+      'n1|a|4|idle~\nn1|b|4|idle~\nn2|a|4|idle#\nn3|a|4|down*\nn4|a|4|drained\nn5|a|8|mixed%\n',
+    );
     assert.equal(p.nodes, 5);
     assert.equal(p.cpus, 24);
     assert.equal(p.nodeStates.slurm_nodes_idle_power_save, 1);
@@ -79,7 +87,14 @@ describe('slurm: the live row is the timeline builder row', () => {
     const t = 1795884300;
     const { jobs, report } = parseSqueue(squeueText, t);
     const s = parseSinfo(sinfoText);
-    const snap: SlurmSnapshot = { now: t, jobs, report, nodes: s.nodes, cpus: s.cpus, nodeStates: s.nodeStates };
+    const snap: SlurmSnapshot = {
+      now: t,
+      jobs,
+      report,
+      nodes: s.nodes,
+      cpus: s.cpus,
+      nodeStates: s.nodeStates,
+    };
     const row = snapshotRow(snap, 'pcmtest', '_all');
     assert.equal(row.time, t);
     const v = row.values;
@@ -113,50 +128,55 @@ describe('slurm: the live row is the timeline builder row', () => {
 
   it('property: a squeue view at `now` gives the same row as the full history (MinJobAge 300 s)', () => {
     fc.assert(
-      fc.property(fc.array(arbJob, { maxLength: 40 }), fc.integer({ min: 0, max: 10_000 }), (specs, nowOff) => {
-        const now = T0 + nowOff;
-        const t = Math.floor(now / 60) * 60;
-        // the truth: every job with its real times
-        const truth: JobRecord[] = specs.map((s, i) => {
-          const submit = T0 + s.submit;
-          const start = s.wait === null ? null : submit + s.wait;
-          return {
-            id: String(i),
-            submit,
-            eligible: null,
-            start,
-            end: start === null ? null : start + s.run,
-            nodes: s.nodes,
-            cpus: s.cpus,
-            timeLimit: s.limit,
-            partition: 'p',
-            state: start === null ? 'PENDING' : s.state,
-            user: null,
-            nodeList: null,
+      fc.property(
+        fc.array(arbJob, { maxLength: 40 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (specs, nowOff) => {
+          const now = T0 + nowOff;
+          const t = Math.floor(now / 60) * 60;
+          // the truth: every job with its real times
+          const truth: JobRecord[] = specs.map((s, i) => {
+            const submit = T0 + s.submit;
+            const start = s.wait === null ? null : submit + s.wait;
+            return {
+              id: String(i),
+              submit,
+              eligible: null,
+              start,
+              end: start === null ? null : start + s.run,
+              nodes: s.nodes,
+              cpus: s.cpus,
+              timeLimit: s.limit,
+              partition: 'p',
+              state: start === null ? 'PENDING' : s.state,
+              user: null,
+              nodeList: null,
+            };
+          });
+          // what squeue shows at `now`: submitted jobs, finished ones for MinJobAge more; no future knowledge
+          const view: JobRecord[] = [];
+          for (const j of truth) {
+            if (j.submit! > now) continue;
+            if (j.start === null || j.start > now)
+              view.push({ ...j, start: null, end: null, state: 'PENDING' });
+            else if (j.end! > now) view.push({ ...j, end: null, state: 'RUNNING' });
+            else if (j.end! > now - 300) view.push(j);
+          }
+          const s: SlurmSnapshot = {
+            now,
+            jobs: view,
+            report: parseSqueue('', now).report,
+            nodes: 16,
+            cpus: 64,
+            nodeStates: parseSinfo('').nodeStates,
           };
-        });
-        // what squeue shows at `now`: submitted jobs, finished ones for MinJobAge more; no future knowledge
-        const view: JobRecord[] = [];
-        for (const j of truth) {
-          if (j.submit! > now) continue;
-          if (j.start === null || j.start > now) view.push({ ...j, start: null, end: null, state: 'PENDING' });
-          else if (j.end! > now) view.push({ ...j, end: null, state: 'RUNNING' });
-          else if (j.end! > now - 300) view.push(j);
-        }
-        const s: SlurmSnapshot = {
-          now,
-          jobs: view,
-          report: parseSqueue('', now).report,
-          nodes: 16,
-          cpus: 64,
-          nodeStates: parseSinfo('').nodeStates,
-        };
-        const live = snapshotRow(s, 'c', 'p');
-        const hist = buildTimeline(truth, { capacity: 16, totalCpus: 64, start: t, end: t + 60 });
-        for (const c of TIMELINE_COLUMNS) {
-          assert.equal(live.values[c], hist.columns[c][0], `${c} at t=${t}`);
-        }
-      }),
+          const live = snapshotRow(s, 'c', 'p');
+          const hist = buildTimeline(truth, { capacity: 16, totalCpus: 64, start: t, end: t + 60 });
+          for (const c of TIMELINE_COLUMNS) {
+            assert.equal(live.values[c], hist.columns[c][0], `${c} at t=${t}`);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

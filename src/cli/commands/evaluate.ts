@@ -117,6 +117,7 @@ export function register(program: Command): void {
         factories.push(() => model);
       }
       const bar = startProgress('evaluate', 0, '{what}');
+      bar.update(0, { what: 'starting' });
       const evalOpts: EvaluateOptions = {
         split: { testFrom: opts.from, testFraction: opts.testFraction, validFraction: opts.validFraction },
         backtest: opts.backtest,
@@ -134,6 +135,7 @@ export function register(program: Command): void {
         bar.stop();
       }
 
+      for (const w of res.warnings) process.stderr.write(`pcm: warning: ${w}\n`);
       const json = resultToJson(res, {
         timeline_file: opts.timeline,
         model_dir: opts.model ?? null,

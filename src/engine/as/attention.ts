@@ -100,3 +100,39 @@ export function attention_backward(B: i32, T: i32, E: i32, NH: i32, lengths: usi
     }
   }
 }
+
+/**
+ * Inference shortcut (eval, no dropout, no backward) for attention followed by the mean over valid steps:
+ * mean_i O_h[i] = Σ_j w_j V_h[j] with w_j = mean_i P[i, j], so the P·V product and the output projection
+ * of every row collapse to one row per sample. pooled (B, E) = the mean over valid t of the concatenated
+ * head outputs (apply the output projection to it). Scratch: kt (D*T), s (T*T), w (T).
+ */
+export function attention_pooled_forward(B: i32, T: i32, E: i32, NH: i32, lengths: usize, qkv: usize, pooled: usize,
+                                         kt: usize, s: usize, w: usize): void {
+  const D = E / NH, E3 = 3 * E;
+  const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>D));
+  for (let b = 0; b < B; b++) {
+    const L = load<i32>(lengths + (<usize>b << 2));
+    const off = T - L;
+    const invL: f32 = 1 / <f32>L;
+    const L4 = L & ~3;
+    for (let h = 0; h < NH; h++) {
+      const q = qkv + (((<usize>b * T + off) * E3 + h * D) << 2);
+      const k = q + (<usize>E << 2), v = q + (<usize>(2 * E) << 2);
+      // Kᵀ, S = Q·Kᵀ, P = softmax(S / sqrt(D)) as in attention_forward
+      transpose_strided(L, D, k, E3, kt);
+      sgemm(L, L, D, q, E3, 1, kt, L, s, L, 0);
+      softmax_forward(L, L, L, scale, s);
+      // w = column means of P
+      memory.fill(w, 0, <usize>L << 2);
+      for (let i = 0; i < L; i++) {
+        const row = s + ((<usize>i * L) << 2);
+        for (let j = 0; j < L4; j += 4) { const o = <usize>j << 2; v128.store(w + o, f32x4.add(v128.load(w + o), v128.load(row + o))); }
+        for (let j = L4; j < L; j++) { const o = <usize>j << 2; store<f32>(w + o, load<f32>(w + o) + load<f32>(row + o)); }
+      }
+      for (let j = 0; j < L; j++) { const o = <usize>j << 2; store<f32>(w + o, load<f32>(w + o) * invL); }
+      // pooled[b, head h] = w·V_h (1, D)
+      sgemm(1, D, L, w, L, 1, v, E3, pooled + ((<usize>b * E + h * D) << 2), E, 0);
+    }
+  }
+}

@@ -71,6 +71,10 @@ export class SelfAttention {
   private sc2: Ptr = 0; // (T, T) dP
   private sc3: Ptr = 0; // (T, T) dropped P
   private wT: Ptr = 0; // (3E, E) transposed weight for dx
+  private pcat: Ptr = 0; // (B, E) pooled head outputs (forwardPooled)
+  private w: Ptr = 0; // (T) column means of P (forwardPooled)
+  /** After forwardPooled: (B, E). */
+  pooled: Ptr = 0;
   // what the last forward ran with
   private B = 0;
   private T = 0;
@@ -114,6 +118,9 @@ export class SelfAttention {
     this.sc2 = e.alloc(maxT * maxT, false);
     this.sc3 = e.alloc(maxT * maxT, false);
     this.wT = e.alloc(3 * E * E, false);
+    this.pcat = e.alloc(maxB * E, false);
+    this.pooled = e.alloc(maxB * E, false);
+    this.w = e.alloc(maxT, false);
   }
 
   /** x (B, T, E) → `out` (B, T, E); returns `out`. */
@@ -153,6 +160,30 @@ export class SelfAttention {
     k.linear_forward(B * T, E, E, this.cat, this.outW.ptr, this.outB.ptr, this.out);
     k.zero_padded(B, T, E, lengths, this.out);
     return this.out;
+  }
+
+  /**
+   * Inference only (eval, no backward): the MEAN over each sample's valid steps of what `forward` returns,
+   * (B, E) into `pooled`, without materialising the per-step outputs: mean_i P·V = (column means of P)·V,
+   * then one output projection per sample. Same result as forward + MeanPool up to rounding, with about
+   * two thirds of the work (the P·V products and per-step output projections drop out).
+   */
+  forwardPooled(e: Engine, B: number, T: number, x: Ptr, lengths: Ptr = 0): Ptr {
+    checkDims('attention', { B: [B, this.maxB], T: [T, this.maxT] });
+    const { E, NH } = this;
+    const k = e.k;
+    if (!lengths) {
+      e.i32(this.full, B).fill(T);
+      lengths = this.full;
+    }
+    this.B = 0; // no backward from here
+    // qkv = x·Win + bin
+    k.linear_forward(B * T, E, 3 * E, x, this.inW.ptr, this.inB.ptr, this.qkv);
+    // per (b, head): mean over queries of softmax(Q Kᵀ/√D) V
+    k.attention_pooled_forward(B, T, E, NH, lengths, this.qkv, this.pcat, this.sc1, this.sc2, this.w);
+    // pooled = pcat·Wout + bout
+    k.linear_forward(B, E, E, this.pcat, this.outW.ptr, this.outB.ptr, this.pooled);
+    return this.pooled;
   }
 
   /** dOut (B, T, E) → grads (+=) and, with `dx`, dL/dx into `dx` (returned, else 0). */

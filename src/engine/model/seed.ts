@@ -1,6 +1,6 @@
-import { BiLSTM } from '../layers/bilstm.js';
 import { SelfAttention } from '../layers/attention.js';
 import { BatchNorm1d } from '../layers/batchnorm.js';
+import { BiLSTM } from '../layers/bilstm.js';
 import { Dropout, dropoutSeed } from '../layers/dropout.js';
 import { Linear } from '../layers/linear.js';
 import { MeanPool } from '../layers/meanpool.js';
@@ -95,8 +95,10 @@ export class SeedModel {
   ) {
     const c = { ...SEED_DEFAULTS, ...cfg };
     for (const k of ['features', 'hidden', 'numLayers', 'heads', 'headHidden', 'horizon'] as const)
-      if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`seed model: ${k}=${c[k]} must be a positive integer`);
-    if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`seed model: dropout=${c.dropout} must be in [0, 1)`);
+      if (!Number.isInteger(c[k]) || c[k] < 1)
+        throw new Error(`seed model: ${k}=${c[k]} must be a positive integer`);
+    if (!(c.dropout >= 0 && c.dropout < 1))
+      throw new Error(`seed model: dropout=${c.dropout} must be in [0, 1)`);
     if (!Number.isInteger(maxB) || maxB < 1 || !Number.isInteger(maxT) || maxT < 1)
       throw new Error(`seed model: maxB=${maxB}, maxT=${maxT} must be positive integers`);
     this.cfg = c;
@@ -106,7 +108,12 @@ export class SeedModel {
     this.E = E;
     const s = this.store;
     // declare parameters in PyTorch's module order
-    this.lstm = new BiLSTM(s, { inputSize: c.features, hidden: c.hidden, numLayers: c.numLayers, prefix: 'lstm.' });
+    this.lstm = new BiLSTM(s, {
+      inputSize: c.features,
+      hidden: c.hidden,
+      numLayers: c.numLayers,
+      prefix: 'lstm.',
+    });
     this.attn = new SelfAttention(s, { embedDim: E, numHeads: c.heads, dropout: c.dropout, prefix: 'attn.' });
     this.dropAttnOut = new Dropout(c.dropout);
     this.pool = new MeanPool(E);
@@ -136,29 +143,23 @@ export class SeedModel {
   /** x (B, T, F) → pred (B, horizon); returns the pointer of pred (valid until the next forward). */
   forward(B: number, T: number, x: Ptr, opts: SeedForwardOptions = {}): Ptr {
     const { e, cfg, E } = this;
-    if (!Number.isInteger(B) || B < 1 || B > this.maxB || !Number.isInteger(T) || T < 1 || T > this.maxT)
-      throw new Error(`seed model: B=${B}, T=${T} outside the allocated 1..${this.maxB} x 1..${this.maxT}`);
     const training = opts.training ?? false;
     if (training && B < 2) throw new Error('seed model: training needs a batch of at least 2 (BatchNorm)');
     const seed = (opts.seed ?? 0) >>> 0;
-    // lengths → wasm (validated)
-    const len = e.i32(this.lengthsPtr, B);
-    if (opts.lengths) {
-      if (opts.lengths.length !== B) throw new Error(`seed model: ${opts.lengths.length} lengths for B=${B}`);
-      for (let b = 0; b < B; b++) {
-        const L = opts.lengths[b];
-        if (!Number.isInteger(L) || L < 1 || L > T) throw new Error(`seed model: lengths[${b}]=${L} must be in 1..${T}`);
-        len[b] = L;
-      }
-    } else len.fill(T);
-    const lengths = this.lengthsPtr;
+    const lengths = this.setLengths(B, T, opts.lengths);
     this.B = B;
     this.T = T;
     this.training = training;
     // biLSTM (dropout between its layers when training)
     let dropMask = 0;
     if (training && this.lstmMask) {
-      e.k.dropout_mask(this.lstm.dropMaskSize(B, T), cfg.dropout, dropoutSeed(seed, 0, SITE_LSTM), 0, this.lstmMask);
+      e.k.dropout_mask(
+        this.lstm.dropMaskSize(B, T),
+        cfg.dropout,
+        dropoutSeed(seed, 0, SITE_LSTM),
+        0,
+        this.lstmMask,
+      );
       dropMask = this.lstmMask;
     }
     const h = this.lstm.forward(e, B, T, x, { lengths, dropMask });
@@ -175,10 +176,26 @@ export class SeedModel {
     return this.fc2.forward(e, B, ud);
   }
 
+  /**
+   * Inference (eval mode, no backward): the same predictions as `forward(…, { training: false })` up to
+   * rounding, faster: attention and the mean over time are fused (SelfAttention.forwardPooled).
+   */
+  predict(B: number, T: number, x: Ptr, lengths?: ArrayLike<number>): Ptr {
+    const { e, cfg } = this;
+    const len = this.setLengths(B, T, lengths);
+    this.B = 0; // no backward from here
+    const h = this.lstm.forward(e, B, T, x, { lengths: len });
+    const z = this.attn.forwardPooled(e, B, T, h, len);
+    const zn = this.bn.forward(e, B, z, false);
+    const u = this.fc1.forward(e, B, zn);
+    e.k.relu_forward(B * cfg.headHidden, u, u);
+    return this.fc2.forward(e, B, u);
+  }
+
   /** dPred (B, horizon) → parameter grads (+=); with `dx`, returns dL/dx (B, T, F), else 0. */
   backward(dPred: Ptr, opts: { dx?: boolean } = {}): Ptr {
     const { e, B, cfg } = this;
-    if (!B) throw new Error('seed model: backward before forward');
+    if (!B) throw new Error('seed model: backward needs a preceding forward (not predict)');
     // fc2 → dropout → ReLU (in place) → fc1
     let d = this.fc2.backward(e, dPred, { dx: true });
     d = this.dropHead.backward(e, d);
@@ -190,6 +207,24 @@ export class SeedModel {
     d = this.dropAttnOut.backward(e, d);
     d = this.attn.backward(e, d, { dx: true });
     return this.lstm.backward(e, d, { dx: opts.dx === true });
+  }
+
+  /** Check B, T and the lengths, and copy the lengths (default: all T) into wasm memory. */
+  private setLengths(B: number, T: number, lengths?: ArrayLike<number>): Ptr {
+    if (!Number.isInteger(B) || B < 1 || B > this.maxB || !Number.isInteger(T) || T < 1 || T > this.maxT)
+      throw new Error(`seed model: B=${B}, T=${T} outside the allocated 1..${this.maxB} x 1..${this.maxT}`);
+    const len = this.e.i32(this.lengthsPtr, B);
+    if (!lengths) {
+      len.fill(T);
+      return this.lengthsPtr;
+    }
+    if (lengths.length !== B) throw new Error(`seed model: ${lengths.length} lengths for B=${B}`);
+    for (let b = 0; b < B; b++) {
+      const L = lengths[b];
+      if (!Number.isInteger(L) || L < 1 || L > T) throw new Error(`seed model: lengths[${b}]=${L} must be in 1..${T}`);
+      len[b] = L;
+    }
+    return this.lengthsPtr;
   }
 
   /** PyTorch's default initialisation of every layer; `rand` returns uniform [0, 1). */

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * The prediction service's config section `Service`. Where it listens is the seed's `Predictor.URL`;
+ * the forecast horizon and lookback are `Predictor.ForecastMinutes` / `LookbackMinutes`.
+ */
+const seriesName = z.string().regex(/^[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,127}$/, 'expected a series name');
+
+export const ServiceSchema = z
+  .strictObject({
+    /** Bearer token for state-changing endpoints (and reads when RequireAuthForReads); env PCM_API_TOKEN. */
+    ApiToken: z.string().min(16, 'expected at least 16 characters').optional(),
+    /** Require the token on reads (/predict, /forecast/latest, /metrics) too; /health stays open. */
+    RequireAuthForReads: z.boolean().default(false),
+    /** Largest request body accepted, bytes (413 above). */
+    BodyLimitBytes: z.number().int().min(64).max(10_485_760).default(16_384),
+    /** Largest node count a request may name (400 above). */
+    MaxNodes: z.number().int().positive().max(10_000_000).default(1_000_000),
+    /** Background refresh: re-read telemetry (and recompute on a new minute) this often, seconds. */
+    RefreshSeconds: z.number().positive().max(3600).default(5),
+    /** The last telemetry point older than this -> stale -> no forecast (503). */
+    StaleAfterMinutes: z.number().int().positive().max(10_080).default(5),
+    /** Gaps up to this many minutes are forward-filled from the last point (and reported). */
+    MaxFillMinutes: z.number().int().nonnegative().max(1440).default(5),
+    /** More than this fraction of the history missing -> no forecast (503). */
+    MaxMissingFraction: z.number().min(0).max(1).default(0.1),
+    /** Cold start: with less history than this (minutes) there is no forecast; between this and the lookback the forecast is made from what there is and flagged. */
+    MinHistoryMinutes: z.number().int().positive().max(10_080).default(30),
+    /** Minutes of history read per forecast (model input: lags, same time yesterday); at least the lookback. */
+    ContextMinutes: z.number().int().positive().max(40_320).default(2880),
+    /** Baseline served until the trained model plugs in: ridge (refit on the recent history), persistence or seasonal_day. */
+    Baseline: z.enum(['ridge', 'persistence', 'seasonal_day']).default('ridge'),
+    /** Refit the baseline on the latest history this often (minutes of telemetry time). */
+    RefitMinutes: z.number().int().positive().max(10_080).default(60),
+    /** When telemetry cannot be read, answer /predict with a flagged persistence forecast from the last good data instead of 503. */
+    FallbackToBaseline: z.boolean().default(false),
+    /** Series served (cluster, partition); default: Cluster.Name, partition `_all`. */
+    Series: z
+      .array(z.strictObject({ Cluster: seriesName, Partition: seriesName.default('_all') }))
+      .max(256)
+      .optional(),
+  })
+  .prefault({});
+
+export type ServiceConfig = z.infer<typeof ServiceSchema>;

@@ -1,0 +1,196 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import { loadModelForecaster } from '../evaluate/load-model.js';
+import { type Forecaster, Persistence, Ridge, SeasonalNaive } from '../model/baselines.js';
+import { makeBatch, makeDataset, originsIn } from '../model/dataset.js';
+import { buildFeatures, DAY_MINUTES, type FeatureOptions } from '../model/features.js';
+import type { Timeline } from '../timeline/columns.js';
+import { isoMinute } from '../timeline/csv.js';
+import { errorMessage } from '../util/errors.js';
+
+/**
+ * What the service runs to forecast: the seam between the forecast hub and the models.
+ * `loadForecaster(config)` returns a baseline today (ridge refit on each series' recent history, or
+ * persistence / seasonal naive) and the trained model once `src/model/checkpoint.ts` can load a model
+ * directory (`Predictor.CheckpointFile`): both are a `Forecaster` (src/model/baselines.ts) behind this.
+ */
+export interface ServedForecast {
+  /** (H) busy nodes at minutes 1..H after the origin. */
+  p50: Float64Array;
+  p10: Float64Array;
+  p90: Float64Array;
+  /** False when the model has no calibrated band yet (p10 = p90 = p50). */
+  banded: boolean;
+  /** What actually ran (e.g. `persistence` when the ridge could not be fitted on a cold start). */
+  ran: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  version: string;
+  kind: 'baseline' | 'trained';
+  /** Telemetry time of the last row the series' model was fitted on (baselines). */
+  fitted_through: string | null;
+  fit_minutes: number | null;
+}
+
+export interface ServingModel {
+  readonly name: string;
+  readonly kind: 'baseline' | 'trained';
+  /** Minutes of history the model wants as input (at least the lookback). */
+  readonly contextMinutes: number;
+  /**
+   * Forecast from a gapless minute grid `tl` whose last row is the origin. `key` names the series: fitted
+   * state (baselines) is kept per series.
+   */
+  forecast(key: string, tl: Timeline, horizon: number): Promise<ServedForecast>;
+  info(key: string): ModelInfo;
+}
+
+/** Fewest history minutes for a ridge fit (its 36 columns need enough samples); below it persistence runs. */
+const MIN_RIDGE_MINUTES = 240;
+
+/** Point forecast and band of one origin (the last row) from a fitted Forecaster. */
+async function runForecaster(
+  f: Forecaster,
+  tl: Timeline,
+  horizon: number,
+  feat: FeatureOptions,
+): Promise<{ p50: Float64Array; p10: Float64Array; p90: Float64Array; banded: boolean }> {
+  const features = buildFeatures(tl, { ...feat, historyLead: horizon });
+  const data = makeDataset(tl, features, horizon);
+  const origin = Int32Array.of(tl.minutes - 1);
+  const w = f.window;
+  const x = w ? (w.scaler ? w.scaler.transform(features.data) : features.data) : undefined;
+  const batch = makeBatch(data, origin, { withX: Boolean(w), lookback: w?.lookback, x });
+  const out = await f.predict(batch);
+  const p50 = Float64Array.from(out.p50.subarray(0, horizon));
+  const banded = Boolean(out.p10 && out.p90);
+  return {
+    p50,
+    p10: banded ? Float64Array.from(out.p10!.subarray(0, horizon)) : p50.slice(),
+    p90: banded ? Float64Array.from(out.p90!.subarray(0, horizon)) : p50.slice(),
+    banded,
+  };
+}
+
+type BaselineName = Config['Service']['Baseline'];
+
+function makeBaseline(name: BaselineName): Forecaster {
+  if (name === 'ridge') return new Ridge({ maxTrainRows: 20_000 });
+  if (name === 'seasonal_day') return new SeasonalNaive(DAY_MINUTES);
+  return new Persistence();
+}
+
+interface Fitted {
+  f: Forecaster;
+  /** Epoch s of the last row fitted on. */
+  through: number;
+  minutes: number;
+}
+
+/**
+ * A baseline fitted per series on the context it is given: 80 % of the origins fit, the last 20 %
+ * calibrate the P10/P90 band; refit when the data has moved on by `refitMinutes`. A ridge that cannot be
+ * fitted yet (cold start) falls back to persistence, and says so in `ran`.
+ */
+export class BaselineModel implements ServingModel {
+  readonly kind = 'baseline' as const;
+  private readonly fitted = new Map<string, Fitted>();
+  constructor(
+    readonly name: BaselineName,
+    readonly contextMinutes: number,
+    private readonly refitMinutes: number,
+    private readonly feat: FeatureOptions,
+  ) {}
+
+  async forecast(key: string, tl: Timeline, horizon: number): Promise<ServedForecast> {
+    const end = tl.start + 60 * (tl.minutes - 1);
+    let fit = this.fitted.get(key);
+    if (!fit || end - fit.through >= 60 * this.refitMinutes || end < fit.through) {
+      fit = await this.fit(tl, horizon);
+      this.fitted.set(key, fit);
+    }
+    const r = await runForecaster(fit.f, tl, horizon, this.feat);
+    return { ...r, ran: fit.f.name };
+  }
+
+  private async fit(tl: Timeline, horizon: number): Promise<Fitted> {
+    const through = tl.start + 60 * (tl.minutes - 1);
+    const name = tl.minutes >= MIN_RIDGE_MINUTES ? this.name : 'persistence';
+    const f = makeBaseline(name);
+    const data = makeDataset(tl, buildFeatures(tl, { ...this.feat, historyLead: horizon }), horizon);
+    const n = tl.minutes;
+    const validStart = n - Math.max(1, Math.round(0.2 * n));
+    const train = originsIn(0, validStart, horizon);
+    const valid = originsIn(validStart, n, horizon);
+    try {
+      await f.fit({ data, train, valid });
+      return { f, through, minutes: n };
+    } catch (e) {
+      if (name === 'persistence') throw e;
+      // not enough data for the ridge yet: persistence until the next refit
+      const p = new Persistence();
+      await p.fit({ data, train, valid });
+      process.emitWarning(`baseline ${name} not fitted (${errorMessage(e)}); serving persistence`);
+      return { f: p, through, minutes: n };
+    }
+  }
+
+  info(key: string): ModelInfo {
+    const fit = this.fitted.get(key);
+    return {
+      name: fit ? fit.f.name : this.name,
+      version: fit ? `baseline:${fit.f.name}@${isoMinute(fit.through)}` : `baseline:${this.name}`,
+      kind: 'baseline',
+      fitted_through: fit ? isoMinute(fit.through) : null,
+      fit_minutes: fit ? fit.minutes : null,
+    };
+  }
+}
+
+/** A trained model loaded from a directory: fitted once, the same for every series. */
+export class TrainedModel implements ServingModel {
+  readonly kind = 'trained' as const;
+  constructor(
+    private readonly f: Forecaster,
+    readonly dir: string,
+    readonly contextMinutes: number,
+    private readonly feat: FeatureOptions,
+  ) {}
+  get name(): string {
+    return this.f.name;
+  }
+  async forecast(_key: string, tl: Timeline, horizon: number): Promise<ServedForecast> {
+    return { ...(await runForecaster(this.f, tl, horizon, this.feat)), ran: this.f.name };
+  }
+  info(): ModelInfo {
+    return {
+      name: this.f.name,
+      version: `model:${this.f.name}@${this.dir}`,
+      kind: 'trained',
+      fitted_through: null,
+      fit_minutes: null,
+    };
+  }
+}
+
+/**
+ * The model the config asks for: the trained model in `Predictor.CheckpointFile` when that directory
+ * exists and this build can load it, else the `Service.Baseline` baseline. `onNote` hears why.
+ */
+export async function loadForecaster(cfg: Config, onNote: (msg: string) => void = () => {}): Promise<ServingModel> {
+  const context = Math.max(cfg.Service.ContextMinutes, cfg.Predictor.LookbackMinutes);
+  const feat: FeatureOptions = { timeZone: cfg.Cluster.TimeZone, holidayCountry: cfg.Cluster.HolidayCountry };
+  const dir = cfg.Predictor.CheckpointFile;
+  if (dir && existsSync(dir)) {
+    try {
+      const f = await loadModelForecaster(dir);
+      const lookback = f.window?.lookback ?? cfg.Predictor.LookbackMinutes;
+      return new TrainedModel(f, dir, Math.max(context, lookback), feat);
+    } catch (e) {
+      onNote(`model ${dir} not loaded (${errorMessage(e)}); serving the ${cfg.Service.Baseline} baseline`);
+    }
+  }
+  return new BaselineModel(cfg.Service.Baseline, context, cfg.Service.RefitMinutes, feat);
+}
