@@ -4,7 +4,7 @@
 // Prints median and min ms over the repetitions; GFLOP/s with analytic gemm counts (forward + backward):
 //   attention: projections 24·N·E² (N = B·T; forward 8·N·E², backward twice that) + core 12·B·T²·E
 //   (forward Q·Kᵀ and P·V: 4·B·T²·E, backward four gemms: 8·B·T²·E).
-//   node --import tsx bench/layers.ts [simd|relaxed|auto] [reps]
+//   node --import tsx bench/layers.ts [simd|relaxed|auto] [reps] [--no-parallel]
 import { SelfAttention } from '../src/engine/layers/attention.js';
 import { BatchNorm1d } from '../src/engine/layers/batchnorm.js';
 import { Dropout } from '../src/engine/layers/dropout.js';
@@ -12,7 +12,9 @@ import { Linear } from '../src/engine/layers/linear.js';
 import { HuberSmoothLoss } from '../src/engine/layers/loss.js';
 import { MeanPool } from '../src/engine/layers/meanpool.js';
 import { SeedModel } from '../src/engine/model/seed.js';
+import { type SeedReplicaConfig, seedReplicaShared } from '../src/engine/model/seed-replica.js';
 import { Adam, clipGradNorm } from '../src/engine/optim.js';
+import { DataParallel } from '../src/engine/parallel.js';
 import { ParamStore } from '../src/engine/params.js';
 import { Engine, type Variant } from '../src/engine/wasm.js';
 
@@ -88,8 +90,14 @@ console.log(`# variant ${e.variant}, reps ${reps}, B=${B} T=${T} E=${E} heads=${
     report(`attention forward+backward (${tag})`, tb, 3 * (proj + core));
   }
   const x1 = fill(e, T * E, 1, rand);
-  report('attention forward, B=1 (eval)', time(() => m.forward(e, 1, T, x1), 20));
-  report('attention forwardPooled (fused mean), B=1', time(() => m.forwardPooled(e, 1, T, x1), 20));
+  report(
+    'attention forward, B=1 (eval)',
+    time(() => m.forward(e, 1, T, x1), 20),
+  );
+  report(
+    'attention forwardPooled (fused mean), B=1',
+    time(() => m.forwardPooled(e, 1, T, x1), 20),
+  );
   // variable lengths: uniform 1..T, about half the pairwise work
   const lengths = e.alloc(B, false);
   const L = e.i32(lengths, B);
@@ -196,8 +204,83 @@ console.log(`# variant ${e.variant}, reps ${reps}, B=${B} T=${T} E=${E} heads=${
   );
   report(`seed model train step, one replica (B=${B}, T=${T})`, tStep);
   console.log(`#   → ${((B / tStep.med) * 1e3).toFixed(1)} samples/s per replica (median)`);
+  // where the step goes: the LSTM stack alone (forward + backward, training, same shapes)
+  const h = m.lstm.forward(e, B, T, x);
+  const dh = fill(e, B * T * 2 * 128, 1e-3, rand);
   report(
-    'seed model forecast (eval, B=1, T=240)',
+    `  of which biLSTM forward+backward (B=${B}, T=${T})`,
+    time(
+      () => {
+        m.lstm.forward(e, B, T, x);
+        m.lstm.backward(e, dh);
+      },
+      Math.min(reps, 3),
+    ),
+  );
+  report(
+    `  of which attention forward+backward (B=${B}, T=${T})`,
+    time(
+      () => {
+        m.attn.forward(e, B, T, h, { training: true, seed: 1 });
+        m.attn.backward(e, dh, { dx: true });
+      },
+      Math.min(reps, 3),
+    ),
+  );
+  report(
+    'seed model forecast, forward (eval, B=1, T=240)',
     time(() => m.forward(1, T, x), 20),
   );
+  report(
+    'seed model forecast, predict (fused, B=1, T=240)',
+    time(() => m.predict(1, T, x), 20),
+  );
+}
+
+// ---- data-parallel training step of the whole model (src/engine/parallel.ts + model/seed-replica.ts):
+// forward + loss + backward on each replica's shard, one gradient sum, then clip + Adam in this thread
+if (!process.argv.includes('--no-parallel')) {
+  const module = new URL('../src/engine/model/seed-replica.ts', import.meta.url).href;
+  const cases = [
+    { T: 240, B: 256, H: 128 },
+    { T: 48, B: 64, H: 64 },
+  ];
+  for (const c of cases) {
+    for (const threads of [1, 2]) {
+      const cfg: SeedReplicaConfig = {
+        model: { features: F, hidden: c.H },
+        T: c.T,
+        maxB: Math.ceil(c.B / threads),
+        initSeed: 1,
+        variant: prefer,
+      };
+      const shared = seedReplicaShared(cfg, c.B);
+      const xs = new Float32Array(shared.x);
+      for (let i = 0; i < xs.length; i++) xs[i] = Math.sin(i);
+      new Float32Array(shared.target).fill(0.5);
+      new Int32Array(shared.lengths).fill(c.T);
+      const meta = new Uint32Array(shared.meta);
+      const dp = await DataParallel.create(threads, module, cfg, shared);
+      const me = dp.main.engine;
+      const opt = new Adam(me, dp.main.store);
+      const step = async () => {
+        meta[0]++;
+        await dp.step(c.B);
+        clipGradNorm(me, dp.main.store, 1);
+        opt.step();
+      };
+      await step(); // warm-up
+      const ts: number[] = [];
+      for (let r = 0; r < Math.min(reps, 3); r++) {
+        const t0 = performance.now();
+        await step();
+        ts.push(performance.now() - t0);
+      }
+      await dp.close();
+      ts.sort((a, b) => a - b);
+      const t = { med: ts[ts.length >> 1], min: ts[0] };
+      report(`seed model train step T=${c.T} B=${c.B} H=${c.H}, ${threads} thread(s)`, t);
+      console.log(`#   → ${((c.B / t.med) * 1e3).toFixed(1)} samples/s (median)`);
+    }
+  }
 }

@@ -358,7 +358,7 @@ export function errorByHorizonChart(res: EvalResult, metric: 'mae' | 'rmse', tit
       markers: true,
     })),
     yMin: 0,
-    legend: 'bottom-right',
+    legend: 'above',
   });
 }
 
@@ -368,8 +368,14 @@ export function sampleWeekChart(res: EvalResult, model: string, timeZone = 'UTC'
   const m = s?.models[model];
   if (!s || !m) return null;
   const x = Array.from({ length: s.actual.length }, (_, i) => s.start + 60 * i);
+  // forecasts exist only at evaluated origins (every minute, or every stride-th): join those points
+  const at = x.map((_, i) => i).filter((i) => Number.isFinite(m.p50[i]));
+  const pick = (a: ArrayLike<number>) => at.map((i) => a[i]);
+  const xf = pick(x);
   const bands =
-    m.p10 && m.p90 ? [{ name: 'P10-P90', x, lo: m.p10, hi: m.p90, color: PALETTE[0], opacity: 0.22 }] : [];
+    m.p10 && m.p90
+      ? [{ name: 'P10-P90', x: xf, lo: pick(m.p10), hi: pick(m.p90), color: PALETTE[0], opacity: 0.22 }]
+      : [];
   return lineChart({
     title: `${model}: forecast ${s.horizon} min ahead vs actual (last ${Math.round(s.actual.length / 1440)} days of test)`,
     xLabel: `target time (${timeZone})`,
@@ -378,7 +384,7 @@ export function sampleWeekChart(res: EvalResult, model: string, timeZone = 'UTC'
     timeZone,
     series: [
       { name: 'actual', x, y: s.actual, color: '#222222', strokeWidth: 1.4 },
-      { name: `P50 (t+${s.horizon})`, x, y: m.p50, color: PALETTE[0], strokeWidth: 1.4 },
+      { name: `P50 (t+${s.horizon})`, x: xf, y: pick(m.p50), color: PALETTE[0], strokeWidth: 1.4 },
     ],
     bands,
     yMin: 0,

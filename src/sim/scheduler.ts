@@ -1,3 +1,4 @@
+import { compress } from '../jobs/hostlist.js';
 import type { JobRecord } from '../jobs/record.js';
 import { EventQueue } from './events.js';
 import type { SimJob } from './job.js';
@@ -114,6 +115,8 @@ export class ClusterSim {
   private progress?: (doneJobs: number) => void;
   private done = 0;
   private rejected = 0;
+  private begun = false;
+  private lastReport = 0;
   now = 0;
 
   constructor(jobs: readonly SimJob[], opts: SimOptions) {
@@ -188,28 +191,59 @@ export class ClusterSim {
 
   /** Run to completion (every submitted job has ended). */
   run(): void {
+    this.advanceTo(Number.POSITIVE_INFINITY);
+    this.progress?.(this.done);
+  }
+
+  /** Put every job's submission on the event queue (once; `run` and `advanceTo` call it). */
+  private begin(): void {
+    if (this.begun) return;
+    this.begun = true;
     for (let i = 0; i < this.n; i++) {
       if (this.need[i] > this.nodes || this.need[i] < 1) this.rejected++;
       else this.schedule(this.submit[i], EV_SUBMIT, i);
     }
+  }
+
+  /**
+   * Process every event instant <= t (each: apply its events, one scheduling pass, `onTick`), then stop:
+   * the state is then the cluster just after instant t. Calling it with increasing t runs the same
+   * simulation as `run()` (live mode steps it minute by minute); `now` becomes t (or the last instant).
+   */
+  advanceTo(t: number): void {
+    this.begin();
     const ev = { time: 0, kind: 0, arg: 0 };
-    let lastReport = 0;
-    while (this.events.size > 0) {
-      const t = this.events.peekTime();
-      this.now = t;
+    while (this.events.size > 0 && this.events.peekTime() <= t) {
+      const at = this.events.peekTime();
+      this.now = at;
       // apply every event of this instant, then schedule once
-      while (this.events.size > 0 && this.events.peekTime() === t) {
+      while (this.events.size > 0 && this.events.peekTime() === at) {
         this.events.pop(ev);
-        this.handlers[ev.kind](this, ev.arg, t);
+        this.handlers[ev.kind](this, ev.arg, at);
       }
-      this.schedulePass(t);
-      this.hooks.onTick?.(this, t);
-      if (this.progress && this.done - lastReport >= 4096) {
-        lastReport = this.done;
+      this.schedulePass(at);
+      this.hooks.onTick?.(this, at);
+      if (this.progress && this.done - this.lastReport >= 4096) {
+        this.lastReport = this.done;
         this.progress(this.done);
       }
     }
-    this.progress?.(this.done);
+    if (Number.isFinite(t) && t > this.now) this.now = t;
+  }
+
+  /** True when every submitted job has ended and nothing is left on the event queue. */
+  get finished(): boolean {
+    return this.begun && this.events.size === 0;
+  }
+
+  /** The queued jobs (FCFS order) as job indices. */
+  queuedIndices(): Int32Array {
+    return this.queue.slice(0, this.qLen);
+  }
+
+  /** The running jobs as job indices (ordered by expected end). */
+  runningIndices(): readonly number[] {
+    return this.running;
   }
 
   private enqueue(j: number): void {
@@ -361,8 +395,11 @@ export class ClusterSim {
     };
   }
 
-  /** The scheduled jobs as JobRecords, in submit order (jobs that never ran are left out). */
-  *records(): Generator<JobRecord> {
+  /**
+   * The scheduled jobs as JobRecords, in submit order (jobs that never ran are left out). With
+   * `nodeNames` (one name per node index), `nodeList` is the compressed hostlist of the job's nodes.
+   */
+  *records(nodeNames?: readonly string[]): Generator<JobRecord> {
     for (let i = 0; i < this.n; i++) {
       if (Number.isNaN(this.start[i])) continue;
       const j = this.jobs[i];
@@ -378,7 +415,7 @@ export class ClusterSim {
         partition: j.partition,
         state: this.killed[i] ? 'TIMEOUT' : 'COMPLETED',
         user: j.user,
-        nodeList: null,
+        nodeList: nodeNames ? compress(Array.from(this.nodesOf(i), (k) => nodeNames[k])) : null,
       };
     }
   }

@@ -199,6 +199,9 @@ export class InfluxHttp {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err?.name === 'AbortError') return new TelemetryError('unreachable', `${where}: request aborted`);
     const code = err?.cause?.code;
+    if (code === 'UND_ERR_HEADERS_OVERFLOW' || code?.startsWith('HPE_')) {
+      return new TelemetryError('garbage', `${where}: the answer is not valid HTTP (is this an InfluxDB?)`);
+    }
     const why =
       code === 'ECONNREFUSED'
         ? 'connection refused (is InfluxDB running at this address?)'
@@ -206,9 +209,7 @@ export class InfluxHttp {
           ? 'host not found'
           : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
             ? 'connection reset by the server'
-            : code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'HPE_INVALID_CONSTANT'
-              ? 'the answer is not valid HTTP'
-              : (code ?? err?.cause?.message ?? err?.message ?? String(e));
+            : (code ?? err?.cause?.message ?? err?.message ?? String(e));
     return new TelemetryError('unreachable', this.scrub(`${where}: ${why}`));
   }
 }

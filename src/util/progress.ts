@@ -18,7 +18,12 @@ export function progressEnabled(): boolean {
  * @param total units of work (0 if unknown yet)
  * @param extra a template of payload fields to show after the bar, e.g. 'loss {loss} lr {lr}'
  */
-export function startProgress(label: string, total: number, extra = ''): Progress {
+export function startProgress(
+  label: string,
+  total: number,
+  extra = '',
+  initial: Record<string, string | number> = {},
+): Progress {
   if (!progressEnabled()) return noop;
   const bar = new cliProgress.SingleBar(
     {
@@ -31,7 +36,10 @@ export function startProgress(label: string, total: number, extra = ''): Progres
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(Math.max(total, 1), 0);
+  // every {field} of `extra` needs a starting value, else the first frame shows the raw template
+  const start: Record<string, string | number> = { ...initial };
+  for (const m of extra.matchAll(/\{(\w+)\}/g)) if (!(m[1] in start)) start[m[1]] = '-';
+  bar.start(Math.max(total, 1), 0, start);
   return {
     update: (v, p) => bar.update(v, p),
     setTotal: (t) => bar.setTotal(t),

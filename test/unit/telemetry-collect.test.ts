@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { collect, type SlurmSnapshot } from '../../src/telemetry/collector.js';
+import { readRowsCsv } from '../../src/telemetry/csvRows.js';
 import { COLLECT_CSV_HEADER, CsvSink } from '../../src/telemetry/csvSink.js';
 import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
 import { MemoryStore } from '../../src/telemetry/memoryStore.js';
@@ -170,6 +171,40 @@ describe('collect loop', () => {
     await assert.rejects(
       collect({ cluster: 'a b', partition: '_all', intervalS: 60, once: true, sinks: [] }),
       /--cluster: expected letters/,
+    );
+  });
+});
+
+describe('replaying a collected CSV into the memory store', () => {
+  it('reads rows with gaps and empty cells; names come from the file', async () => {
+    const p = join(dir, 'gappy.csv');
+    const s = new CsvSink(p);
+    const a = row(1_704_067_200, 3);
+    const b = row(1_704_067_200 + 600, 5); // 9 minutes missing in between
+    b.values.queued_jobs = Number.NaN;
+    await s.write([a, b]);
+    s.close();
+    await assert.rejects(readTimelineCsv(p), /gap of 9 missing minute/); // the strict reader refuses it
+    const rows = await readRowsCsv(p, { cluster: 'x', partition: 'y' });
+    assert.deepEqual(
+      rows.map((r) => [r.time, r.cluster, r.partition, r.values.busy_nodes, r.capacity]),
+      [
+        [1_704_067_200, 'c', '_all', 3, 16],
+        [1_704_067_800, 'c', '_all', 5, 16],
+      ],
+    );
+    assert.ok(Number.isNaN(rows[1].values.queued_jobs));
+    const store = new MemoryStore({ now: () => 1_704_067_800 });
+    store.writeSync(rows);
+    assert.equal(store.recentSync('c', '_all', 60).length, 2);
+  });
+
+  it('names the line of a malformed row', async () => {
+    const p = join(dir, 'bad.csv');
+    writeFileSync(p, `${COLLECT_CSV_HEADER}\n2024-01-01T00:00:00Z,1\n`);
+    await assert.rejects(
+      readRowsCsv(p, { cluster: 'x', partition: 'y' }),
+      /bad\.csv: line 2: expected 24 fields, found 2/,
     );
   });
 });

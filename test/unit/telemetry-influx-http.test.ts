@@ -175,8 +175,11 @@ describe('influx client against a garbage server', () => {
       const e = await failure(
         new InfluxReader(opts({ url: `http://127.0.0.1:${port}` })).recent('c', '_all', 10),
       );
-      assert.equal(e.kind, 'unreachable');
-      assert.match(e.message, new RegExp(`^InfluxDB http://127.0.0.1:${port} /query: `));
+      assert.equal(e.kind, 'garbage');
+      assert.match(
+        e.message,
+        new RegExp(`^InfluxDB http://127.0.0.1:${port} /query: the answer is not valid HTTP`),
+      );
     } finally {
       tcp.close();
     }

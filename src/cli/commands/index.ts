@@ -5,6 +5,7 @@ import { register as timeline } from './timeline.js';
 import { register as evaluate } from './evaluate.js';
 import { register as simulate } from './simulate.js';
 import { register as collect } from './collect.js';
+import { register as serve } from './serve.js';
 
 /** Every sub-command, in the order `pcm --help` lists them. */
-export const commands: Array<(program: Command) => void> = [config, extract, timeline, evaluate, simulate, collect];
+export const commands: Array<(program: Command) => void> = [config, extract, timeline, evaluate, simulate, collect, serve];

@@ -27,37 +27,40 @@ import { madd, vone, vsigmoid, vtanh } from './simd';
   memory.fill(p, 0, <usize>n << 2);
 }
 
-/** c(1, N) += a(1, K)·B(K, N) for one row, 32 columns at a time (8 independent accumulators; N % 16 == 0). */
+/**
+ * c(1, N) += a(1, K)·B(K, N) for one row: 28 columns at a time (7 independent accumulators: V8 loads all
+ * of a step's B vectors before the multiply-adds, so 7 + 7 + 1 of its 15 vector registers; 8 spilled
+ * one accumulator to the stack and serialised the loop), then 8 at a time. N % 8 == 0.
+ */
 @inline function rowTimes(N: i32, K: i32, a: usize, b: usize, c: usize): void {
   const ldb = <usize>N << 2;
   let j = 0;
-  for (; j + 32 <= N; j += 32) {
+  for (; j + 28 <= N; j += 28) {
     const pc = c + (<usize>j << 2);
     let c0 = v128.load(pc), c1 = v128.load(pc, 16), c2 = v128.load(pc, 32), c3 = v128.load(pc, 48);
-    let c4 = v128.load(pc, 64), c5 = v128.load(pc, 80), c6 = v128.load(pc, 96), c7 = v128.load(pc, 112);
+    let c4 = v128.load(pc, 64), c5 = v128.load(pc, 80), c6 = v128.load(pc, 96);
     let pb = b + (<usize>j << 2);
     for (let k = 0; k < K; k++) {
       const av = v128.load32_splat(a + (<usize>k << 2)); // a(k) broadcast
       c0 = madd(av, v128.load(pb), c0); c1 = madd(av, v128.load(pb, 16), c1);
       c2 = madd(av, v128.load(pb, 32), c2); c3 = madd(av, v128.load(pb, 48), c3);
       c4 = madd(av, v128.load(pb, 64), c4); c5 = madd(av, v128.load(pb, 80), c5);
-      c6 = madd(av, v128.load(pb, 96), c6); c7 = madd(av, v128.load(pb, 112), c7);
+      c6 = madd(av, v128.load(pb, 96), c6);
       pb += ldb;
     }
     v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
-    v128.store(pc, c4, 64); v128.store(pc, c5, 80); v128.store(pc, c6, 96); v128.store(pc, c7, 112);
+    v128.store(pc, c4, 64); v128.store(pc, c5, 80); v128.store(pc, c6, 96);
   }
-  for (; j < N; j += 16) { // remaining 16 columns
+  for (; j < N; j += 8) { // remaining columns, 8 at a time
     const pc = c + (<usize>j << 2);
-    let c0 = v128.load(pc), c1 = v128.load(pc, 16), c2 = v128.load(pc, 32), c3 = v128.load(pc, 48);
+    let c0 = v128.load(pc), c1 = v128.load(pc, 16);
     let pb = b + (<usize>j << 2);
     for (let k = 0; k < K; k++) {
       const av = v128.load32_splat(a + (<usize>k << 2));
       c0 = madd(av, v128.load(pb), c0); c1 = madd(av, v128.load(pb, 16), c1);
-      c2 = madd(av, v128.load(pb, 32), c2); c3 = madd(av, v128.load(pb, 48), c3);
       pb += ldb;
     }
-    v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
+    v128.store(pc, c0); v128.store(pc, c1, 16);
   }
 }
 

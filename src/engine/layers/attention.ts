@@ -2,6 +2,7 @@ import type { Param, ParamStore } from '../params.js';
 import type { Engine, Ptr } from '../wasm.js';
 import {
   checkDims,
+  checkLengths,
   fillConst,
   fillUniform,
   loadTorchParams,
@@ -132,7 +133,7 @@ export class SelfAttention {
     if (!lengths) {
       e.i32(this.full, B).fill(T);
       lengths = this.full;
-    }
+    } else checkLengths(e, 'attention', lengths, B, T);
     this.B = B;
     this.T = T;
     this.x = x;
@@ -175,7 +176,7 @@ export class SelfAttention {
     if (!lengths) {
       e.i32(this.full, B).fill(T);
       lengths = this.full;
-    }
+    } else checkLengths(e, 'attention', lengths, B, T);
     this.B = 0; // no backward from here
     // qkv = x·Win + bin
     k.linear_forward(B * T, E, 3 * E, x, this.inW.ptr, this.inB.ptr, this.qkv);

@@ -1,5 +1,5 @@
 import type { Engine, Ptr } from '../wasm.js';
-import { checkDims } from './torch-io.js';
+import { checkDims, checkLengths } from './torch-io.js';
 
 /**
  * Mean over the valid time steps: x (B, T, C) → out (B, C), out[b] = mean of x[b, t] for t >= T - len[b]
@@ -37,7 +37,7 @@ export class MeanPool {
     if (!lengths) {
       e.i32(this.full, B).fill(T);
       lengths = this.full;
-    }
+    } else checkLengths(e, 'meanpool', lengths, B, T);
     this.B = B;
     this.T = T;
     this.lengths = lengths;

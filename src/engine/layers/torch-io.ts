@@ -58,3 +58,11 @@ export function checkDims(layer: string, dims: Record<string, [number, number]>)
     if (!Number.isInteger(v) || v < 1 || v > max)
       throw new Error(`${layer}: ${name}=${v} outside the allocated 1..${max} (allocate() first)`);
 }
+
+/** Check left-padding lengths (B int32 at `lengths` in wasm memory) are all in 1..T. */
+export function checkLengths(e: Engine, layer: string, lengths: number, B: number, T: number): void {
+  const len = e.i32(lengths, B);
+  for (let b = 0; b < B; b++)
+    if (!(len[b] >= 1 && len[b] <= T))
+      throw new Error(`${layer}: lengths[${b}]=${len[b]} must be in 1..${T}`);
+}

@@ -221,7 +221,8 @@ export class SeedModel {
     if (lengths.length !== B) throw new Error(`seed model: ${lengths.length} lengths for B=${B}`);
     for (let b = 0; b < B; b++) {
       const L = lengths[b];
-      if (!Number.isInteger(L) || L < 1 || L > T) throw new Error(`seed model: lengths[${b}]=${L} must be in 1..${T}`);
+      if (!Number.isInteger(L) || L < 1 || L > T)
+        throw new Error(`seed model: lengths[${b}]=${L} must be in 1..${T}`);
       len[b] = L;
     }
     return this.lengthsPtr;

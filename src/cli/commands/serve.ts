@@ -1,0 +1,139 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { buildApp, configuredSeries } from '../../service/app.js';
+import { demoTimeline } from '../../service/demo.js';
+import { type Feed, ReplayFeed } from '../../service/feed.js';
+import { loadForecaster } from '../../service/model.js';
+import { openTelemetry } from '../../telemetry/index.js';
+import { NAME_RE } from '../../telemetry/schema.js';
+import { readTimelineCsv } from '../../timeline/csv.js';
+import { errorMessage, UserError } from '../../util/errors.js';
+
+interface ServeOptions {
+  config?: string;
+  timeline?: string;
+  speed: number;
+  port?: number;
+  host?: string;
+  nodes?: number;
+  demoDays: number;
+  cluster?: string;
+  partition: string;
+  log: boolean;
+}
+
+function numberArg(flag: string, min: number, max: number, int = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n)))
+      throw new UserError(`${flag}: expected ${int ? 'a whole number' : 'a number'} from ${min} to ${max}, got '${v}'`);
+    return n;
+  };
+}
+
+function nameArg(flag: string) {
+  return (v: string): string => {
+    if (!NAME_RE.test(v)) throw new UserError(`${flag}: expected letters, digits or _ . : - (max 128), got '${v}'`);
+    return v;
+  };
+}
+
+/** Where to listen: --host/--port, else the seed's Predictor.URL. */
+function listenAddress(url: string, o: ServeOptions): { host: string; port: number } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UserError(`Predictor.URL: expected a URL such as http://127.0.0.1:5000, got '${url}'`);
+  }
+  return { host: o.host ?? u.hostname.replace(/^\[|\]$/g, ''), port: o.port ?? Number(u.port || 5000) };
+}
+
+async function serve(o: ServeOptions): Promise<void> {
+  const cfg = loadConfig(o.config);
+  const { host, port } = listenAddress(cfg.Predictor.URL, o);
+  const note = (m: string) => process.stderr.write(`pcm serve: ${m}\n`);
+  let clock = () => Date.now() / 1000;
+  const tel = openTelemetry(cfg, { memory: { now: () => clock() } });
+  const model = await loadForecaster(cfg, note);
+  let feed: Feed | null = null;
+  let series = configuredSeries(cfg);
+  if (tel.kind === 'influx') {
+    if (o.timeline) throw new UserError('--timeline replays into the embedded store; unset InfluxDB.URL (and PCM_INFLUX_URL) to use it');
+  } else {
+    const tl = o.timeline
+      ? await readTimelineCsv(o.timeline, o.nodes ? { capacity: o.nodes } : {})
+      : demoTimeline(cfg, o.demoDays);
+    const id = { cluster: o.cluster ?? cfg.Cluster.Name, partition: o.partition };
+    const replay = new ReplayFeed(tel.store, tl, {
+      series: id,
+      speed: o.speed,
+      preloadMinutes: model.contextMinutes + 60,
+    });
+    feed = replay;
+    clock = () => replay.now();
+    series = [id];
+    note(`${o.timeline ? o.timeline : `simulated ${o.demoDays}-day workload on ${tl.capacity} nodes`}: ${replay.describe}`);
+  }
+  const { app, hub } = buildApp({
+    config: cfg,
+    reader: tel.reader,
+    forecaster: model,
+    clock: () => clock(),
+    backend: { kind: tel.kind, describe: tel.describe },
+    series,
+    logger: o.log ? { level: 'info' } : false,
+  });
+  feed?.start((s) => hub.notify(s));
+  hub.start();
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    feed?.stop();
+    hub.stop();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError(`cannot listen on ${host}:${port}: address in use (--port)`);
+    if (code === 'EACCES') throw new UserError(`cannot listen on ${host}:${port}: permission denied (--port)`);
+    throw new UserError(`cannot listen on ${host}:${port}: ${errorMessage(e)}`);
+  }
+  const shown = host.includes(':') ? `[${host}]` : host;
+  const base = `http://${shown}:${port}`;
+  process.stdout.write(
+    `pcm serve: listening on ${base} (dashboard ${base}/dashboard/, API ${base}/openapi.json)\n` +
+      `  telemetry: ${tel.describe}; model: ${model.kind} ${model.name}; series: ${series.map((s) => `${s.cluster}/${s.partition}`).join(', ')}\n`,
+  );
+  // run until SIGINT / SIGTERM, then stop taking requests, finish the ones in flight, and exit
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      process.stderr.write(`pcm serve: ${sig}, shutting down\n`);
+      feed?.stop();
+      hub.stop();
+      void app
+        .close()
+        .then(() => hub.idle())
+        .finally(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run the prediction service: HTTP API (/predict, /forecast/latest, /health, /metrics, /openapi.json) and dashboard; ' +
+        'reads InfluxDB when configured, else an embedded store fed by replaying --timeline (or a simulated workload)',
+    )
+    .option('--config <file>', 'YAML config (Predictor, InfluxDB, Cluster, Service, Power sections)')
+    .option('--timeline <file>', 'timeline CSV (or a directory of job_timeline_*.csv) to replay into the embedded store')
+    .option('--speed <n>', 'replay speed: data minutes per wall minute (60 = one minute of data per second)', numberArg('--speed', 0.01, 100_000), 1)
+    .option('--port <p>', 'port (default: the port of Predictor.URL)', numberArg('--port', 0, 65_535, true))
+    .option('--host <h>', 'address to listen on (default: the host of Predictor.URL)')
+    .option('--nodes <n>', 'cluster nodes, when the timeline CSV has no capacity column', numberArg('--nodes', 1, 10_000_000, true))
+    .option('--demo-days <d>', 'days of simulated workload when neither InfluxDB nor --timeline is given', numberArg('--demo-days', 2, 365, true), 14)
+    .option('--cluster <name>', 'cluster name of the replayed series (default Cluster.Name)', nameArg('--cluster'))
+    .option('--partition <name>', 'partition of the replayed series', nameArg('--partition'), '_all')
+    .option('--log', 'log every request (JSON lines on stdout)', false)
+    .action(serve);
+}

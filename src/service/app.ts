@@ -1,0 +1,161 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/schema.js';
+import type { TelemetryReader } from '../telemetry/types.js';
+import { makeAuth, tokenFrom } from './auth.js';
+import type { ServiceContext } from './context.js';
+import { ForecastHub, type SeriesId, UnknownSeriesError } from './forecastHub.js';
+import { Metrics } from './metrics.js';
+import type { ServingModel } from './model.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { forecastRoutes } from './routes/forecast.js';
+import { opsRoutes } from './routes/ops.js';
+import { predictRoutes } from './routes/predict.js';
+
+/**
+ * The prediction service as a Fastify instance. Everything it talks to is injected: the telemetry reader,
+ * the model, the config and the clock (epoch seconds of "now" in telemetry time: the wall clock, or a
+ * replay's accelerated clock). Routes are thin; the logic is in the hub and in plain view functions.
+ * The app does not start the hub's background loop: call `hub.start()` (the serve command does).
+ */
+export interface AppDeps {
+  config: Config;
+  reader: TelemetryReader;
+  forecaster: ServingModel;
+  clock?: () => number;
+  /** Where telemetry comes from, for /health. */
+  backend?: { kind: 'influx' | 'memory'; describe: string };
+  /** Series served; default Service.Series, else (Cluster.Name, `_all`). */
+  series?: SeriesId[];
+  /** A hub built by the caller (tests); default one is built from the deps. */
+  hub?: ForecastHub;
+  env?: NodeJS.ProcessEnv;
+  logger?: FastifyServerOptions['logger'];
+  version?: string;
+}
+
+export interface App {
+  app: FastifyInstance;
+  hub: ForecastHub;
+  metrics: Metrics;
+}
+
+export function configuredSeries(cfg: Config): SeriesId[] {
+  const s = cfg.Service.Series?.map((x) => ({ cluster: x.Cluster, partition: x.Partition }));
+  return s?.length ? s : [{ cluster: cfg.Cluster.Name, partition: '_all' }];
+}
+
+export function hubFor(deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 'clock'>, metrics?: Metrics) {
+  const s = deps.config.Service;
+  return new ForecastHub(
+    deps.reader,
+    deps.forecaster,
+    {
+      lookbackMinutes: deps.config.Predictor.LookbackMinutes,
+      horizon: deps.config.Predictor.ForecastMinutes,
+      staleMinutes: s.StaleAfterMinutes,
+      maxFillMinutes: s.MaxFillMinutes,
+      maxMissingFraction: s.MaxMissingFraction,
+      minHistoryMinutes: s.MinHistoryMinutes,
+      refreshSeconds: s.RefreshSeconds,
+    },
+    deps.clock ?? (() => Date.now() / 1000),
+    metrics,
+  );
+}
+
+export function buildApp(deps: AppDeps): App {
+  const cfg = deps.config;
+  const clock = deps.clock ?? (() => Date.now() / 1000);
+  const metrics = new Metrics();
+  const hub = deps.hub ?? hubFor({ ...deps, clock }, metrics);
+  const series = deps.series ?? configuredSeries(cfg);
+  for (const s of series) hub.addSeries(s);
+  const ctx: ServiceContext = {
+    config: cfg,
+    hub,
+    metrics,
+    auth: makeAuth(tokenFrom(cfg.Service.ApiToken, deps.env), cfg.Service.RequireAuthForReads),
+    clock,
+    backend: deps.backend ?? { kind: 'memory', describe: 'embedded memory store' },
+    defaultSeries: series[0],
+    startedAt: Date.now() / 1000,
+    version: deps.version ?? process.env.npm_package_version ?? '0.1.0',
+  };
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: cfg.Service.BodyLimitBytes,
+    // strict validation: no type coercion, unknown fields rejected (not silently removed)
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
+    return503OnClosing: true,
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = describeError(err);
+    if (e.status >= 500) req.log.error(err);
+    return reply.code(e.status).send(e.body);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+  predictRoutes(app, ctx);
+  forecastRoutes(app, ctx);
+  opsRoutes(app, ctx);
+  dashboardRoutes(app);
+  return { app, hub, metrics };
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+  data?: unknown;
+}
+
+/** An error as the API's answer: status and a one-line message naming the field. */
+export function describeError(err: FastifyError): { status: number; body: Record<string, unknown> } {
+  if (err instanceof UnknownSeriesError) return { status: 404, body: { error: 'unknown_series', message: err.message } };
+  if (err.validation) {
+    const v = err.validation[0] as AjvError;
+    const where = err.validationContext ?? 'body';
+    let field = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    let reason = v.message ?? 'invalid';
+    if (v.keyword === 'additionalProperties') {
+      field = [field, String(v.params.additionalProperty)].filter(Boolean).join('.');
+      reason = 'unknown field';
+    } else if (v.keyword === 'required') {
+      field = [field, String(v.params.missingProperty)].filter(Boolean).join('.');
+      reason = 'required';
+    } else if (v.data !== undefined && typeof v.data !== 'object') {
+      reason = `${reason}, got ${JSON.stringify(v.data)}`;
+    } else if (v.data !== undefined) {
+      reason = `${reason}, got ${v.data === null ? 'null' : Array.isArray(v.data) ? 'an array' : 'an object'}`;
+    }
+    const name = field || where;
+    return { status: 400, body: { error: 'bad_request', field: name, message: `${name}: ${reason}` } };
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, body: { error: 'bad_request', field: 'body', message: `body: ${jsonReason(err)}` } };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: { error: 'payload_too_large', field: 'body', message: `body: ${err.message}` } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        body: { error: 'unsupported_media_type', field: 'content-type', message: 'content-type: expected application/json' },
+      };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, body: { error: 'bad_request', field: 'content-length', message: err.message } };
+  }
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  const message = status === 500 ? `internal error: ${err.message}` : err.message;
+  return { status, body: { error: status === 500 ? 'internal' : 'bad_request', message } };
+}
+
+function jsonReason(err: FastifyError): string {
+  if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'empty, expected a JSON object';
+  return `malformed JSON (${err.message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'/, '').trim() || 'parse error'})`;
+}

@@ -1,0 +1,26 @@
+import type { Config } from '../config/schema.js';
+import { generateWorkload, resolveSimulator } from '../sim/generate.js';
+import { simulateCluster } from '../sim/scheduler.js';
+import { buildTimeline } from '../timeline/build.js';
+import type { Timeline } from '../timeline/columns.js';
+
+/**
+ * A demo timeline for `pcm serve` with neither InfluxDB nor --timeline: the configured simulator
+ * (Simulator and Cluster sections) generates `days` of workload, the EASY scheduler runs it, and the
+ * finished jobs become a minute timeline, which the replay feed then plays into the embedded store.
+ */
+export function demoTimeline(cfg: Config, days = 14, seed?: number): Timeline {
+  const setup = resolveSimulator(cfg.Simulator, cfg.Cluster, { days, seed });
+  const w = generateWorkload(setup);
+  const sim = simulateCluster(w.jobs, {
+    nodes: setup.nodes,
+    overrun: cfg.Simulator.Overrun,
+    backfill: true,
+  });
+  return buildTimeline(sim.records(), {
+    capacity: setup.nodes,
+    cpusPerNode: cfg.Cluster.CpusPerNode,
+    start: w.start,
+    end: w.end,
+  });
+}

@@ -1,0 +1,104 @@
+import type { ForecastHub, SeriesId, Snapshot } from './forecastHub.js';
+import type { SeriesGauge } from './metrics.js';
+
+/**
+ * Liveness and readiness from the hub's latest snapshots (no I/O: /health never hits InfluxDB itself;
+ * the hub's reads every RefreshSeconds are the probe).
+ * ready: the model is loaded and at least one series has a forecast to serve.
+ * status: `ok` when every series has a forecast from fresh data with quality ok, else `degraded`.
+ */
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  live: true;
+  ready: boolean;
+  reasons: string[];
+  checks: {
+    model_loaded: boolean;
+    telemetry_fresh: boolean;
+    telemetry_backend: string;
+    influx_reachable: boolean | null;
+  };
+  series: Array<Record<string, unknown>>;
+  uptime_s: number;
+}
+
+const UNREACHABLE = new Set(['unreachable', 'timeout', 'server', 'garbage', 'auth', 'not_found', 'bad_request']);
+
+export function healthReport(
+  hub: ForecastHub,
+  backend: { kind: 'influx' | 'memory'; describe: string },
+  clock: () => number,
+  startedAt: number,
+): HealthReport {
+  const now = clock();
+  const reasons: string[] = [];
+  let fresh = true;
+  let reachable = (backend.kind === 'influx' ? true : null) as boolean | null;
+  let anyReady = false;
+  let allOk = true;
+  const series = hub.series().map((id) => {
+    const s = hub.peek(id);
+    const name = `${id.cluster}/${id.partition}`;
+    if (!s) {
+      fresh = false;
+      allOk = false;
+      reasons.push(`${name}: no forecast computed yet`);
+      return { cluster: id.cluster, partition: id.partition, status: 'pending' };
+    }
+    if (s.status === 'ok') anyReady = true;
+    else {
+      allOk = false;
+      reasons.push(`${name}: ${s.reason}`);
+    }
+    if (s.status === 'error' && s.errorKind && UNREACHABLE.has(s.errorKind) && backend.kind === 'influx') reachable = false;
+    const age = s.quality?.lastPointAgeS ?? null;
+    if (s.status === 'error' || age === null || s.quality?.flags.includes('stale') || s.quality?.flags.includes('no_data'))
+      fresh = false;
+    if (s.quality && s.quality.verdict !== 'ok') allOk = false;
+    return seriesHealth(id, s, now);
+  });
+  if (reachable === false) reasons.unshift(`InfluxDB unreachable (${backend.describe})`);
+  return {
+    status: allOk && fresh && series.length > 0 ? 'ok' : 'degraded',
+    live: true,
+    ready: anyReady,
+    reasons,
+    checks: {
+      model_loaded: true,
+      telemetry_fresh: fresh,
+      telemetry_backend: backend.describe,
+      influx_reachable: reachable,
+    },
+    series,
+    uptime_s: Math.round(Date.now() / 1000 - startedAt),
+  };
+}
+
+function seriesHealth(id: SeriesId, s: Snapshot, now: number): Record<string, unknown> {
+  const anomalies = [...(s.anomalies?.series.flags ?? []), ...(s.anomalies?.residual?.flags ?? [])];
+  return {
+    cluster: id.cluster,
+    partition: id.partition,
+    status: s.status,
+    reason: s.reason,
+    quality: s.quality ? s.quality.verdict : null,
+    flags: s.quality?.flags ?? [],
+    last_point_age_s: s.quality?.lastPointAgeS ?? null,
+    forecast_age_s: Math.max(0, now - s.computedAt),
+    model: s.forecast?.ran ?? s.model.name,
+    anomalies: anomalies.map((a) => ({ kind: a.kind, time: new Date(a.time * 1000).toISOString(), score: Math.round(a.score * 100) / 100 })),
+  };
+}
+
+export function seriesGauges(hub: ForecastHub, clock: () => number): SeriesGauge[] {
+  const now = clock();
+  return hub.series().map((id) => {
+    const s = hub.peek(id);
+    return {
+      series: id,
+      forecastAgeS: s ? Math.max(0, now - s.computedAt) : null,
+      lastPointAgeS: s?.quality?.lastPointAgeS ?? null,
+      ok: s?.status === 'ok',
+    };
+  });
+}
