@@ -34,7 +34,13 @@ export function parseConfig(text: string, source = 'config', env: NodeJS.Process
     });
     throw new ConfigError(source, problems);
   }
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    // e.g. an alias to an undefined anchor, or an alias bomb
+    throw new ConfigError(source, [(e as Error).message.split('\n')[0]]);
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(source, ['expected a mapping of sections (Predictor, InfluxDB, ...) at the top level']);
   }
