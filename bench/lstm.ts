@@ -1,6 +1,6 @@
 // Time the 2-layer biLSTM stack (src/engine/layers/bilstm.ts) on one thread: forward+backward at training
-// shapes and forward only at the single-forecast shape. Prints median and min ms over the repetitions and
-// GFLOP/s with the model issue's count: 2·B·(in+H)·4H per step per direction × T × 2 directions × 2 layers
+// shapes and forward only at the single-forecast shape. Prints wall-clock median and min, CPU-time median,
+// and GFLOP/s (at the min wall time) with the model issue's count: 2·B·(in+H)·4H per step per direction × T × 2 directions × 2 layers
 // (in = F for layer 0, 2H for layer 1), × 3 for forward+backward.
 // `parts` times one layer-direction (forward vs reverse, forward vs backward) and the layout conversions.
 //   node --import tsx bench/lstm.ts [simd|relaxed|auto] [stack|parts|all]
@@ -43,21 +43,31 @@ function fill(e: Engine, p: number, n: number, rand: () => number, scale: number
   for (let i = 0; i < n; i++) v[i] = (2 * rand() - 1) * scale;
 }
 
-/** Median and min of `reps` timed runs after one warm-up, in ms. */
-function time(reps: number, run: () => void): { med: number; min: number } {
+/**
+ * Median and min wall time of `reps` runs after one warm-up, in ms, and the median CPU time of this
+ * process over the same runs (user + system): on a shared machine, CPU time is what the run would take
+ * alone, wall time includes waiting for a core.
+ */
+function time(reps: number, run: () => void): { med: number; min: number; cpu: number } {
   run();
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < reps; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     run();
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   ms.sort((a, b) => a - b);
-  return { med: ms[ms.length >> 1], min: ms[0] };
+  cpu.sort((a, b) => a - b);
+  return { med: ms[ms.length >> 1], min: ms[0], cpu: cpu[cpu.length >> 1] };
 }
 
-function fmt(t: { med: number; min: number }): string {
-  return `median ${t.med.toFixed(2).padStart(8)} ms  min ${t.min.toFixed(2).padStart(8)} ms`;
+function fmt(t: { med: number; min: number; cpu: number }): string {
+  const f = (v: number) => v.toFixed(2).padStart(8);
+  return `wall median ${f(t.med)} ms  min ${f(t.min)} ms  cpu median ${f(t.cpu)} ms`;
 }
 
 function flops(c: Case): number {
@@ -85,7 +95,7 @@ function stack(): void {
       m.forward(e, c.B, c.T, x);
       if (c.train) m.backward(e, dOut);
     });
-    const gf = flops(c) / (t.med / 1000) / 1e9;
+    const gf = flops(c) / (t.min / 1000) / 1e9;
     console.log(
       `${e.variant.padEnd(8)} ${c.name} ${c.train ? 'fwd+bwd' : 'fwd    '}  ${fmt(t)}  ${gf.toFixed(1).padStart(5)} GFLOP/s` +
         `  (${reps} reps, arena ${(e.used / 2 ** 20).toFixed(0)} MiB)`,

@@ -6,6 +6,8 @@
  *   bash scripts/services/up.sh && source .pcm/services/env.sh
  *   node --import tsx bench/slurmdb-read.ts [rows=1000000] [batches=1000,10000,50000]
  *
+ * PCM_BENCH_KEEP=1 keeps the filled table for the next run (and reuses it when it has `rows` rows), so that
+ * each batch size can be measured in its own process (peak RSS is per process).
  * Needs PCM_TEST_MYSQL_URL / PCM_SLURMDB_PASSWORD / PCM_TEST_SLURM_CLUSTER from up.sh's env.sh.
  */
 import mysql from 'mysql2/promise';
@@ -34,8 +36,19 @@ const conn = await mysql.createConnection({
 
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 
-try {
-  await conn.query("SET SESSION sql_mode = ''");
+const keep = process.env.PCM_BENCH_KEEP === '1';
+
+async function existingRows(): Promise<number | null> {
+  try {
+    const [r] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${BENCH}_job_table\``);
+    return Number(r[0]?.n);
+  } catch {
+    return null;
+  }
+}
+
+/** (Re)create the scratch table and fill it with `rows` synthetic jobs. */
+async function fill(): Promise<void> {
   await conn.query(`DROP TABLE IF EXISTS \`${BENCH}_job_table\``);
   await conn.query(`CREATE TABLE \`${BENCH}_job_table\` LIKE \`${cluster}_job_table\``);
   const t0 = performance.now();
@@ -87,6 +100,13 @@ try {
   console.log(
     `filled ${BENCH}_job_table with ${have} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
+}
+
+try {
+  await conn.query("SET SESSION sql_mode = ''");
+  if (keep && (await existingRows()) === rows) {
+    console.log(`reusing ${BENCH}_job_table with ${rows} rows`);
+  } else await fill();
   console.log(`RSS before reading: ${mb(process.resourceUsage().maxRSS)} (peak so far)`);
 
   for (const batchRows of batches) {
@@ -105,6 +125,6 @@ try {
     );
   }
 } finally {
-  await conn.query(`DROP TABLE IF EXISTS \`${BENCH}_job_table\``).catch(() => {});
+  if (!keep) await conn.query(`DROP TABLE IF EXISTS \`${BENCH}_job_table\``).catch(() => {});
   await conn.end();
 }

@@ -35,7 +35,7 @@ import {
 import type { JobSource, OpenOptions, SourceMeta } from './source.js';
 
 export interface SlurmDbOptions extends OpenOptions {
-  /** Rows per query (config SlurmDB.BatchRows); default 10 000. */
+  /** Rows per query (config SlurmDB.BatchRows); default 2 000 (faster and leaner than 10 000: docs/benchmarks.md). */
   batchRows?: number;
   /** Connect timeout in ms; default 10 000. */
   connectTimeoutMs?: number;
@@ -48,7 +48,7 @@ export interface SlurmDbSource extends JobSource {
   progress(): { done: number; total: number };
 }
 
-export const DEFAULT_BATCH_ROWS = 10_000;
+export const DEFAULT_BATCH_ROWS = 2_000;
 
 /** Where we read from, for messages: everything but the password. */
 interface Where {

@@ -1,23 +1,75 @@
 import { z } from 'zod';
 
 /**
- * The node power model (config section `Power`): watts drawn by a node that is busy, powered but idle, or
- * powered off (BMC only), how long a powered-off node takes to boot, and the spare nodes kept on top of the
- * forecast. The service's power view reads it today; the power-control issue will extend it.
+ * The node power model and power-control knobs (config section `Power`): watts drawn by a node that is
+ * busy, powered but idle, booting, or powered off (BMC only), how long a boot and a shutdown take, and the
+ * knobs of the `reactive` (Slurm power_save) and `predictive` policies. The service's power view reads the
+ * top-level keys; `pcm power replay` reads all of them. Every default is an assumption from a cited figure
+ * (docs/power.md) that a site should replace with its own measurements.
  */
+
+const watts = z.number().nonnegative().max(100_000);
+const seconds = z.number().int().nonnegative().max(86_400);
+
+/** Per-cluster overrides of the node figures (key = Cluster.Name or the name given to `--cluster`). */
+export const PowerOverrideSchema = z.strictObject({
+  IdleWatts: watts.optional(),
+  BusyWatts: watts.optional(),
+  OffWatts: watts.optional(),
+  BootWatts: watts.optional(),
+  BootSeconds: seconds.optional(),
+  ShutdownSeconds: seconds.optional(),
+});
+
+/** Slurm-like reactive power saving (slurm.conf power_save keys). */
+export const ReactiveSchema = z
+  .strictObject({
+    /** Seconds a node must be idle before it is powered down (Slurm SuspendTime). */
+    SuspendTime: z.number().int().positive().max(7 * 86_400).default(600),
+    /** Nodes powered down per minute at most (Slurm SuspendRate, default 60). */
+    SuspendRate: z.number().int().positive().max(1_000_000).default(60),
+    /** Nodes booted per minute at most (Slurm ResumeRate, default 300); applies to every policy's boots. */
+    ResumeRate: z.number().int().positive().max(1_000_000).default(300),
+    /** Idle nodes never powered down (the count of Slurm `SuspendExcNodes=list:N`). */
+    SuspendExcNodes: z.number().int().nonnegative().max(1_000_000).default(0),
+    /** Seconds between power-save decisions (Slurm power_save_interval, default 10). */
+    IntervalSeconds: z.number().int().positive().max(3600).default(10),
+  })
+  .prefault({});
+
+/** The forecast-driven warm pool (its margin is the top-level WarmPoolMargin). */
+export const PredictiveSchema = z
+  .strictObject({
+    /** Forecast band used as demand: the calibrated upper quantile (p90) or the median (p50). */
+    Quantile: z.enum(['p90', 'p50']).default('p90'),
+    /** Seconds between decisions (forecasts are per minute). */
+    IntervalSeconds: z.number().int().positive().max(3600).default(60),
+  })
+  .prefault({});
+
 export const PowerSchema = z
   .strictObject({
     /** Watts of a powered node running no job. */
-    IdleWatts: z.number().nonnegative().max(100_000).default(125),
+    IdleWatts: watts.default(125),
     /** Watts of a node running a job. */
-    BusyWatts: z.number().nonnegative().max(100_000).default(250),
+    BusyWatts: watts.default(250),
     /** Watts of a powered-off node (BMC, PSU standby). */
-    OffWatts: z.number().nonnegative().max(100_000).default(10),
+    OffWatts: watts.default(10),
+    /** Watts while booting (POST, OS boot); boot energy = BootWatts x BootSeconds. */
+    BootWatts: watts.default(250),
     /** Seconds from power-on until a node can take jobs: the horizon the warm pool must cover. */
-    BootSeconds: z.number().int().nonnegative().max(86_400).default(300),
-    /** Extra idle nodes kept powered on top of the forecast's P90 need. */
+    BootSeconds: seconds.default(300),
+    /** Seconds a shutdown takes (node draws IdleWatts and takes no jobs; Slurm SuspendTimeout default 30). */
+    ShutdownSeconds: seconds.default(30),
+    /** Extra idle nodes kept powered on top of the forecast's P90 need (the predictive policy's margin). */
     WarmPoolMargin: z.number().int().nonnegative().max(1_000_000).default(2),
+    Reactive: ReactiveSchema,
+    Predictive: PredictiveSchema,
+    /** Per-cluster overrides of the node figures, keyed by cluster name. */
+    Clusters: z.record(z.string().min(1), PowerOverrideSchema).default({}),
   })
   .prefault({});
 
 export type PowerConfig = z.infer<typeof PowerSchema>;
+export type ReactiveConfig = z.infer<typeof ReactiveSchema>;
+export type PredictiveConfig = z.infer<typeof PredictiveSchema>;

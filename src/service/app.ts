@@ -88,8 +88,15 @@ export function buildApp(deps: AppDeps): App {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     return503OnClosing: true,
   });
+  // JSON only: other media types (Fastify also parses text/plain by default) -> 415
+  app.removeContentTypeParser('text/plain');
   app.addHook('onResponse', async (req, reply) => {
-    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observeRequest(
+      req.method,
+      req.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = describeError(err);
@@ -116,7 +123,8 @@ interface AjvError {
 
 /** An error as the API's answer: status and a one-line message naming the field. */
 export function describeError(err: FastifyError): { status: number; body: Record<string, unknown> } {
-  if (err instanceof UnknownSeriesError) return { status: 404, body: { error: 'unknown_series', message: err.message } };
+  if (err instanceof UnknownSeriesError)
+    return { status: 404, body: { error: 'unknown_series', message: err.message } };
   if (err.validation) {
     const v = err.validation[0] as AjvError;
     const where = err.validationContext ?? 'body';
@@ -139,13 +147,23 @@ export function describeError(err: FastifyError): { status: number; body: Record
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, body: { error: 'bad_request', field: 'body', message: `body: ${jsonReason(err)}` } };
+      return {
+        status: 400,
+        body: { error: 'bad_request', field: 'body', message: `body: ${jsonReason(err)}` },
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { error: 'payload_too_large', field: 'body', message: `body: ${err.message}` } };
+      return {
+        status: 413,
+        body: { error: 'payload_too_large', field: 'body', message: `body: ${err.message}` },
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
         status: 415,
-        body: { error: 'unsupported_media_type', field: 'content-type', message: 'content-type: expected application/json' },
+        body: {
+          error: 'unsupported_media_type',
+          field: 'content-type',
+          message: 'content-type: expected application/json',
+        },
       };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, body: { error: 'bad_request', field: 'content-length', message: err.message } };

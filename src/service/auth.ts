@@ -20,7 +20,10 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
-export function tokenFrom(cfgToken: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function tokenFrom(
+  cfgToken: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const t = env.PCM_API_TOKEN || cfgToken;
   return t ? t : undefined;
 }

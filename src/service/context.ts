@@ -20,6 +20,8 @@ export interface ServiceContext {
 export function seriesOf(ctx: ServiceContext, q: { cluster?: string; partition?: string }): SeriesId {
   return {
     cluster: q.cluster ?? ctx.defaultSeries.cluster,
-    partition: q.partition ?? (q.cluster && q.cluster !== ctx.defaultSeries.cluster ? '_all' : ctx.defaultSeries.partition),
+    partition:
+      q.partition ??
+      (q.cluster && q.cluster !== ctx.defaultSeries.cluster ? '_all' : ctx.defaultSeries.partition),
   };
 }

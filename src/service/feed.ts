@@ -61,7 +61,8 @@ export class ReplayFeed implements Feed {
     private readonly tl: Timeline,
     o: ReplayOptions,
   ) {
-    if (!(o.speed > 0 && o.speed <= 100_000)) throw new InputError(`--speed: expected a number in (0, 100000], got ${o.speed}`);
+    if (!(o.speed > 0 && o.speed <= 100_000))
+      throw new InputError(`--speed: expected a number in (0, 100000], got ${o.speed}`);
     if (tl.minutes < 2) throw new InputError(`replay: the timeline has ${tl.minutes} rows; need at least 2`);
     this.series = o.series;
     this.speed = o.speed;

@@ -315,7 +315,11 @@ export class ForecastHub {
       minHistoryMinutes: 1,
     }).timeline;
     const dayAgo = C >= M + 1440 ? ctx.columns.busy_nodes.subarray(C - M - 1440, C - 1440) : null;
-    const seriesAnoms = detectAnomalies(history.start, busyHist, dayAgo ? Float64Array.from(dayAgo) : null);
+    // scale floor: 2 % of the nodes, so a few nodes' change on a quiet series is not an anomaly
+    const minScale = Math.max(0.5, 0.02 * (Number.isFinite(q.timeline.capacity) ? q.timeline.capacity : 0));
+    const seriesAnoms = detectAnomalies(history.start, busyHist, dayAgo ? Float64Array.from(dayAgo) : null, {
+      minScale,
+    });
     if (report.verdict === 'no_forecast') {
       const fatal = fatalReasons(report);
       return {
@@ -338,7 +342,7 @@ export class ForecastHub {
     const origin = tl.start + 60 * (tl.minutes - 1);
     const busyNow = tl.columns.busy_nodes[tl.minutes - 1];
     // 4. residual anomalies: actual busy vs the forecast made RESIDUAL_H minutes before
-    const residual = this.residuals(e, history.start, busyHist, origin, f.p50);
+    const residual = this.residuals(e, history.start, busyHist, origin, f.p50, minScale);
     return {
       ...common,
       model: this.model.info(e.key),
@@ -357,6 +361,7 @@ export class ForecastHub {
     busy: Float64Array,
     origin: number,
     p50: Float64Array,
+    minScale: number,
   ): AnomalyReport | null {
     const H = Math.min(RESIDUAL_H, p50.length);
     e.past.set(origin, p50);
@@ -375,7 +380,9 @@ export class ForecastHub {
     }
     if (n < 10) return null;
     const recent = Math.min(30, M);
-    return residualAnomalies(start + 60 * (M - recent), r.subarray(M - recent), r.subarray(0, M - recent));
+    return residualAnomalies(start + 60 * (M - recent), r.subarray(M - recent), r.subarray(0, M - recent), {
+      minScale,
+    });
   }
 }
 
@@ -412,5 +419,11 @@ export function gridForModel(tl: Timeline): Timeline {
     }
     columns[c] = col;
   }
-  return { start: tl.start + 60 * first, minutes: n, capacity: tl.capacity, totalCpus: tl.totalCpus, columns };
+  return {
+    start: tl.start + 60 * first,
+    minutes: n,
+    capacity: tl.capacity,
+    totalCpus: tl.totalCpus,
+    columns,
+  };
 }

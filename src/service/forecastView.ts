@@ -2,7 +2,7 @@ import type { PowerConfig } from '../power/config.js';
 import type { AnomalyReport } from '../telemetry/anomaly.js';
 import type { QualityReport } from '../telemetry/quality.js';
 import type { HubResult, Snapshot } from './forecastHub.js';
-import { powerView } from './powerView.js';
+import { powerView, wattsFor } from './powerView.js';
 
 /**
  * Plain functions that turn a hub result into the API's answer: the forecast for the request's capacity
@@ -95,7 +95,12 @@ export function forecastView(r: HubResult, o: ViewOptions): View {
   if (s.status === 'error' && o.fallbackToBaseline && r.lastGood?.forecast) {
     return withCapacity(r, fallbackSnapshot(r.lastGood, s, o.now), o, s.reason ?? 'telemetry unavailable');
   }
-  const error = s.status === 'no_forecast' ? 'no_forecast' : s.errorKind === 'internal' ? 'forecast_failed' : 'telemetry_unavailable';
+  const error =
+    s.status === 'no_forecast'
+      ? 'no_forecast'
+      : s.errorKind === 'internal'
+        ? 'forecast_failed'
+        : 'telemetry_unavailable';
   return {
     status: 503,
     retryAfterS: o.retryAfterS,
@@ -172,7 +177,7 @@ function forecastBody(
     p90[h] = Math.max(clip(f.p90[h]), p50[h]);
     timestamps[h] = iso(f.origin + 60 * (h + 1));
   }
-  const pv = powerView(p50, p90, cap, f.busyNow, o.power);
+  const pv = powerView(p50, p90, cap, f.busyNow, wattsFor(o.power, s.series.cluster));
   const q = s.quality!;
   const quality = qualityView(q);
   if (fallbackReason) {

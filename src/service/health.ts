@@ -22,7 +22,15 @@ export interface HealthReport {
   uptime_s: number;
 }
 
-const UNREACHABLE = new Set(['unreachable', 'timeout', 'server', 'garbage', 'auth', 'not_found', 'bad_request']);
+const UNREACHABLE = new Set([
+  'unreachable',
+  'timeout',
+  'server',
+  'garbage',
+  'auth',
+  'not_found',
+  'bad_request',
+]);
 
 export function healthReport(
   hub: ForecastHub,
@@ -50,9 +58,15 @@ export function healthReport(
       allOk = false;
       reasons.push(`${name}: ${s.reason}`);
     }
-    if (s.status === 'error' && s.errorKind && UNREACHABLE.has(s.errorKind) && backend.kind === 'influx') reachable = false;
+    if (s.status === 'error' && s.errorKind && UNREACHABLE.has(s.errorKind) && backend.kind === 'influx')
+      reachable = false;
     const age = s.quality?.lastPointAgeS ?? null;
-    if (s.status === 'error' || age === null || s.quality?.flags.includes('stale') || s.quality?.flags.includes('no_data'))
+    if (
+      s.status === 'error' ||
+      age === null ||
+      s.quality?.flags.includes('stale') ||
+      s.quality?.flags.includes('no_data')
+    )
       fresh = false;
     if (s.quality && s.quality.verdict !== 'ok') allOk = false;
     return seriesHealth(id, s, now);
@@ -86,7 +100,11 @@ function seriesHealth(id: SeriesId, s: Snapshot, now: number): Record<string, un
     last_point_age_s: s.quality?.lastPointAgeS ?? null,
     forecast_age_s: Math.max(0, now - s.computedAt),
     model: s.forecast?.ran ?? s.model.name,
-    anomalies: anomalies.map((a) => ({ kind: a.kind, time: new Date(a.time * 1000).toISOString(), score: Math.round(a.score * 100) / 100 })),
+    anomalies: anomalies.map((a) => ({
+      kind: a.kind,
+      time: new Date(a.time * 1000).toISOString(),
+      score: Math.round(a.score * 100) / 100,
+    })),
   };
 }
 

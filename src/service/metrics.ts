@@ -100,11 +100,23 @@ export class Metrics implements HubEvents {
     counter('pcm_http_requests_total', 'HTTP requests by method, route and status.', this.requests);
     head('pcm_http_request_duration_seconds', 'histogram', 'HTTP request latency by route.');
     for (const { l, h } of this.latency.values()) hist('pcm_http_request_duration_seconds', l, h);
-    counter('pcm_forecast_computes_total', 'Forecast computes (cache misses) by series and outcome.', this.computes);
-    head('pcm_forecast_compute_seconds', 'histogram', 'Time of a forecast compute: telemetry read, quality, model.');
+    counter(
+      'pcm_forecast_computes_total',
+      'Forecast computes (cache misses) by series and outcome.',
+      this.computes,
+    );
+    head(
+      'pcm_forecast_compute_seconds',
+      'histogram',
+      'Time of a forecast compute: telemetry read, quality, model.',
+    );
     hist('pcm_forecast_compute_seconds', {}, this.computeTime);
     counter('pcm_quality_verdicts_total', 'Data-quality verdicts of the computes, by series.', this.verdicts);
-    counter('pcm_quality_flags_total', 'Data-quality flags raised by the computes, by series and flag.', this.flags);
+    counter(
+      'pcm_quality_flags_total',
+      'Data-quality flags raised by the computes, by series and flag.',
+      this.flags,
+    );
     counter('pcm_anomalies_total', 'Anomalies flagged by the computes, by series and kind.', this.anomalies);
     head('pcm_forecast_age_seconds', 'gauge', 'Seconds since the latest forecast of a series was computed.');
     for (const g of gauges)
@@ -115,7 +127,8 @@ export class Metrics implements HubEvents {
       if (g.lastPointAgeS !== null)
         out.push(`pcm_telemetry_last_point_age_seconds${labels(seriesLabels(g.series))} ${g.lastPointAgeS}`);
     head('pcm_forecast_available', 'gauge', '1 when the series has a forecast to serve, else 0.');
-    for (const g of gauges) out.push(`pcm_forecast_available${labels(seriesLabels(g.series))} ${g.ok ? 1 : 0}`);
+    for (const g of gauges)
+      out.push(`pcm_forecast_available${labels(seriesLabels(g.series))} ${g.ok ? 1 : 0}`);
     head('pcm_process_resident_memory_bytes', 'gauge', 'Resident set size of the service.');
     out.push(`pcm_process_resident_memory_bytes ${process.memoryUsage.rss()}`);
     head('pcm_process_start_time_seconds', 'gauge', 'Start time of the service, epoch seconds.');

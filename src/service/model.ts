@@ -179,7 +179,10 @@ export class TrainedModel implements ServingModel {
  * The model the config asks for: the trained model in `Predictor.CheckpointFile` when that directory
  * exists and this build can load it, else the `Service.Baseline` baseline. `onNote` hears why.
  */
-export async function loadForecaster(cfg: Config, onNote: (msg: string) => void = () => {}): Promise<ServingModel> {
+export async function loadForecaster(
+  cfg: Config,
+  onNote: (msg: string) => void = () => {},
+): Promise<ServingModel> {
   const context = Math.max(cfg.Service.ContextMinutes, cfg.Predictor.LookbackMinutes);
   const feat: FeatureOptions = { timeZone: cfg.Cluster.TimeZone, holidayCountry: cfg.Cluster.HolidayCountry };
   const dir = cfg.Predictor.CheckpointFile;

@@ -1,5 +1,23 @@
 import type { PowerConfig } from '../power/config.js';
 
+/** The figures the view needs (the Power section, with a cluster's overrides applied). */
+export type NodeWatts = Pick<
+  PowerConfig,
+  'IdleWatts' | 'BusyWatts' | 'OffWatts' | 'BootSeconds' | 'WarmPoolMargin'
+>;
+
+/** The Power section's figures for one cluster: `Power.Clusters.<name>` overrides the top-level ones. */
+export function wattsFor(cfg: PowerConfig, cluster: string): NodeWatts {
+  const o = cfg.Clusters?.[cluster] ?? {};
+  return {
+    IdleWatts: o.IdleWatts ?? cfg.IdleWatts,
+    BusyWatts: o.BusyWatts ?? cfg.BusyWatts,
+    OffWatts: o.OffWatts ?? cfg.OffWatts,
+    BootSeconds: o.BootSeconds ?? cfg.BootSeconds,
+    WarmPoolMargin: cfg.WarmPoolMargin,
+  };
+}
+
 /**
  * The power view of a forecast: how many nodes to keep powered and what the cluster then draws.
  *
@@ -44,7 +62,7 @@ export function powerView(
   p90: ArrayLike<number>,
   capacity: number,
   busyNow: number,
-  cfg: PowerConfig,
+  cfg: NodeWatts,
 ): PowerView {
   const H = p50.length;
   const boot = Math.ceil(cfg.BootSeconds / 60);

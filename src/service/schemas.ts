@@ -207,7 +207,10 @@ export function openApiDocument(l: SchemaLimits, version: string, authEnabled: b
     '401': json(errorSchema, 'Missing or wrong bearer token.'),
     '404': json(errorSchema, 'Unknown series.'),
     '413': json(errorSchema, 'Request body too large.'),
-    '503': json(errorSchema, 'No forecast: telemetry unavailable, stale or too incomplete (the reason says which).'),
+    '503': json(
+      errorSchema,
+      'No forecast: telemetry unavailable, stale or too incomplete (the reason says which).',
+    ),
   };
   const seriesParams = ['cluster', 'partition'].map((name) => ({
     name,
@@ -244,7 +247,8 @@ export function openApiDocument(l: SchemaLimits, version: string, authEnabled: b
       },
       '/forecast/latest': {
         get: {
-          summary: 'The latest cached forecast of a series, with the recent history (the dashboard reads this)',
+          summary:
+            'The latest cached forecast of a series, with the recent history (the dashboard reads this)',
           parameters: seriesParams,
           responses: { '200': json(latestResponseSchema, 'The forecast and history.'), ...errors },
         },
@@ -261,7 +265,9 @@ export function openApiDocument(l: SchemaLimits, version: string, authEnabled: b
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (text exposition 0.0.4)',
-          responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          responses: {
+            '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+          },
         },
       },
       '/admin/refresh': {
@@ -272,7 +278,9 @@ export function openApiDocument(l: SchemaLimits, version: string, authEnabled: b
           responses: { '200': json(forecastResponseSchema, 'The new forecast.'), ...errors },
         },
       },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3' } } } },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3' } } },
+      },
     },
   };
 }

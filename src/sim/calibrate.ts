@@ -15,11 +15,16 @@ import { normalCdf, Rng } from './rng.js';
  *   WeekdayWeights per local weekday (rates per occurrence, normalised to mean 1).
  * - Sizes: SerialShare, Pow2Share (among parallel jobs), MaxNodes = the largest job; Log2Med and
  *   LowShare by maximum likelihood of the two-stage log2-uniform over a grid, Log2Low = log2(smallest
- *   parallel size) - 0.5 (the rounding margin).
+ *   parallel size) - 0.5 (the rounding margin). Then the empirical shares per log2 band (Log2Shares),
+ *   which the generator uses instead of the two-stage model, and the class shares per band
+ *   (Classes.SharesBySize): big jobs are rarely short, and the load depends on that.
  * - Classes by run time (< 900 s short, < 4 h regular, else long): Share; the observed range; per class
  *   a least-squares fit of ln(runtime) = ln(median) + SizeExponent * ln(nodes), with median and Sigma
  *   corrected for the generator's cut to the range (the normal whose truncation matches the residuals'
- *   mean and deviation, kept within bounds for bands filled about evenly).
+ *   mean and deviation, kept within bounds for bands filled about evenly). Then, for classes of >= 20
+ *   jobs, the empirical run-time distribution itself: RuntimeQuantiles = quantiles of runtime / nodes^
+ *   SizeExponent at 21 evenly spaced probabilities, which the generator uses instead of the log-normal
+ *   (a log-normal cannot reproduce a band filled evenly, e.g. KTH's 900 s - 4 h jobs, and got the load wrong).
  * - Limits: HitLimitShare = share of jobs that ran to >= 98 % of their limit; RoundValues = the most
  *   used limits covering >= 90 %; OverestimateSigma = sd of ln(limit / runtime) of the others, and
  *   OverestimateMedian such that the generator (factor, then round up) gives their median ratio.
@@ -32,6 +37,8 @@ export interface CalibrateOptions {
   timeZone?: string;
   minBurstJobs?: number;
   burstGap?: number;
+  /** Knots of each class's empirical run-time quantile function (default 21; 0 = log-normal fit only). */
+  quantiles?: number;
 }
 
 export interface CalibrationSummary {
@@ -59,6 +66,13 @@ interface Row {
   user: string;
 }
 
+export const DEFAULT_QUANTILES = 21;
+/** Classes with fewer jobs keep the log-normal fit only. */
+const MIN_QUANTILE_JOBS = 20;
+/** Size bands with fewer jobs of a class use the class's size-free quantiles. */
+const MIN_BAND_QUANTILE_JOBS = 100;
+/** Size bands with fewer jobs use the overall class shares. */
+const MIN_BAND_JOBS = 20;
 const SHORT_MAX = 900;
 const REGULAR_MAX = 14_400;
 
@@ -175,10 +189,27 @@ export async function calibrate(
     [REGULAR_MAX, 172_800],
   ];
   const classes: Record<string, unknown> = {};
+  const nq = o.quantiles ?? DEFAULT_QUANTILES;
   const shares = classRows.map((c) => c.length / rows.length);
   // make the rounded shares sum to exactly 1
   const rounded = shares.map((s) => round(s, 4));
   rounded[1] = round(1 - rounded[0] - rounded[2], 4);
+  // class shares per log2 size band (bands with fewer than MIN_BAND_JOBS jobs use the overall shares)
+  const bandCounts: number[][] = [];
+  for (let k = 0; k < 3; k++) {
+    for (const r of classRows[k]) {
+      const b = Math.floor(Math.log2(r.nodes));
+      while (bandCounts.length <= b) bandCounts.push([0, 0, 0]);
+      bandCounts[b][k]++;
+    }
+  }
+  const sharesBySize = bandCounts.map((cnt) => {
+    const n = cnt[0] + cnt[1] + cnt[2];
+    const sh = n >= MIN_BAND_JOBS ? cnt.map((x) => round(x / n, 4)) : [...rounded];
+    sh[1] = round(1 - sh[0] - sh[2], 4);
+    return sh;
+  });
+  if (nq >= 2) classes.SharesBySize = sharesBySize;
   ['Short', 'Regular', 'Long'].forEach((name, k) => {
     const c = classRows[k];
     const [lo, hiR] = bounds[k];
@@ -190,14 +221,30 @@ export async function calibrate(
       : lo;
     const maxR = c.length ? c.reduce((m, r) => Math.max(m, r.runtime), lo) : hiR;
     const fit = fitLogRuntime(c, Math.max(1, minR), Math.max(maxR, minR + 1));
-    classes[name] = {
+    const slope = round(Math.min(2, Math.max(-2, fit.slope)), 3);
+    const cls: Record<string, unknown> = {
       Share: rounded[k],
       MinRuntime: minR,
       MaxRuntime: Math.max(maxR, minR + 1),
       MedianRuntime: round(fit.median, 1) || lo,
       Sigma: round(fit.sigma, 3),
-      SizeExponent: round(Math.min(2, Math.max(-2, fit.slope)), 3),
+      SizeExponent: slope,
     };
+    if (nq >= 2 && c.length >= MIN_QUANTILE_JOBS) {
+      cls.RuntimeQuantiles = sizeFreeQuantiles(c, slope, nq);
+      // per size band, where the band has enough jobs of this class
+      const bands: Row[][] = [];
+      for (const r of c) {
+        const b = Math.floor(Math.log2(r.nodes));
+        while (bands.length <= b) bands.push([]);
+        bands[b].push(r);
+      }
+      const byBand = bands.map((rs) =>
+        rs.length >= MIN_BAND_QUANTILE_JOBS ? sizeFreeQuantiles(rs, 0, nq) : null,
+      );
+      if (byBand.some((q) => q !== null)) cls.RuntimeQuantilesBySize = byBand;
+    }
+    classes[name] = cls;
   });
 
   // limits
@@ -262,6 +309,7 @@ export async function calibrate(
       Log2Med: round(med, 3),
       LowShare: round(lowShare, 4),
       MaxNodes: maxJob,
+      ...(nq >= 2 ? { Log2Shares: log2Shares(rows.map((r) => r.nodes)) } : {}),
     },
     Classes: classes,
     Limits: {
@@ -275,6 +323,45 @@ export async function calibrate(
     simulator,
     summary: { jobs: rows.length, skipped, days, nodes, bursts: bursts.length, burstJobs, load },
   };
+}
+
+/** Share of jobs per log2 size band (b = floor(log2 nodes)), rounded, summing to 1 (the largest band absorbs the rounding). */
+function log2Shares(nodes: number[]): number[] {
+  const cnt: number[] = [];
+  for (const n of nodes) {
+    const b = Math.floor(Math.log2(n));
+    while (cnt.length <= b) cnt.push(0);
+    cnt[b]++;
+  }
+  const sh = cnt.map((c) => round(c / nodes.length, 5));
+  const big = sh.indexOf(Math.max(...sh));
+  sh[big] = round(1 - sh.reduce((a, x, i) => (i === big ? a : a + x), 0), 5);
+  return sh;
+}
+
+/**
+ * A class's run times with the size effect taken out (runtime / nodes^slope, the run time of a 1-node job
+ * of the same rank) at probabilities 0, 1/(k-1), ..., 1: order statistics interpolated linearly (the
+ * "type 7" sample quantile), in seconds to 3 significant digits (<= 0.5 %), non-decreasing. The generator draws from this
+ * piecewise-linear quantile function in log run time and puts the size effect back.
+ */
+export function sizeFreeQuantiles(
+  rows: ReadonlyArray<{ nodes: number; runtime: number }>,
+  slope: number,
+  k: number,
+): number[] {
+  const e = rows
+    .map((r) => Math.log(Math.max(1, r.runtime)) - slope * Math.log(r.nodes))
+    .sort((a, b) => a - b);
+  const out: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const pos = (j / (k - 1)) * (e.length - 1);
+    const i = Math.min(e.length - 2, Math.floor(pos));
+    const x = e.length === 1 ? e[0] : e[i] + (e[i + 1] - e[i]) * (pos - i);
+    const v = Math.max(0.1, roundSig(Math.exp(x), 3));
+    out.push(j > 0 ? Math.max(v, out[j - 1]) : v);
+  }
+  return out;
 }
 
 /**
@@ -433,6 +520,13 @@ function stddev(x: number[]): number {
   if (x.length < 2) return 1;
   const m = x.reduce((s, v) => s + v, 0) / x.length;
   return Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / x.length);
+}
+
+/** x to `d` significant digits. */
+function roundSig(x: number, d: number): number {
+  if (x === 0) return 0;
+  const f = 10 ** (d - 1 - Math.floor(Math.log10(Math.abs(x))));
+  return Math.round(x * f) / f;
 }
 
 function round(x: number, d: number): number {

@@ -29,6 +29,19 @@ function jobClass(d: {
       Sigma: z.number().nonnegative().max(10).default(d.Sigma),
       /** Runtime ~ nodes^SizeExponent: > 0 makes larger jobs run longer (Lublin's pa < 0). */
       SizeExponent: z.number().min(-2).max(2).default(0.1),
+      /**
+       * Empirical run times instead of the log-normal: the run time (s) of a 1-node job at probabilities
+       * 0, 1/(k-1), ..., 1 (k = 2..101, non-decreasing), interpolated linearly in log run time, then scaled
+       * by nodes^SizeExponent and cut to [MinRuntime, MaxRuntime]. Written by --calibrate; overrides
+       * MedianRuntime and Sigma when given.
+       */
+      RuntimeQuantiles: z.array(seconds).min(2).max(101).optional(),
+      /**
+       * Run-time quantiles per job size: entry b (null = none) is like RuntimeQuantiles but for jobs of
+       * 2^b .. 2^(b+1) - 1 nodes, used as they are (no SizeExponent scaling); sizes without an entry use
+       * RuntimeQuantiles. Written by --calibrate for bands with enough jobs.
+       */
+      RuntimeQuantilesBySize: z.array(z.array(seconds).min(2).max(101).nullable()).max(32).optional(),
     })
     .prefault({});
 }
@@ -104,6 +117,13 @@ export const SizesSchema = z
     LowShare: share.default(0.86),
     /** Largest job (nodes); default: the cluster size. */
     MaxNodes: z.number().int().positive().optional(),
+    /**
+     * Empirical sizes instead of the two-stage model: entry b is the share of jobs with 2^b .. 2^(b+1) - 1
+     * nodes (b = floor(log2 nodes); entry 0 = serial jobs). Within a band a job has 2^b nodes w.p. Pow2Share,
+     * else log-uniform in the band (up to MaxNodes). Written by --calibrate; overrides SerialShare, Log2Low,
+     * Log2Med and LowShare when given.
+     */
+    Log2Shares: z.array(share).min(1).max(32).optional(),
   })
   .prefault({});
 
@@ -138,7 +158,20 @@ export const SimulatorSchema = z
     Arrivals: ArrivalsSchema,
     Bursts: BurstsSchema,
     Sizes: SizesSchema,
-    Classes: z.strictObject({ Short: ShortSchema, Regular: RegularSchema, Long: LongSchema }).prefault({}),
+    Classes: z
+      .strictObject({
+        Short: ShortSchema,
+        Regular: RegularSchema,
+        Long: LongSchema,
+        /**
+         * Class shares by job size: entry b is [Short, Regular, Long] for jobs of 2^b .. 2^(b+1) - 1 nodes
+         * (b = floor(log2 nodes)); sizes beyond the list use the Share keys. When given, a job's size is
+         * drawn first and its class from its size's entry (real traces: big jobs are rarely short).
+         * Written by --calibrate.
+         */
+        SharesBySize: z.array(z.array(share).length(3)).max(32).optional(),
+      })
+      .prefault({}),
     Limits: LimitsSchema,
   })
   .superRefine((s, ctx) => {
@@ -165,8 +198,32 @@ export function simulatorProblems(s: SimulatorConfig, nodes = s.Nodes): ConfigPr
       message: `class shares (Short + Regular + Long) must sum to 1, got ${round(sum)}`,
     });
   }
+  (c.SharesBySize ?? []).forEach((t, b) => {
+    const sb = t[0] + t[1] + t[2];
+    if (Math.abs(sb - 1) > 1e-3) {
+      out.push({
+        path: ['Classes', 'SharesBySize', String(b)],
+        message: `shares (Short, Regular, Long) must sum to 1, got ${round(sb)}`,
+      });
+    }
+  });
   for (const name of CLASS_NAMES) {
     const k = c[name];
+    const lists: Array<[string[], number[] | null | undefined]> = [
+      [['RuntimeQuantiles'], k.RuntimeQuantiles],
+    ];
+    (k.RuntimeQuantilesBySize ?? []).forEach((q, b) => {
+      lists.push([['RuntimeQuantilesBySize', String(b)], q]);
+    });
+    for (const [where, q] of lists) {
+      const down = q ? q.findIndex((v, i) => i > 0 && v < q[i - 1]) : -1;
+      if (q && down > 0) {
+        out.push({
+          path: ['Classes', name, ...where, String(down)],
+          message: `must not decrease (${q[down]} after ${q[down - 1]})`,
+        });
+      }
+    }
     if (k.MinRuntime >= k.MaxRuntime) {
       out.push({
         path: ['Classes', name, 'MaxRuntime'],
@@ -193,6 +250,19 @@ export function simulatorProblems(s: SimulatorConfig, nodes = s.Nodes): ConfigPr
       path: ['Sizes', 'MaxNodes'],
       message: `largest job (${z.MaxNodes} nodes) exceeds the cluster (Simulator.Nodes = ${nodes})`,
     });
+  }
+  if (z.Log2Shares) {
+    const sz = z.Log2Shares.reduce((a, b) => a + b, 0);
+    if (Math.abs(sz - 1) > 1e-3)
+      out.push({ path: ['Sizes', 'Log2Shares'], message: `shares must sum to 1, got ${round(sz)}` });
+    const mx = z.MaxNodes ?? nodes;
+    const top = z.Log2Shares.length - 1;
+    if (mx !== undefined && 2 ** top > mx && z.Log2Shares[top] > 0) {
+      out.push({
+        path: ['Sizes', 'Log2Shares', String(top)],
+        message: `band ${2 ** top}.. nodes is larger than the largest job (${mx} nodes)`,
+      });
+    }
   }
   const maxNodes = z.MaxNodes ?? nodes;
   if (maxNodes !== undefined) {

@@ -118,6 +118,10 @@ export class JobSampler {
   private readonly classes: JobClass[];
   private readonly rounds: number[];
   private readonly userCdf: Float64Array;
+  /** Per class: ln of RuntimeQuantiles, or null for the log-normal. */
+  private readonly logQuantiles: Array<Float64Array | null>;
+  /** Per class and log2 size band: ln of RuntimeQuantilesBySize entries. */
+  private readonly logQuantilesBySize: Array<Array<Float64Array | null> | null>;
 
   constructor(
     private readonly setup: SimSetup,
@@ -126,6 +130,13 @@ export class JobSampler {
     const c = setup.sim.Classes;
     this.classes = CLASS_NAMES.map((k) => c[k]);
     this.classShares = this.classes.map((k) => k.Share);
+    this.logQuantilesBySize = this.classes.map(
+      (k) =>
+        k.RuntimeQuantilesBySize?.map((q) => (q ? Float64Array.from(q, (v) => Math.log(v)) : null)) ?? null,
+    );
+    this.logQuantiles = this.classes.map((k) =>
+      k.RuntimeQuantiles ? Float64Array.from(k.RuntimeQuantiles, (v) => Math.log(v)) : null,
+    );
     this.rounds = [...setup.sim.Limits.RoundValues].sort((a, b) => a - b);
     // Zipf(1) users: user k has weight 1/(k+1)
     const n = setup.sim.Users;
@@ -151,10 +162,34 @@ export class JobSampler {
     return this.rng.choose(this.classShares);
   }
 
+  /** [class, nodes]: class then size, or (with Classes.SharesBySize) size then class by its size. */
+  classAndSize(): [number, number] {
+    const bySize = this.setup.sim.Classes.SharesBySize;
+    if (!bySize) {
+      const c = this.cls();
+      return [c, this.size()];
+    }
+    const nodes = this.size();
+    const shares = bySize[Math.floor(Math.log2(nodes))] ?? this.classShares;
+    return [this.rng.choose(shares), nodes];
+  }
+
   /** Lublin–Feitelson size: serial, else two-stage log2-uniform, rounded to a power of two by share. */
   size(): number {
     const z = this.setup.sim.Sizes;
     const max = this.setup.maxJobNodes;
+    if (z.Log2Shares) {
+      // empirical: a log2 band by its share, then 2^b or log-uniform within the band
+      const b = this.rng.choose(z.Log2Shares);
+      if (b === 0 || max === 1) return 1;
+      const lo = 2 ** b;
+      const hiBand = Math.min(max, 2 * lo - 1);
+      if (this.rng.bernoulli(z.Pow2Share) || hiBand <= lo) return Math.min(max, lo);
+      return Math.min(
+        hiBand,
+        Math.max(lo, Math.round(2 ** (b + this.rng.range(0, Math.log2(hiBand + 1) - b)))),
+      );
+    }
     if (max === 1 || this.rng.bernoulli(z.SerialShare)) return 1;
     const hi = Math.log2(max);
     const med = this.setup.log2Med;
@@ -163,14 +198,30 @@ export class JobSampler {
     return Math.min(max, Math.max(2, n));
   }
 
-  /** Log-normal runtime of class k for a job of `nodes`, cut to the class range (inverse-CDF sampling). */
+  /**
+   * Runtime of class k for a job of `nodes`, cut to the class range: log-normal by inverse-CDF sampling,
+   * or the class's empirical quantile function (RuntimeQuantiles). One uniform draw either way.
+   */
   runtime(k: number, nodes: number): number {
     const c = this.classes[k];
     const mu = Math.log(c.MedianRuntime) + c.SizeExponent * Math.log(nodes);
     const lo = Math.log(c.MinRuntime);
     const hi = Math.log(c.MaxRuntime);
     let x: number;
-    if (c.Sigma === 0) x = Math.min(hi, Math.max(lo, mu));
+    const qb = this.logQuantilesBySize[k]?.[Math.floor(Math.log2(nodes))];
+    const q = this.logQuantiles[k];
+    if (qb) {
+      // empirical for this size band: piecewise-linear quantile function in log run time, then the cut
+      const pos = this.rng.uniform() * (qb.length - 1);
+      const i = Math.min(qb.length - 2, Math.floor(pos));
+      x = Math.min(hi, Math.max(lo, qb[i] + (qb[i + 1] - qb[i]) * (pos - i)));
+    } else if (q) {
+      // empirical: piecewise-linear quantile function in log run time, then the size scaling and the cut
+      const pos = this.rng.uniform() * (q.length - 1);
+      const i = Math.min(q.length - 2, Math.floor(pos));
+      x = q[i] + (q[i + 1] - q[i]) * (pos - i) + c.SizeExponent * Math.log(nodes);
+      x = Math.min(hi, Math.max(lo, x));
+    } else if (c.Sigma === 0) x = Math.min(hi, Math.max(lo, mu));
     else {
       const pa = normalCdf((lo - mu) / c.Sigma);
       const pb = normalCdf((hi - mu) / c.Sigma);
@@ -256,8 +307,7 @@ export function generateWorkload(setup: SimSetup): Workload {
     const n = rng.poisson((a.JobsPerDay / 24) * m);
     for (let k = 0; k < n; k++) {
       const submit = t0 + Math.floor(rng.uniform() * span);
-      const c = sampler.cls();
-      const nodes = sampler.size();
+      const [c, nodes] = sampler.classAndSize();
       const [limit, runtime] = sampler.limit(sampler.runtime(c, nodes));
       push(submit, nodes, c, runtime, limit, sampler.user());
     }
@@ -266,8 +316,7 @@ export function generateWorkload(setup: SimSetup): Workload {
     for (let k = 0; k < nb; k++) {
       let t = t0 + rng.uniform() * span;
       const count = Math.min(b.MaxJobs, rng.geometric(b.MeanJobs));
-      const c = sampler.cls();
-      const nodes = sampler.size();
+      const [c, nodes] = sampler.classAndSize();
       const base = sampler.runtime(c, nodes);
       const [limit] = sampler.limit(base);
       const user = sampler.user();

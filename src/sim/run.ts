@@ -6,12 +6,20 @@ import { buildTimeline } from '../timeline/build.js';
 import { writeTimelineCsv } from '../timeline/csv.js';
 import type { SimJob } from './job.js';
 import { type ClusterSim, type Overrun, type SimStats, simulateCluster } from './scheduler.js';
+import {
+  defaultNodeNames,
+  type SlurmDbWriteOptions,
+  type SlurmDbWriteResult,
+  writeSlurmDb,
+} from './slurmdbOut.js';
 
 /** Where to write a simulation's results; every file is written atomically. */
 export interface SimOutputs {
   swf?: string;
   jobs?: string;
   timeline?: string;
+  /** Rows in a Slurm accounting DB's `<cluster>_job_table` (node names and cpus come from RunOptions). */
+  slurmdb?: Omit<SlurmDbWriteOptions, 'nodeNames' | 'cpusPerNode'>;
 }
 
 export interface RunOptions {
@@ -24,6 +32,8 @@ export interface RunOptions {
   to?: number;
   /** SWF header facts (time zone, provenance notes). */
   meta?: SourceMeta;
+  /** One name per node (job CSV and DB nodelists); default node01..nodeNN. */
+  nodeNames?: readonly string[];
   onProgress?: (doneJobs: number) => void;
 }
 
@@ -31,6 +41,7 @@ export interface RunResult {
   sim: ClusterSim;
   stats: SimStats;
   written: Record<string, string>;
+  slurmdb?: SlurmDbWriteResult;
 }
 
 /** Schedule the jobs, then write the requested outputs from the stream of finished JobRecords. */
@@ -42,7 +53,8 @@ export async function runSimulation(jobs: SimJob[], o: RunOptions, out: SimOutpu
     onProgress: o.onProgress,
   });
   const written: Record<string, string> = {};
-  const records = (): Iterable<JobRecord> => sim.records();
+  const names = o.nodeNames ?? defaultNodeNames(o.nodes);
+  const records = (): Iterable<JobRecord> => sim.records(names);
   if (out.swf) {
     const meta: SourceMeta = {
       ...o.meta,
@@ -67,5 +79,17 @@ export async function runSimulation(jobs: SimJob[], o: RunOptions, out: SimOutpu
     writeTimelineCsv(out.timeline, tl);
     written.timeline = out.timeline;
   }
-  return { sim, stats: sim.stats(), written };
+  let slurmdb: SlurmDbWriteResult | undefined;
+  if (out.slurmdb) {
+    const rows: Array<{ record: JobRecord; nodes: readonly number[] }> = [];
+    let i = 0;
+    for (const record of records()) {
+      while (Number.isNaN(sim.start[i])) i++; // records() skips jobs that never ran
+      rows.push({ record, nodes: Array.from(sim.nodesOf(i)) });
+      i++;
+    }
+    slurmdb = await writeSlurmDb(rows, { ...out.slurmdb, nodeNames: names, cpusPerNode: o.cpusPerNode });
+    written.slurmdb = `${slurmdb.table} (${slurmdb.written} rows)`;
+  }
+  return { sim, stats: sim.stats(), written, slurmdb };
 }

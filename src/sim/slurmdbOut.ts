@@ -184,9 +184,7 @@ export function jobRow(j: JobRecord, idJob: number, nodes: readonly number[], c:
   const state = STATE_CODE[j.state];
   if (state === undefined) throw new InputError(`job ${j.id}: state ${j.state} has no job_table code here`);
   const tres = (cpus: number, n: number) =>
-    c.memPerNodeMb > 0
-      ? `1=${cpus},2=${c.memPerNodeMb * n},4=${n},5=${cpus}`
-      : `1=${cpus},4=${n},5=${cpus}`;
+    c.memPerNodeMb > 0 ? `1=${cpus},2=${c.memPerNodeMb * n},4=${n},5=${cpus}` : `1=${cpus},4=${n},5=${cpus}`;
   const cpus = j.cpus > 0 ? j.cpus : j.nodes * c.cpusPerNode;
   const uid = c.uids.uid(j.user);
   const hosts = nodes.map((k) => c.nodeNames[k]);
@@ -240,7 +238,9 @@ async function findAssoc(conn: mysql.Connection, cluster: string): Promise<Assoc
     `SELECT id_assoc, acct, user FROM \`${cluster}_assoc_table\` WHERE deleted = 0 ORDER BY (user = 'root') DESC, (user <> '') DESC, id_assoc LIMIT 1`,
   );
   const r = rows[0];
-  return r ? { idAssoc: Number(r.id_assoc), account: String(r.acct || 'root') } : { idAssoc: 0, account: 'root' };
+  return r
+    ? { idAssoc: Number(r.id_assoc), account: String(r.acct || 'root') }
+    : { idAssoc: 0, account: 'root' };
 }
 
 /**

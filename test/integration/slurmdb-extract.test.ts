@@ -143,14 +143,22 @@ function expectedFrom(r: SacctRow): JobRecord {
 // ---------------------------------------------------------------------------------------------
 // the job mix
 
-const work = mkdtempSync(join(tmpdir(), 'pcm-slurmdb-'));
+let workDir = '';
+/** A scratch folder for job output and CSVs, made on first use and removed at the end. */
+function work(): string {
+  if (!workDir) workDir = mkdtempSync(join(tmpdir(), 'pcm-slurmdb-'));
+  return workDir;
+}
+after(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
 const submitted = new Map<string, string>(); // name -> raw job id
 
 function sbatch(name: string, args: string[]): string {
   const out = slurm('sbatch', [
     '--parsable',
     `--job-name=pcmt-${name}`,
-    `--chdir=${work}`,
+    `--chdir=${work()}`,
     '--output=/dev/null',
     ...args,
   ]);
@@ -188,7 +196,7 @@ const EXPECT: Record<string, { state: string; rows: number; nodes: number }> = {
   heldcancel: { state: 'CANCELLED', rows: 1, nodes: 2 },
   runcancel: { state: 'CANCELLED', rows: 1, nodes: 2 },
   array: { state: 'COMPLETED', rows: 2, nodes: 1 },
-  het: { state: 'COMPLETED', rows: 2, nodes: 0 },
+  het: { state: 'COMPLETED', rows: 2, nodes: 0 }, // components of 1 and 2 nodes (0: not checked here)
 };
 
 let sacctRows: SacctRow[] = [];
@@ -277,7 +285,6 @@ describe('Slurm DB source against real Slurm + MariaDB', { skip: skipAll }, () =
     requireServices();
     await runJobMix();
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
 
   it('the job mix ended as intended (sacct)', () => {
     for (const [name, e] of Object.entries(EXPECT)) {
@@ -353,7 +360,7 @@ describe('Slurm DB source against real Slurm + MariaDB', { skip: skipAll }, () =
       const b = spawnSync('bash', [join(ROOT, 'scripts/build.sh')], { encoding: 'utf8', cwd: ROOT });
       assert.equal(b.status, 0, `build failed:\n${b.stdout}${b.stderr}`);
     }
-    const out = join(work, 'jobs.csv');
+    const out = join(work(), 'jobs.csv');
     const r = pcm(['extract', '--slurmdb', URL_(), '--cluster', CLUSTER(), '--out', out, '--json']);
     assert.equal(r.status, 0, `pcm extract failed: ${r.stderr}`);
     const summary = JSON.parse(r.stdout) as { jobs: number; kind: string };
@@ -426,12 +433,12 @@ describe('Slurm DB source: error paths', { skip: skipAll }, () => {
     assert.ok(existsSync(join(ROOT, 'dist/cli/main.js')), 'dist/cli/main.js missing: npm run build');
     const pw = 'Wr0ng-Secret-4712';
     const url = URL_().replace('mysql://slurm@', `mysql://slurm:${pw}@`);
-    const r = pcm(['extract', '--slurmdb', url, '--cluster', CLUSTER(), '--out', join(work, 'x.csv')]);
+    const r = pcm(['extract', '--slurmdb', url, '--cluster', CLUSTER(), '--out', join(work(), 'x.csv')]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /access denied/);
     assert.ok(!r.stderr.includes(pw) && !r.stdout.includes(pw), r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.ok(!existsSync(join(work, 'x.csv')), 'no output file');
+    assert.ok(!existsSync(join(work(), 'x.csv')), 'no output file');
   });
 
   it('an unknown cluster names the missing table', async () => {

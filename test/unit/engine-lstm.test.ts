@@ -167,71 +167,73 @@ for (const variant of ['simd', 'relaxed'] as const) {
       e.release(mark);
     });
 
-    it('a short history inside a left-padded window equals that history alone (outputs, states, grads)', () => {
-      const T = 9;
-      const F = 3;
-      const H = 4;
-      const len = [9, 5, 2, 1, 0]; // B = 5: a 4-row gemm strip plus a leftover row; an empty history
-      const B = len.length;
-      const DH = 2 * H;
-      const mark = e.mark();
-      const rand = lcg(11);
-      const cfg = { inputSize: F, hidden: H, numLayers: 2, bidirectional: true };
-      const { store, m } = build(e, cfg, B, T);
-      const params = uniform(store.total, rand, 0.5);
-      store.values(e).set(params);
-      // padded steps hold garbage that must not matter
-      const xs = uniform(B * T * F, rand, 1);
-      const douts = uniform(B * T * DH, rand, 1);
-      const dhns = uniform(4 * B * H, rand, 1);
-      const dcns = uniform(4 * B * H, rand, 1);
-      const x = e.allocFrom(xs);
-      const dOut = e.allocFrom(douts);
-      const dhn = e.allocFrom(dhns);
-      const dcn = e.allocFrom(dcns);
-      const lengths = e.alloc(B);
-      e.i32(lengths, B).set(len);
-      const out = copyOut(e, m.forward(e, B, T, x, { lengths }), B * T * DH);
-      const hn = copyOut(e, m.hn, 4 * B * H);
-      const cn = copyOut(e, m.cn, 4 * B * H);
-      store.zeroGrad(e);
-      const dx = copyOut(e, m.backward(e, dOut, { dx: true, dhn, dcn }), B * T * F);
-      const gBatch = Float32Array.from(store.grads(e));
+    // H = 12 and 36 also cover every column tail of the single-row recurrent kernel (4H = 48, 144)
+    for (const H of [4, 12, 36])
+      it(`a short history inside a left-padded window equals that history alone (outputs, states, grads), H=${H}`, () => {
+        const T = 9;
+        const F = 3;
+        const len = [9, 5, 2, 1, 0]; // B = 5: a 4-row gemm strip plus a leftover row; an empty history
+        const B = len.length;
+        const DH = 2 * H;
+        const mark = e.mark();
+        const rand = lcg(11);
+        const cfg = { inputSize: F, hidden: H, numLayers: 2, bidirectional: true };
+        const { store, m } = build(e, cfg, B, T);
+        const params = uniform(store.total, rand, 0.5);
+        store.values(e).set(params);
+        // padded steps hold garbage that must not matter
+        const xs = uniform(B * T * F, rand, 1);
+        const douts = uniform(B * T * DH, rand, 1);
+        const dhns = uniform(4 * B * H, rand, 1);
+        const dcns = uniform(4 * B * H, rand, 1);
+        const x = e.allocFrom(xs);
+        const dOut = e.allocFrom(douts);
+        const dhn = e.allocFrom(dhns);
+        const dcn = e.allocFrom(dcns);
+        const lengths = e.alloc(B);
+        e.i32(lengths, B).set(len);
+        const out = copyOut(e, m.forward(e, B, T, x, { lengths }), B * T * DH);
+        const hn = copyOut(e, m.hn, 4 * B * H);
+        const cn = copyOut(e, m.cn, 4 * B * H);
+        store.zeroGrad(e);
+        const dx = copyOut(e, m.backward(e, dOut, { dx: true, dhn, dcn }), B * T * F);
+        const gBatch = Float32Array.from(store.grads(e));
 
-      // each sample alone, T = len[b], summing its parameter grads
-      const single = build(e, cfg, 1, T);
-      single.store.values(e).set(params);
-      single.store.zeroGrad(e);
-      for (let b = 0; b < B; b++) {
-        const L = len[b];
-        const off = T - L;
-        if (L === 0) {
-          // an empty history: zero output, state and input gradient
-          for (let i = b * T * DH; i < (b + 1) * T * DH; i++) assert.equal(out[i], 0);
-          for (let i = b * T * F; i < (b + 1) * T * F; i++) assert.equal(dx[i], 0);
-          for (let s = 0; s < 4; s++) for (let j = 0; j < H; j++) assert.equal(hn[(s * B + b) * H + j], 0);
-          continue;
+        // each sample alone, T = len[b], summing its parameter grads
+        const single = build(e, cfg, 1, T);
+        single.store.values(e).set(params);
+        single.store.zeroGrad(e);
+        for (let b = 0; b < B; b++) {
+          const L = len[b];
+          const off = T - L;
+          if (L === 0) {
+            // an empty history: zero output, state and input gradient
+            for (let i = b * T * DH; i < (b + 1) * T * DH; i++) assert.equal(out[i], 0);
+            for (let i = b * T * F; i < (b + 1) * T * F; i++) assert.equal(dx[i], 0);
+            for (let s = 0; s < 4; s++) for (let j = 0; j < H; j++) assert.equal(hn[(s * B + b) * H + j], 0);
+            continue;
+          }
+          const xb = e.allocFrom(xs.subarray((b * T + off) * F, (b + 1) * T * F));
+          const db = e.allocFrom(douts.subarray((b * T + off) * DH, (b + 1) * T * DH));
+          const pick = (a: Float32Array) => {
+            const r = new Float32Array(4 * H);
+            for (let s = 0; s < 4; s++) r.set(a.subarray((s * B + b) * H, (s * B + b + 1) * H), s * H);
+            return r;
+          };
+          const dhb = e.allocFrom(pick(dhns));
+          const dcb = e.allocFrom(pick(dcns));
+          const o1 = e.f32(single.m.forward(e, 1, L, xb), L * DH);
+          assertClose(o1, out.subarray((b * T + off) * DH, (b + 1) * T * DH), `out b=${b}`, 1e-6);
+          for (let i = b * T * DH; i < (b * T + off) * DH; i++)
+            assert.equal(out[i], 0, `padded output b=${b}`);
+          assertClose(e.f32(single.m.hn, 4 * H), pick(hn), `h_n b=${b}`, 1e-6);
+          assertClose(e.f32(single.m.cn, 4 * H), pick(cn), `c_n b=${b}`, 1e-6);
+          const dx1 = e.f32(single.m.backward(e, db, { dx: true, dhn: dhb, dcn: dcb }), L * F);
+          assertClose(dx1, dx.subarray((b * T + off) * F, (b + 1) * T * F), `dx b=${b}`, 1e-6);
         }
-        const xb = e.allocFrom(xs.subarray((b * T + off) * F, (b + 1) * T * F));
-        const db = e.allocFrom(douts.subarray((b * T + off) * DH, (b + 1) * T * DH));
-        const pick = (a: Float32Array) => {
-          const r = new Float32Array(4 * H);
-          for (let s = 0; s < 4; s++) r.set(a.subarray((s * B + b) * H, (s * B + b + 1) * H), s * H);
-          return r;
-        };
-        const dhb = e.allocFrom(pick(dhns));
-        const dcb = e.allocFrom(pick(dcns));
-        const o1 = e.f32(single.m.forward(e, 1, L, xb), L * DH);
-        assertClose(o1, out.subarray((b * T + off) * DH, (b + 1) * T * DH), `out b=${b}`, 1e-6);
-        for (let i = b * T * DH; i < (b * T + off) * DH; i++) assert.equal(out[i], 0, `padded output b=${b}`);
-        assertClose(e.f32(single.m.hn, 4 * H), pick(hn), `h_n b=${b}`, 1e-6);
-        assertClose(e.f32(single.m.cn, 4 * H), pick(cn), `c_n b=${b}`, 1e-6);
-        const dx1 = e.f32(single.m.backward(e, db, { dx: true, dhn: dhb, dcn: dcb }), L * F);
-        assertClose(dx1, dx.subarray((b * T + off) * F, (b + 1) * T * F), `dx b=${b}`, 1e-6);
-      }
-      assertClose(single.store.grads(e), gBatch, 'param grads (sum over samples)', 1e-5);
-      e.release(mark);
-    });
+        assertClose(single.store.grads(e), gBatch, 'param grads (sum over samples)', 1e-5);
+        e.release(mark);
+      });
 
     it('seeded dropout between layers equals the same mask given explicitly (forward and grads)', () => {
       const B = 2;

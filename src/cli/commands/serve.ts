@@ -26,14 +26,17 @@ function numberArg(flag: string, min: number, max: number, int = false) {
   return (v: string): number => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n)))
-      throw new UserError(`${flag}: expected ${int ? 'a whole number' : 'a number'} from ${min} to ${max}, got '${v}'`);
+      throw new UserError(
+        `${flag}: expected ${int ? 'a whole number' : 'a number'} from ${min} to ${max}, got '${v}'`,
+      );
     return n;
   };
 }
 
 function nameArg(flag: string) {
   return (v: string): string => {
-    if (!NAME_RE.test(v)) throw new UserError(`${flag}: expected letters, digits or _ . : - (max 128), got '${v}'`);
+    if (!NAME_RE.test(v))
+      throw new UserError(`${flag}: expected letters, digits or _ . : - (max 128), got '${v}'`);
     return v;
   };
 }
@@ -59,7 +62,10 @@ async function serve(o: ServeOptions): Promise<void> {
   let feed: Feed | null = null;
   let series = configuredSeries(cfg);
   if (tel.kind === 'influx') {
-    if (o.timeline) throw new UserError('--timeline replays into the embedded store; unset InfluxDB.URL (and PCM_INFLUX_URL) to use it');
+    if (o.timeline)
+      throw new UserError(
+        '--timeline replays into the embedded store; unset InfluxDB.URL (and PCM_INFLUX_URL) to use it',
+      );
   } else {
     const tl = o.timeline
       ? await readTimelineCsv(o.timeline, o.nodes ? { capacity: o.nodes } : {})
@@ -73,7 +79,9 @@ async function serve(o: ServeOptions): Promise<void> {
     feed = replay;
     clock = () => replay.now();
     series = [id];
-    note(`${o.timeline ? o.timeline : `simulated ${o.demoDays}-day workload on ${tl.capacity} nodes`}: ${replay.describe}`);
+    note(
+      `${o.timeline ? o.timeline : `simulated ${o.demoDays}-day workload on ${tl.capacity} nodes`}: ${replay.describe}`,
+    );
   }
   const { app, hub } = buildApp({
     config: cfg,
@@ -92,8 +100,10 @@ async function serve(o: ServeOptions): Promise<void> {
     feed?.stop();
     hub.stop();
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UserError(`cannot listen on ${host}:${port}: address in use (--port)`);
-    if (code === 'EACCES') throw new UserError(`cannot listen on ${host}:${port}: permission denied (--port)`);
+    if (code === 'EADDRINUSE')
+      throw new UserError(`cannot listen on ${host}:${port}: address in use (--port)`);
+    if (code === 'EACCES')
+      throw new UserError(`cannot listen on ${host}:${port}: permission denied (--port)`);
     throw new UserError(`cannot listen on ${host}:${port}: ${errorMessage(e)}`);
   }
   const shown = host.includes(':') ? `[${host}]` : host;
@@ -126,13 +136,34 @@ export function register(program: Command): void {
         'reads InfluxDB when configured, else an embedded store fed by replaying --timeline (or a simulated workload)',
     )
     .option('--config <file>', 'YAML config (Predictor, InfluxDB, Cluster, Service, Power sections)')
-    .option('--timeline <file>', 'timeline CSV (or a directory of job_timeline_*.csv) to replay into the embedded store')
-    .option('--speed <n>', 'replay speed: data minutes per wall minute (60 = one minute of data per second)', numberArg('--speed', 0.01, 100_000), 1)
+    .option(
+      '--timeline <file>',
+      'timeline CSV (or a directory of job_timeline_*.csv) to replay into the embedded store',
+    )
+    .option(
+      '--speed <n>',
+      'replay speed: data minutes per wall minute (60 = one minute of data per second)',
+      numberArg('--speed', 0.01, 100_000),
+      1,
+    )
     .option('--port <p>', 'port (default: the port of Predictor.URL)', numberArg('--port', 0, 65_535, true))
     .option('--host <h>', 'address to listen on (default: the host of Predictor.URL)')
-    .option('--nodes <n>', 'cluster nodes, when the timeline CSV has no capacity column', numberArg('--nodes', 1, 10_000_000, true))
-    .option('--demo-days <d>', 'days of simulated workload when neither InfluxDB nor --timeline is given', numberArg('--demo-days', 2, 365, true), 14)
-    .option('--cluster <name>', 'cluster name of the replayed series (default Cluster.Name)', nameArg('--cluster'))
+    .option(
+      '--nodes <n>',
+      'cluster nodes, when the timeline CSV has no capacity column',
+      numberArg('--nodes', 1, 10_000_000, true),
+    )
+    .option(
+      '--demo-days <d>',
+      'days of simulated workload when neither InfluxDB nor --timeline is given',
+      numberArg('--demo-days', 2, 365, true),
+      14,
+    )
+    .option(
+      '--cluster <name>',
+      'cluster name of the replayed series (default Cluster.Name)',
+      nameArg('--cluster'),
+    )
     .option('--partition <name>', 'partition of the replayed series', nameArg('--partition'), '_all')
     .option('--log', 'log every request (JSON lines on stdout)', false)
     .action(serve);

@@ -5,9 +5,12 @@ import { openJobSource } from '../../jobs/open.js';
 import { formatReport } from '../../jobs/record.js';
 import { calibrate } from '../../sim/calibrate.js';
 import { generateWorkload, resolveSimulator } from '../../sim/generate.js';
+import { startLiveSimulation } from '../../sim/live.js';
 import { formatReplayReport, replayJobs } from '../../sim/replay.js';
-import { runSimulation } from '../../sim/run.js';
+import { runSimulation, type SimOutputs } from '../../sim/run.js';
 import type { Overrun } from '../../sim/scheduler.js';
+import { nodeNamesFrom } from '../../sim/slurmdbOut.js';
+import { openTelemetry } from '../../telemetry/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
@@ -28,6 +31,17 @@ interface SimulateOptions {
   out?: string;
   overrun?: Overrun;
   backfill: boolean;
+  outSlurmdb?: string;
+  cluster?: string;
+  nodeNames?: string;
+  replace?: boolean;
+  partition?: string;
+  memPerNode?: number;
+  live?: boolean;
+  speed?: number;
+  preroll?: number;
+  origin?: number;
+  influx?: string;
 }
 
 function intArg(flag: string, min: number) {
@@ -50,6 +64,38 @@ function daysArg(v: string): number {
 function overrunArg(v: string): Overrun {
   if (v !== 'kill' && v !== 'honour') throw new UserError(`--overrun: expected kill or honour, got '${v}'`);
   return v;
+}
+
+function positiveArg(flag: string, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max)
+      throw new UserError(`${flag}: expected a number in (0, ${max}], got '${v}'`);
+    return n;
+  };
+}
+
+function nonNegativeArg(flag: string, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > max)
+      throw new UserError(`${flag}: expected a number from 0 to ${max}, got '${v}'`);
+    return n;
+  };
+}
+
+/** `--origin`: ISO date-time (UTC unless it has an offset) or epoch seconds. */
+function originArg(v: string): number {
+  const t = /^\d+$/.test(v)
+    ? Number(v) * 1000
+    : Date.parse(/T.*([Zz]|[+-]\d\d:?\d\d)$/.test(v) ? v : `${v}Z`);
+  if (!Number.isFinite(t))
+    throw new UserError(`--origin: expected an ISO date-time or epoch seconds, got '${v}'`);
+  return Math.floor(t / 1000);
+}
+
+function isoMinute(t: number): string {
+  return new Date(t * 1000).toISOString().replace(':00.000Z', 'Z');
 }
 
 function hours(s: number): string {
@@ -88,7 +134,17 @@ async function runCalibrate(o: SimulateOptions): Promise<void> {
 /** Generate (or replay) a workload, schedule it, write the outputs, print a summary. */
 async function runSimulate(o: SimulateOptions): Promise<void> {
   const cfg = loadConfig(o.config);
-  const outs = { swf: o.outSwf, jobs: o.outJobs, timeline: o.outTimeline };
+  const outs: SimOutputs = { swf: o.outSwf, jobs: o.outJobs, timeline: o.outTimeline };
+  if (o.outSlurmdb) {
+    outs.slurmdb = {
+      url: o.outSlurmdb,
+      cluster: o.cluster ?? cfg.SlurmDB.Cluster,
+      password: cfg.SlurmDB.Password,
+      replace: o.replace,
+      partition: o.partition,
+      memPerNodeMb: o.memPerNode,
+    };
+  } else if (o.replace) throw new UserError('--replace is for --out-slurmdb');
   const summary: Record<string, unknown> = {};
   const lines: string[] = [];
   let jobs: Awaited<ReturnType<typeof replayJobs>>['jobs'];
@@ -132,6 +188,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
         `over ${setup.days} days from ${new Date(w.start * 1000).toISOString()} on ${nodes} nodes, seed ${setup.seed}`,
     );
   }
+  const nodeNames = o.nodeNames ? nodeNamesFrom(o.nodeNames, nodes) : undefined;
   const bar = startProgress('simulate', jobs.length);
   let res: Awaited<ReturnType<typeof runSimulation>>;
   try {
@@ -152,6 +209,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
             ...(from !== undefined ? { UnixStartTime: String(from) } : {}),
           },
         },
+        nodeNames,
         onProgress: (n) => bar.update(n),
       },
       outs,
@@ -176,6 +234,77 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   const w = Object.values(res.written);
   if (w.length) lines.push(`wrote ${w.join(', ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `--live`: run the generated workload in (accelerated) wall-clock time, one telemetry row per minute. */
+async function runLive(o: SimulateOptions): Promise<void> {
+  const cfg = loadConfig(o.config);
+  if (o.influx !== undefined) cfg.InfluxDB.URL = o.influx;
+  const tel = openTelemetry(cfg);
+  if (tel.kind === 'influx') {
+    // fail now, with one line, when the InfluxDB is not there (rather than after the first minute)
+    await tel.http.ping();
+  }
+  const speed = o.speed ?? 1;
+  const ac = new AbortController();
+  let why = '';
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(130); // second signal: stop now
+    why = sig;
+    process.stderr.write(`pcm simulate: ${sig}, writing the last rows (again to stop at once)\n`);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const interactive = Boolean(process.stderr.isTTY);
+  try {
+    const h = startLiveSimulation(
+      {
+        sim: cfg.Simulator,
+        cluster: cfg.Cluster,
+        nodes: o.nodes,
+        seed: o.seed,
+        days: o.days,
+        speed,
+        origin: o.origin,
+        prerollHours: o.preroll,
+        overrun: o.overrun,
+        backfill: o.backfill,
+        clusterName: o.cluster,
+        signal: ac.signal,
+        onRows: (rows) => {
+          if (o.json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+          if (interactive) {
+            const r = rows[rows.length - 1];
+            const v = r.values;
+            process.stderr.write(
+              `${isoMinute(r.time)} ${r.cluster}: busy ${v.busy_nodes}/${r.capacity} nodes, ${v.running_jobs} running, ${v.queued_jobs} queued${rows.length > 1 ? ` (${rows.length} rows)` : ''}\n`,
+            );
+          }
+        },
+        onError: (m) => process.stderr.write(`pcm simulate: ${m}\n`),
+      },
+      tel.writer,
+    );
+    process.stderr.write(
+      `pcm simulate: live on ${h.nodes} nodes, speed ${speed}x, simulated clock from ${isoMinute(h.origin)}` +
+        `${h.firstRow < h.origin ? ` (pre-roll from ${isoMinute(h.firstRow)})` : ''}, writing to ${tel.describe}\n`,
+    );
+    const res = await h.done;
+    const span =
+      res.firstRowTime !== null && res.lastRowTime !== null
+        ? `${isoMinute(res.firstRowTime)} .. ${isoMinute(res.lastRowTime)}, last row at ${res.lastRowTime}`
+        : 'none';
+    process.stderr.write(
+      `pcm simulate: ${res.reason === 'exhausted' ? 'workload ended' : `stopped${why ? ` by ${why}` : ''}`}; ` +
+        `wrote ${res.rowsWritten} rows (${span})${res.pending ? `, ${res.pending} not written` : ''}\n`,
+    );
+    if (res.pending > 0 || res.dropped > 0)
+      throw new UserError(`stopped with rows not written (${res.pending} pending, ${res.dropped} dropped)`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 export function register(program: Command): void {
@@ -210,10 +339,73 @@ export function register(program: Command): void {
     .option('--out-swf <file>', 'write the scheduled jobs as SWF')
     .option('--out-jobs <file>', 'write the scheduled jobs as the job CSV')
     .option('--out-timeline <file>', 'write the minute timeline CSV')
-    .option('--json', 'print the summary as JSON')
+    .option(
+      '--out-slurmdb <url>',
+      'write the scheduled jobs into a Slurm accounting DB (mysql://user@host:3306/slurm_acct_db), table <cluster>_job_table; ' +
+        'password from the URL or PCM_SLURMDB_PASSWORD',
+    )
+    .option(
+      '--cluster <name>',
+      'cluster name: the DB table (default SlurmDB.Cluster) or the live series tag (default Cluster.Name)',
+    )
+    .option('--node-names <hostlist>', 'node names for nodelists, e.g. node[01-16] (default node01..nodeNN)')
+    .option('--partition <name>', 'with --out-slurmdb: partition of jobs that have none (default batch)')
+    .option(
+      '--mem-per-node <mb>',
+      'with --out-slurmdb: memory per node in the TRES strings (default: left out)',
+      intArg('--mem-per-node', 1),
+    )
+    .option(
+      '--replace',
+      'with --out-slurmdb: first delete rows an earlier pcm simulate wrote in the same time range',
+    )
+    .option(
+      '--live',
+      'run the generated workload in (accelerated) wall-clock time, writing one telemetry row per minute',
+    )
+    .option(
+      '--speed <x>',
+      'with --live: simulated seconds per wall second (default 1)',
+      positiveArg('--speed', 1e7),
+    )
+    .option(
+      '--preroll <hours>',
+      'with --live: write this many hours of history at once at start (default 0)',
+      nonNegativeArg('--preroll', 8784),
+    )
+    .option(
+      '--origin <time>',
+      'with --live: the simulated clock starts here (ISO time or epoch s; default now)',
+      originArg,
+    )
+    .option(
+      '--influx <url>',
+      'with --live: write to this InfluxDB (default InfluxDB.URL; none = the embedded store)',
+    )
+    .option('--json', 'print the summary as JSON (with --live: every row as a JSON line)')
+    .addHelpText(
+      'after',
+      '\nLive mode stops cleanly on SIGINT/SIGTERM: the current minute is finished and every pending row written.\n' +
+        'Without an InfluxDB the rows go to an embedded store (useful in-process, see startLiveSimulation; print them with --json).',
+    )
     .action(async (o: SimulateOptions) => {
       if (o.calibrate && o.replay) throw new UserError('give either --calibrate or --replay, not both');
-      if (o.calibrate) await runCalibrate(o);
+      if (o.live && (o.calibrate || o.replay))
+        throw new UserError('--live runs a generated workload: not with --calibrate or --replay');
+      if (!o.live) {
+        for (const [k, v] of [
+          ['--speed', o.speed],
+          ['--preroll', o.preroll],
+          ['--origin', o.origin],
+          ['--influx', o.influx],
+        ] as const)
+          if (v !== undefined) throw new UserError(`${k} is for --live`);
+      }
+      if (o.live) {
+        if (o.outSwf || o.outJobs || o.outTimeline || o.outSlurmdb || o.out)
+          throw new UserError('--live writes telemetry rows only: not with --out-* options');
+        await runLive(o);
+      } else if (o.calibrate) await runCalibrate(o);
       else {
         if (o.out)
           throw new UserError('--out is for --calibrate; use --out-swf, --out-jobs or --out-timeline');

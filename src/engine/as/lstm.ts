@@ -30,7 +30,7 @@ import { madd, vone, vsigmoid, vtanh } from './simd';
 /**
  * c(1, N) += a(1, K)·B(K, N) for one row: 28 columns at a time (7 independent accumulators: V8 loads all
  * of a step's B vectors before the multiply-adds, so 7 + 7 + 1 of its 15 vector registers; 8 spilled
- * one accumulator to the stack and serialised the loop), then 8 at a time. N % 8 == 0.
+ * one accumulator to the stack and serialised the loop), then 8 and 4 at a time. N % 4 == 0.
  */
 @inline function rowTimes(N: i32, K: i32, a: usize, b: usize, c: usize): void {
   const ldb = <usize>N << 2;
@@ -51,7 +51,7 @@ import { madd, vone, vsigmoid, vtanh } from './simd';
     v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
     v128.store(pc, c4, 64); v128.store(pc, c5, 80); v128.store(pc, c6, 96);
   }
-  for (; j < N; j += 8) { // remaining columns, 8 at a time
+  for (; j + 8 <= N; j += 8) { // remaining columns, 8 at a time
     const pc = c + (<usize>j << 2);
     let c0 = v128.load(pc), c1 = v128.load(pc, 16);
     let pb = b + (<usize>j << 2);
@@ -61,6 +61,16 @@ import { madd, vone, vsigmoid, vtanh } from './simd';
       pb += ldb;
     }
     v128.store(pc, c0); v128.store(pc, c1, 16);
+  }
+  if (j < N) { // the last 4 columns
+    const pc = c + (<usize>j << 2);
+    let c0 = v128.load(pc);
+    let pb = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      c0 = madd(v128.load32_splat(a + (<usize>k << 2)), v128.load(pb), c0);
+      pb += ldb;
+    }
+    v128.store(pc, c0);
   }
 }
 

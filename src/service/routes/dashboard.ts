@@ -17,7 +17,10 @@ const FILES: Record<string, string> = {
 /** src/service/dashboard (tsx, tests) or dist/service/dashboard (when the build copies it). */
 export function dashboardDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', 'dashboard'), join(here, '..', '..', '..', 'src', 'service', 'dashboard')];
+  const candidates = [
+    join(here, '..', 'dashboard'),
+    join(here, '..', '..', '..', 'src', 'service', 'dashboard'),
+  ];
   const found = candidates.find((d) => existsSync(join(d, 'index.html')));
   if (!found) throw new Error(`dashboard files not found (looked in ${candidates.join(', ')})`);
   return found;
@@ -28,10 +31,17 @@ export function dashboardRoutes(app: FastifyInstance): void {
   const req = createRequire(import.meta.url);
   const uplotDir = dirname(req.resolve('uplot/package.json'));
   const assets = new Map<string, { type: string; body: Buffer }>();
-  for (const [name, type] of Object.entries(FILES)) assets.set(name, { type, body: readFileSync(join(dir, name)) });
+  for (const [name, type] of Object.entries(FILES))
+    assets.set(name, { type, body: readFileSync(join(dir, name)) });
   const vendor = new Map<string, { type: string; body: Buffer }>([
-    ['uPlot.iife.min.js', { type: FILES['app.js'], body: readFileSync(join(uplotDir, 'dist', 'uPlot.iife.min.js')) }],
-    ['uPlot.min.css', { type: FILES['style.css'], body: readFileSync(join(uplotDir, 'dist', 'uPlot.min.css')) }],
+    [
+      'uPlot.iife.min.js',
+      { type: FILES['app.js'], body: readFileSync(join(uplotDir, 'dist', 'uPlot.iife.min.js')) },
+    ],
+    [
+      'uPlot.min.css',
+      { type: FILES['style.css'], body: readFileSync(join(uplotDir, 'dist', 'uPlot.min.css')) },
+    ],
   ]);
   const serve = (m: Map<string, { type: string; body: Buffer }>) => {
     return async (r: { params: { file: string } }, reply: import('fastify').FastifyReply) => {

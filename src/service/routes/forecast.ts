@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { seriesOf, type ServiceContext } from '../context.js';
+import { type ServiceContext, seriesOf } from '../context.js';
 import { forecastView, historyView, type ViewOptions } from '../forecastView.js';
 import { errorSchema, forecastResponseSchema, latestResponseSchema, seriesQuerySchema } from '../schemas.js';
 import { guard } from './guard.js';

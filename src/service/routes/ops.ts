@@ -6,10 +6,14 @@ import { guard } from './guard.js';
 
 /** GET /health (readiness; 503 when not ready), /health/live, /metrics (Prometheus), /openapi.json. */
 export function opsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
-  app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (_req, reply) => {
-    const h = healthReport(ctx.hub, ctx.backend, ctx.clock, ctx.startedAt);
-    return reply.code(h.ready ? 200 : 503).send(h);
-  });
+  app.get(
+    '/health',
+    { schema: { response: { 200: healthSchema, 503: healthSchema } } },
+    async (_req, reply) => {
+      const h = healthReport(ctx.hub, ctx.backend, ctx.clock, ctx.startedAt);
+      return reply.code(h.ready ? 200 : 503).send(h);
+    },
+  );
   app.get('/health/live', async () => ({ live: true }));
   app.get('/metrics', { onRequest: guard(ctx, 'read') }, async (_req, reply) =>
     reply

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { seriesOf, type ServiceContext } from '../context.js';
+import { type ServiceContext, seriesOf } from '../context.js';
 import { forecastView } from '../forecastView.js';
 import { errorSchema, forecastResponseSchema, predictBodySchema } from '../schemas.js';
 import { guard } from './guard.js';

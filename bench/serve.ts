@@ -1,0 +1,185 @@
+/**
+ * The prediction service under load: `pcm serve` as a child process (embedded store fed by a simulated
+ * 14-day workload on 120 nodes, ridge baseline), autocannon against POST /predict on loopback.
+ *
+ *   node --import tsx bench/serve.ts [--connections 100] [--duration 10] [--soak 60] [--json out.json]
+ *
+ * Prints req/s, latency p50/p99, errors and non-2xx, and the child's RSS before/during/after (with
+ * --soak: a 60 s run at the same load, RSS sampled every 5 s). Then, in this process, times cache-miss
+ * forecasts: a telemetry read + quality check + features + ridge predict per new minute (the refit, once
+ * an hour of telemetry, timed separately).
+ * Bounded: every run stops after its duration. On the shared 2-core dev box (autocannon and the service
+ * share the cores) figures are noisy; repeat before quoting them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import { loadConfig } from '../src/config/load.js';
+import { hubFor } from '../src/service/app.js';
+import { demoTimeline } from '../src/service/demo.js';
+import { BaselineModel } from '../src/service/model.js';
+import { MemoryStore } from '../src/telemetry/memoryStore.js';
+import { rowOfTimeline } from '../src/telemetry/schema.js';
+import { writeFileAtomic } from '../src/util/atomic.js';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!(v > 0)) {
+    process.stderr.write(`--${name}: expected a positive number\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function startService(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--host', '127.0.0.1', '--port', String(port)],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PCM_INFLUX_URL: '' } },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('listening on')) resolve();
+    });
+    child.once('exit', (c) => reject(new Error(`pcm serve exited with ${c}`)));
+  });
+  return child;
+}
+
+async function load(url: string, connections: number, duration: number, onTick?: () => void) {
+  const timer = onTick ? setInterval(onTick, 5000) : null;
+  const r = await autocannon({
+    url: `${url}/predict`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ total_nodes: 120 }),
+    connections,
+    duration,
+  });
+  if (timer) clearInterval(timer);
+  return {
+    reqPerSec: r.requests.average,
+    requests: r.requests.total,
+    latencyP50ms: r.latency.p50,
+    latencyP99ms: r.latency.p99,
+    latencyMaxMs: r.latency.max,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+  };
+}
+
+/** Cache-miss forecasts in this process: one compute per new telemetry minute, as the hub does them. */
+async function cacheMiss(n: number) {
+  const cfg = loadConfig(undefined, {});
+  const tl = demoTimeline(cfg, 14);
+  let now = tl.start + 60 * 10_000 + 5;
+  const store = new MemoryStore({ now: () => now });
+  store.writeSync(Array.from({ length: 10_001 }, (_, i) => rowOfTimeline(tl, i, 'cluster', '_all')));
+  const model = new BaselineModel('ridge', cfg.Service.ContextMinutes, cfg.Service.RefitMinutes, {});
+  const hub = hubFor({ config: cfg, reader: store, forecaster: model, clock: () => now });
+  const id = { cluster: 'cluster', partition: '_all' };
+  hub.addSeries(id);
+  const fits: number[] = [];
+  const runs: number[] = [];
+  for (let k = 0; k < n; k++) {
+    now += 60;
+    store.writeSync([rowOfTimeline(tl, 10_001 + k, 'cluster', '_all')]);
+    const t0 = performance.now();
+    const s = await hub.refresh(id);
+    const ms = performance.now() - t0;
+    if (s.status !== 'ok') throw new Error(`compute failed: ${s.reason}`);
+    // the first compute and one an hour refit the ridge
+    (k % cfg.Service.RefitMinutes === 0 ? fits : runs).push(ms);
+  }
+  const q = (a: number[], p: number) =>
+    [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))];
+  return {
+    computes: runs.length,
+    p50ms: q(runs, 0.5),
+    p95ms: q(runs, 0.95),
+    maxms: Math.max(...runs),
+    refits: fits.length,
+    refitMs: fits.map((x) => Math.round(x)),
+  };
+}
+
+async function main(): Promise<void> {
+  const connections = arg('connections', 100);
+  const duration = arg('duration', 10);
+  const soak = process.argv.includes('--soak') ? arg('soak', 60) : 0;
+  const jsonOut = process.argv.includes('--json')
+    ? process.argv[process.argv.indexOf('--json') + 1]
+    : undefined;
+  const port = await freePort();
+  const child = await startService(port);
+  const url = `http://127.0.0.1:${port}`;
+  const out: Record<string, unknown> = { connections, duration };
+  try {
+    // first request computes the first forecast (and fits the ridge); load starts after it
+    await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    out.rssStartMB = rssMB(child.pid!);
+    await load(url, connections, 2); // warm-up (JIT), not reported
+    const main = await load(url, connections, duration);
+    out.run = main;
+    out.rssAfterMB = rssMB(child.pid!);
+    process.stdout.write(
+      `POST /predict, ${connections} connections, ${duration} s: ${main.reqPerSec.toFixed(0)} req/s, ` +
+        `p50 ${main.latencyP50ms} ms, p99 ${main.latencyP99ms} ms, max ${main.latencyMaxMs} ms, ` +
+        `errors ${main.errors}, timeouts ${main.timeouts}, non-2xx ${main.non2xx}; ` +
+        `RSS ${(out.rssStartMB as number).toFixed(0)} -> ${(out.rssAfterMB as number).toFixed(0)} MB\n`,
+    );
+    if (soak) {
+      const samples: number[] = [rssMB(child.pid!)];
+      const s = await load(url, connections, soak, () => samples.push(rssMB(child.pid!)));
+      samples.push(rssMB(child.pid!));
+      out.soak = { ...s, seconds: soak, rssMB: samples.map((x) => Math.round(x)) };
+      const mid = samples[Math.floor(samples.length / 2)];
+      process.stdout.write(
+        `soak ${soak} s: ${s.reqPerSec.toFixed(0)} req/s, p99 ${s.latencyP99ms} ms, errors ${s.errors}, timeouts ${s.timeouts}, ` +
+          `non-2xx ${s.non2xx}; RSS start/middle/end ${samples[0].toFixed(0)} / ${mid.toFixed(0)} / ${samples[samples.length - 1].toFixed(0)} MB ` +
+          `(every 5 s: ${samples.map((x) => x.toFixed(0)).join(' ')})\n`,
+      );
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const cm = await cacheMiss(241);
+  out.cacheMiss = cm;
+  process.stdout.write(
+    `cache-miss forecast (read 2880 min + quality + features + ridge predict): ${cm.computes} computes, ` +
+      `p50 ${cm.p50ms.toFixed(1)} ms, p95 ${cm.p95ms.toFixed(1)} ms, max ${cm.maxms.toFixed(1)} ms; ` +
+      `with a ridge refit (once per ${60} telemetry minutes): ${cm.refitMs.join(', ')} ms\n`,
+  );
+  if (jsonOut) await writeFileAtomic(jsonOut, `${JSON.stringify(out, null, 2)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench/serve: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { breakEvenSeconds, type NodePowerModel } from '../model.js';
+import { type ClusterView, type PowerActions, type PowerPolicy, powerDownLongestIdle } from '../policy.js';
+
+/**
+ * What a warm-pool policy knows about demand ahead: the most nodes that jobs will hold at any instant in
+ * [now, now + withinS] (a forecast's upper quantile, or the truth for the oracle). NaN = no outlook yet.
+ */
+export interface DemandOutlook {
+  peak(now: number, withinS: number): number;
+}
+
+/**
+ * The control law shared by `predictive` and `oracle`: keep `peak demand over the boot horizon + margin`
+ * nodes available (busy + idle + booting), booting ahead of demand; power idle nodes down only when demand
+ * over the break-even horizon (plus margin) leaves them unneeded, so a shutdown pays for its boot.
+ *   up window   = boot + decision interval   (a boot started now serves demand from now + boot on)
+ *   hold window = max(break-even gap, shutdown + boot + interval)
+ */
+export class WarmPool implements PowerPolicy {
+  readonly intervalS: number;
+  readonly upS: number;
+  readonly holdS: number;
+  readonly knob: { name: string; value: number };
+
+  constructor(
+    readonly name: string,
+    readonly outlook: DemandOutlook,
+    model: NodePowerModel,
+    readonly margin: number,
+    intervalS: number,
+  ) {
+    this.intervalS = intervalS;
+    this.upS = model.bootS + intervalS;
+    this.holdS = Math.max(breakEvenSeconds(model), model.shutdownS + model.bootS + intervalS);
+    this.knob = { name: 'margin', value: margin };
+  }
+
+  decide(view: ClusterView, act: PowerActions): void {
+    const upPeak = this.outlook.peak(view.now, this.upS);
+    const holdPeak = this.outlook.peak(view.now, this.holdS);
+    if (Number.isNaN(upPeak) || Number.isNaN(holdPeak)) {
+      // no outlook yet: keep everything that is powered, boot nothing
+      return;
+    }
+    const cap = view.capacity;
+    // targets: demand ahead (never below what is held now) plus the margin, at most the cluster
+    const up = Math.min(cap, Math.max(view.busy, Math.ceil(upPeak - 1e-9)) + this.margin);
+    const hold = Math.min(cap, Math.max(view.busy, Math.ceil(holdPeak - 1e-9)) + this.margin);
+    const avail = view.busy + view.idle + view.booting;
+    if (avail < up) act.powerUp(up - avail);
+    else if (avail > hold) powerDownLongestIdle(view, act, avail - hold);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The one interface every power policy implements. A policy sees a snapshot of the cluster's power and
+ * allocation state (`ClusterView`) every `intervalS` seconds and asks for nodes to be booted or powered
+ * down through `PowerActions`. The replay builds the view from its simulated scheduler; `pcm power advise`
+ * (later) builds it from `sinfo` and turns the actions into `scontrol update ... state=power_up|power_down`.
+ *
+ * What the executor guarantees (both in the replay and live, per Slurm's semantics):
+ * - a job allocated to powered-down nodes boots them itself (policies never need to boot for a job that is
+ *   already allocated); allocation prefers powered idle nodes, then booting ones, then powered-down ones;
+ * - only idle, powered, unallocated nodes can be powered down; boots and shutdowns are rate-limited
+ *   (ResumeRate / SuspendRate), so an action may be refused: the return values say what was done.
+ */
+export interface ClusterView {
+  /** Epoch seconds. */
+  readonly now: number;
+  /** Nodes in the cluster. */
+  readonly capacity: number;
+  /** Nodes allocated to jobs (running, or waiting for their boot). */
+  readonly busy: number;
+  /** Powered, idle, unallocated nodes. */
+  readonly idle: number;
+  /** Unallocated nodes that are booting. */
+  readonly booting: number;
+  /** Unallocated powered-down nodes. */
+  readonly off: number;
+  /** Nodes shutting down (unavailable until off). */
+  readonly shutting: number;
+  /** Nodes asked for by jobs waiting in the queue. */
+  readonly queuedNodes: number;
+  /** The idle nodes (ids) with the time each became idle, in matching order; valid until the next action. */
+  idleNodes(): { ids: Int32Array; since: Float64Array; n: number };
+}
+
+export interface PowerActions {
+  /** Boot up to `count` powered-down unallocated nodes; returns how many boots were started. */
+  powerUp(count: number): number;
+  /** Power down one idle node; false when refused (not idle, or the suspend rate is used up). */
+  powerDown(node: number): boolean;
+}
+
+export interface PowerPolicy {
+  /** Report name (`always_on`, `reactive`, `predictive`, `oracle`). */
+  readonly name: string;
+  /** Seconds between decisions. */
+  readonly intervalS: number;
+  /** The policy's main knob and its value, for trade-off curves (e.g. SuspendTime 600). */
+  readonly knob?: { name: string; value: number };
+  decide(view: ClusterView, act: PowerActions): void;
+}
+
+/**
+ * Power down up to `count` idle nodes, those idle longest first (they are the least likely to be wanted:
+ * allocation takes the most recently freed nodes first). Returns how many were powered down.
+ */
+export function powerDownLongestIdle(view: ClusterView, act: PowerActions, count: number, minIdleS = 0): number {
+  if (count <= 0) return 0;
+  const { ids, since, n } = view.idleNodes();
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => since[a] - since[b] || ids[a] - ids[b]);
+  let done = 0;
+  for (const i of order) {
+    if (done >= count) break;
+    if (view.now - since[i] < minIdleS) break;
+    if (act.powerDown(ids[i])) done++;
+  }
+  return done;
+}
