@@ -1,7 +1,8 @@
 // Time the non-LSTM layers of the seed model (src/engine/layers/*), one thread, at the seed default for one
 // data-parallel replica (B=128 of the seed's batch 256, T=240, H=128 → E=256, 4 heads, F=20), plus the whole
 // model (with the LSTM stack) for one replica's training step and the single forecast.
-// Prints median and min ms over the repetitions; GFLOP/s with analytic gemm counts (forward + backward):
+// Prints median and min wall ms over the repetitions and the process's median CPU ms; GFLOP/s with the
+// analytic gemm counts (forward + backward):
 //   attention: projections 24·N·E² (N = B·T; forward 8·N·E², backward twice that) + core 12·B·T²·E
 //   (forward Q·Kᵀ and P·V: 4·B·T²·E, backward four gemms: 8·B·T²·E).
 //   node --import tsx bench/layers.ts [simd|relaxed|auto] [reps] [--no-parallel]
@@ -42,22 +43,31 @@ function fill(e: Engine, n: number, scale: number, rand: () => number): number {
   return p;
 }
 
-/** Median and min of `reps` timed runs after one warm-up. */
-function time(run: () => void, n = reps): { med: number; min: number } {
+/**
+ * Median and min wall time of `reps` timed runs after one warm-up, and the median CPU time of this process
+ * (steadier than wall time while other work shares the cores; single-threaded sections only).
+ */
+function time(run: () => void, n = reps): { med: number; min: number; cpu: number } {
   run();
   const ts: number[] = [];
+  const cs: number[] = [];
   for (let r = 0; r < n; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     run();
     ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1e3);
   }
   ts.sort((a, b) => a - b);
-  return { med: ts[ts.length >> 1], min: ts[0] };
+  cs.sort((a, b) => a - b);
+  return { med: ts[ts.length >> 1], min: ts[0], cpu: cs[cs.length >> 1] };
 }
 
-function report(name: string, t: { med: number; min: number }, flop = 0): void {
+function report(name: string, t: { med: number; min: number; cpu?: number }, flop = 0): void {
+  const cpu = t.cpu === undefined ? '' : `  cpu ${t.cpu.toFixed(1).padStart(7)} ms`;
   const g = flop ? `  ${(flop / (t.min / 1e3) / 1e9).toFixed(1).padStart(5)} GFLOP/s (at min)` : '';
-  console.log(`${name.padEnd(58)} ${t.med.toFixed(1).padStart(8)} ms (min ${t.min.toFixed(1)})${g}`);
+  console.log(`${name.padEnd(58)} ${t.med.toFixed(1).padStart(8)} ms (min ${t.min.toFixed(1)})${cpu}${g}`);
 }
 
 const rand = rng(1);

@@ -174,8 +174,6 @@ export class PowerSim implements ClusterView, PowerActions {
   private readonly bootPool: NodePool;
   private readonly offPool: NodePool;
   private readonly shutPool: NodePool;
-  /** Nodes shutting down (free or already allocated to a job that waits for them). */
-  private nShut = 0;
   // queue and running set (by expected end = run + limit)
   readonly queue: Int32Array;
   qLen = 0;
@@ -311,7 +309,6 @@ export class PowerSim implements ClusterView, PowerActions {
     this.onPool.remove(node);
     this.shutPool.add(node);
     this.pw[node] = PW_SHUT;
-    this.nShut++;
     this.setDraw(node, D_IDLE);
     if (this.inWindow(this.now)) this.shutdowns++;
     this.shutDone[node] = this.now + this.model.shutdownS;
@@ -335,7 +332,15 @@ export class PowerSim implements ClusterView, PowerActions {
     const p = this.pw[node];
     const j = this.nodeJob[node];
     const cls =
-      p === PW_OFF ? D_OFF : p === PW_BOOT ? D_BOOT : p === PW_SHUT ? D_IDLE : j >= 0 && this.running8[j] ? D_BUSY : D_IDLE;
+      p === PW_OFF
+        ? D_OFF
+        : p === PW_BOOT
+          ? D_BOOT
+          : p === PW_SHUT
+            ? D_IDLE
+            : j >= 0 && this.running8[j]
+              ? D_BUSY
+              : D_IDLE;
     if (cls !== this.drawCls[node]) this.setDraw(node, cls);
   }
 
@@ -398,7 +403,6 @@ export class PowerSim implements ClusterView, PowerActions {
       }
       case EV_SHUT_DONE:
         this.pw[arg] = PW_OFF;
-        this.nShut--;
         if (this.nodeJob[arg] < 0) {
           this.shutPool.remove(arg);
           this.offPool.add(arg);

@@ -25,7 +25,12 @@ export const PowerOverrideSchema = z.strictObject({
 export const ReactiveSchema = z
   .strictObject({
     /** Seconds a node must be idle before it is powered down (Slurm SuspendTime). */
-    SuspendTime: z.number().int().positive().max(7 * 86_400).default(600),
+    SuspendTime: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 86_400)
+      .default(600),
     /** Nodes powered down per minute at most (Slurm SuspendRate, default 60). */
     SuspendRate: z.number().int().positive().max(1_000_000).default(60),
     /** Nodes booted per minute at most (Slurm ResumeRate, default 300); applies to every policy's boots. */
@@ -40,10 +45,15 @@ export const ReactiveSchema = z
 /** The forecast-driven warm pool (its margin is the top-level WarmPoolMargin). */
 export const PredictiveSchema = z
   .strictObject({
-    /** Forecast band used as demand: the calibrated upper quantile (p90) or the median (p50). */
-    Quantile: z.enum(['p90', 'p50']).default('p90'),
+    /**
+     * Quantile of the peak demand over the boot horizon that the warm pool covers (calibrated on the
+     * training data: peak actual minus peak median forecast).
+     */
+    PeakQuantile: z.number().min(0.5).max(0.999).default(0.9),
     /** Seconds between decisions (forecasts are per minute). */
     IntervalSeconds: z.number().int().positive().max(3600).default(60),
+    /** Power down only nodes idle at least this long (s); 0 = as soon as the forecast allows. */
+    MinIdleSeconds: z.number().int().nonnegative().max(86_400).default(0),
   })
   .prefault({});
 

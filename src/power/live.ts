@@ -13,13 +13,13 @@ import {
   DAY_MINUTES,
   FEATURE_NAMES,
   type FeatureMatrix,
-  featureIndex,
   type FeatureOptions,
   type FeatureSpec,
+  featureIndex,
   WEEK_MINUTES,
 } from '../model/features.js';
-import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../timeline/columns.js';
 import { P90_BINS, p90Bin } from '../timeline/build.js';
+import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../timeline/columns.js';
 import type { PowerSim } from './cluster.js';
 import type { DemandOutlook } from './policies/warm_pool.js';
 
@@ -265,7 +265,13 @@ export class LiveFeatures {
     const zeros = new Float64Array(rows);
     const columns = {} as Record<TimelineColumn, Float64Array>;
     for (const c of TIMELINE_COLUMNS) columns[c] = zeros;
-    const tl: Timeline = { start: this.live.start + 60 * m, minutes: rows, capacity: 1, totalCpus: 1, columns };
+    const tl: Timeline = {
+      start: this.live.start + 60 * m,
+      minutes: rows,
+      capacity: 1,
+      totalCpus: 1,
+      columns,
+    };
     this.calendar = buildFeatures(tl, this.opts).data;
     this.calFrom = m;
     this.calTo = m + rows;
@@ -273,7 +279,12 @@ export class LiveFeatures {
 
   /** Rows [from, to) as a FeatureMatrix view. */
   view(from: number, to: number): FeatureMatrix {
-    return { spec: this.spec, minutes: to - from, F: this.F, data: this.data.subarray(from * this.F, to * this.F) };
+    return {
+      spec: this.spec,
+      minutes: to - from,
+      F: this.F,
+      data: this.data.subarray(from * this.F, to * this.F),
+    };
   }
 }
 
@@ -281,13 +292,58 @@ export class LiveFeatures {
 export const SERIES_HISTORY_ROWS = WEEK_MINUTES + 1;
 
 /**
+ * Calibrated band for the *peak* of demand over the next k minutes: the `q`-quantile of
+ * max(busy(t+1..t+k)) - max(p50(t+1..t+k)) over validation origins (k = 1..H). The per-minute P10/P90 band
+ * of a forecaster is the wrong width here: the warm pool must cover the highest demand anywhere in the boot
+ * horizon, which an arriving job sets, not the typical minute.
+ */
+export class PeakBand {
+  constructor(
+    readonly q: number,
+    /** (H) offset in nodes for windows of 1..H minutes. */
+    readonly offset: Float64Array,
+  ) {}
+
+  /** Calibrate from p50 forecasts (B, H) at `origins` of a busy series. */
+  static fit(
+    busy: ArrayLike<number>,
+    origins: Int32Array,
+    p50: Float32Array,
+    H: number,
+    q: number,
+  ): PeakBand {
+    const B = origins.length;
+    const res: Float64Array[] = Array.from({ length: H }, () => new Float64Array(B));
+    for (let b = 0; b < B; b++) {
+      const t = origins[b];
+      let act = Number.NEGATIVE_INFINITY;
+      let pred = Number.NEGATIVE_INFINITY;
+      for (let h = 1; h <= H; h++) {
+        // running peaks of the actual and the forecast over t+1..t+h
+        act = Math.max(act, busy[t + h]);
+        pred = Math.max(pred, p50[b * H + h - 1]);
+        res[h - 1][b] = act - pred;
+      }
+    }
+    const offset = new Float64Array(H);
+    for (let h = 0; h < H; h++) {
+      const s = res[h].sort();
+      offset[h] = s.length ? s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))] : 0;
+    }
+    return new PeakBand(q, offset);
+  }
+}
+
+/**
  * Forecasts made online: after each new row, predict busy nodes for the next H minutes from a dataset that
- * ends at that row. `peak(now, within)` = max of the chosen quantile over the minutes that cover
- * (last row, now + within].
+ * ends at that row (nothing later exists for the forecaster to read). `peak(now, within)` = the highest p50
+ * over the minutes that cover (last row, now + within], plus the calibrated peak band for that many minutes
+ * (or, without a band, the highest P90 when the forecaster gives one).
  */
 export class OnlineForecast implements DemandOutlook {
-  /** The newest forecast: quantile per horizon (H), made at row `origin`. */
-  private q: Float32Array = new Float32Array(0);
+  /** The newest forecast, made at row `origin`: p50 and p90 per horizon (H). */
+  private p50: Float32Array = new Float32Array(0);
+  private p90: Float32Array | undefined;
   private origin = -1;
   /** Forecasts made (one per minute row). */
   calls = 0;
@@ -297,22 +353,26 @@ export class OnlineForecast implements DemandOutlook {
     readonly live: LiveTimeline,
     readonly features: LiveFeatures,
     readonly horizon: number,
-    readonly quantile: 'p90' | 'p50' = 'p90',
+    readonly band: PeakBand | null = null,
   ) {}
 
   /** Forecast from the newest row (call right after it is written). */
   update(): void | Promise<void> {
     const o = this.live.minutes - 1;
     if (o < 0) return;
-    const f = this.forecaster;
+    const f: Forecaster = this.forecaster;
     if (f instanceof Ridge && f.models.length === this.horizon) {
       // fast path, same numbers as Ridge.predict (a test checks): reads rows <= o only
       this.take(ridgeRow(f, this.live, this.features, o, this.horizon), o);
       return;
     }
-    const w = f.window;
+    const w = (f as Forecaster).window;
     const from = Math.max(0, o + 1 - (w ? w.lookback : SERIES_HISTORY_ROWS));
-    const data: Dataset = makeDataset(this.live.view(from, o + 1), this.features.view(from, o + 1), this.horizon);
+    const data: Dataset = makeDataset(
+      this.live.view(from, o + 1),
+      this.features.view(from, o + 1),
+      this.horizon,
+    );
     const origins = Int32Array.of(o - from);
     const batch = w
       ? makeBatch(data, origins, {
@@ -320,13 +380,14 @@ export class OnlineForecast implements DemandOutlook {
           x: w.scaler ? w.scaler.transform(data.features.data) : data.features.data,
         })
       : makeBatch(data, origins, { withX: false });
-    const p = f.predict(batch);
+    const p = (f as Forecaster).predict(batch);
     if (p instanceof Promise) return p.then((res) => this.take(res, o));
     this.take(p, o);
   }
 
   private take(res: Forecast, o: number): void {
-    this.q = (this.quantile === 'p90' ? res.p90 : undefined) ?? res.p50;
+    this.p50 = res.p50;
+    this.p90 = res.p90;
     this.origin = o;
     this.calls++;
   }
@@ -335,9 +396,10 @@ export class OnlineForecast implements DemandOutlook {
     if (this.origin < 0) return Number.NaN;
     const t0 = this.live.start + 60 * this.origin;
     const steps = Math.min(this.horizon, Math.max(1, Math.ceil((now + withinS - t0) / 60 - 1e-9)));
+    const q = this.band ? this.p50 : (this.p90 ?? this.p50);
     let m = 0;
-    for (let h = 0; h < steps; h++) if (this.q[h] > m) m = this.q[h];
-    return m;
+    for (let h = 0; h < steps; h++) if (q[h] > m) m = q[h];
+    return this.band ? m + this.band.offset[steps - 1] : m;
   }
 }
 
@@ -357,7 +419,37 @@ export async function fitOnPrefix(
   const features = buildFeatures(tl, { ...featureOpts, historyLead: featureOpts.historyLead ?? horizon });
   const data = makeDataset(tl, features, horizon);
   const validStart = Math.floor(rows * 0.8);
-  await f.fit({ data, train: originsIn(0, validStart, horizon), valid: originsIn(validStart, rows, horizon) });
+  await f.fit({
+    data,
+    train: originsIn(0, validStart, horizon),
+    valid: originsIn(validStart, rows, horizon),
+  });
+}
+
+/** Calibrate the peak band of a fitted forecaster on the validation part (last 20 %) of the training prefix. */
+export async function calibratePeak(
+  f: Forecaster,
+  live: LiveTimeline,
+  trainRows: number,
+  horizon: number,
+  featureOpts: FeatureOptions,
+  q: number,
+): Promise<PeakBand> {
+  const rows = Math.min(trainRows, live.minutes);
+  const tl = live.view(0, rows);
+  const features = buildFeatures(tl, { ...featureOpts, historyLead: featureOpts.historyLead ?? horizon });
+  const data = makeDataset(tl, features, horizon);
+  const origins = originsIn(Math.floor(rows * 0.8), rows, horizon);
+  const p50 = new Float32Array(origins.length * horizon);
+  const w = f.window;
+  const x = w ? (w.scaler ? w.scaler.transform(features.data) : features.data) : undefined;
+  for (let i = 0; i < origins.length; i += 4096) {
+    const o = origins.subarray(i, Math.min(i + 4096, origins.length));
+    const batch = makeBatch(data, o, w ? { lookback: w.lookback, x } : { withX: false });
+    const res = await f.predict(batch);
+    p50.set(res.p50, i * horizon);
+  }
+  return PeakBand.fit(data.busy, origins, p50, horizon, q);
 }
 
 /**

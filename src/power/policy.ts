@@ -52,7 +52,12 @@ export interface PowerPolicy {
  * Power down up to `count` idle nodes, those idle longest first (they are the least likely to be wanted:
  * allocation takes the most recently freed nodes first). Returns how many were powered down.
  */
-export function powerDownLongestIdle(view: ClusterView, act: PowerActions, count: number, minIdleS = 0): number {
+export function powerDownLongestIdle(
+  view: ClusterView,
+  act: PowerActions,
+  count: number,
+  minIdleS = 0,
+): number {
   if (count <= 0) return 0;
   const { ids, since, n } = view.idleNodes();
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => since[a] - since[b] || ids[a] - ids[b]);

@@ -5,13 +5,20 @@ import { Rng } from '../sim/rng.js';
 import { UserError } from '../util/errors.js';
 import { PowerSim } from './cluster.js';
 import type { ReactiveConfig } from './config.js';
-import { LiveFeatures, LiveTimeline, OnlineForecast, fitOnPrefix } from './live.js';
+import {
+  calibratePeak,
+  fitOnPrefix,
+  LiveFeatures,
+  LiveTimeline,
+  OnlineForecast,
+  type PeakBand,
+} from './live.js';
 import { energyJ, J_PER_KWH, type NodePowerModel } from './model.js';
-import type { PowerPolicy } from './policy.js';
 import { AlwaysOn } from './policies/always_on.js';
-import { StepPeak, oraclePolicy } from './policies/oracle.js';
+import { oraclePolicy, StepPeak } from './policies/oracle.js';
 import { predictivePolicy } from './policies/predictive.js';
 import { Reactive } from './policies/reactive.js';
+import type { PowerPolicy } from './policy.js';
 
 /**
  * The energy replay: a real trace's jobs scheduled by the power-aware EASY scheduler (./cluster.ts) under
@@ -93,7 +100,7 @@ export interface PowerReplayOptions {
   totalCpus: number;
   model: NodePowerModel;
   reactive: ReactiveConfig;
-  predictive: { margin: number; quantile: 'p90' | 'p50'; intervalS: number };
+  predictive: { margin: number; peakQuantile: number; intervalS: number; minIdleS?: number };
   policies: readonly PolicyName[];
   /** Makes the predictive policy's forecaster; `fit` false for a trained model loaded from disk. */
   forecaster?: { make: () => Forecaster | Promise<Forecaster>; fit: boolean };
@@ -124,6 +131,7 @@ interface Context {
   window: { start: number; end: number };
   sample: { start: number; end: number };
   forecaster: Forecaster | null;
+  band: PeakBand | null;
 }
 
 /** A copy of the jobs with run times jittered by a uniform amount in [-amp, amp] s (never below 0). */
@@ -208,13 +216,21 @@ async function policyRun(
       return simulate(ctx, jobs, new Reactive(cfg), { trace });
     }
     case 'oracle':
-      return simulate(ctx, jobs, oraclePolicy(demandSteps(base.sim), o.model, o.oracleIntervalS ?? 10), { trace });
+      return simulate(ctx, jobs, oraclePolicy(demandSteps(base.sim), o.model, o.oracleIntervalS ?? 10), {
+        trace,
+      });
     case 'predictive': {
       if (!ctx.forecaster) throw new UserError('predictive: no forecaster');
       const live = liveFor(ctx, jobs);
       const features = new LiveFeatures(live, { ...o.features, historyLead: o.horizon ?? 30 });
-      const fc = new OnlineForecast(ctx.forecaster, live, features, o.horizon ?? 30, o.predictive.quantile);
-      const pol = predictivePolicy(fc, o.model, knob ?? o.predictive.margin, o.predictive.intervalS);
+      const fc = new OnlineForecast(ctx.forecaster, live, features, o.horizon ?? 30, ctx.band);
+      const pol = predictivePolicy(
+        fc,
+        o.model,
+        knob ?? o.predictive.margin,
+        o.predictive.intervalS,
+        o.predictive.minIdleS ?? 0,
+      );
       return simulate(ctx, jobs, pol, { live, features, forecast: fc, trace });
     }
   }
@@ -297,6 +313,7 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
     window: { start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY },
     sample: { start: 0, end: 0 },
     forecaster: null,
+    band: null,
   };
   // 1. always-on over everything: its live timeline gives the span, the split and the training rows
   progress('always-on baseline');
@@ -306,7 +323,8 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
   for (let j = 0; j < ao0.sim.n; j++) if (ao0.sim.end[j] > lastEnd) lastEnd = ao0.sim.end[j];
   const trainRows = Math.round(trainFraction * live0.minutes);
   const start = live0.start + 60 * trainRows;
-  if (!(lastEnd > start)) throw new UserError('power replay: the trace is too short to split into training and evaluation');
+  if (!(lastEnd > start))
+    throw new UserError('power replay: the trace is too short to split into training and evaluation');
   ctx.window = { start, end: lastEnd };
   // sample week: the middle of the evaluation window
   const mid = Math.floor((start + lastEnd) / 2 / 86400) * 86400;
@@ -322,6 +340,8 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
       await fitOnPrefix(f, live0, trainRows, horizon, { ...o.features, historyLead: horizon });
     }
     ctx.forecaster = f;
+    progress('calibrate the peak band');
+    ctx.band = await calibratePeak(f, live0, trainRows, horizon, o.features ?? {}, o.predictive.peakQuantile);
   }
 
   // 3. the unjittered runs: always-on (again, within the window) and each policy
@@ -340,9 +360,15 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
     aoJ.push(await simulate(ctx, jobs, new AlwaysOn()));
   }
 
-  const figures = (run: Run, pairs: Float64Array[], knob?: { name: string; value: number }): PolicyFigures => {
+  const figures = (
+    run: Run,
+    pairs: Float64Array[],
+    knob?: { name: string; value: number },
+  ): PolicyFigures => {
     const perPair = pairs.map((w) => mean(w));
-    const pooled = pairs.length ? Float64Array.from(pairs.flatMap((w) => Array.from(w))) : new Float64Array(0);
+    const pooled = pairs.length
+      ? Float64Array.from(pairs.flatMap((w) => Array.from(w)))
+      : new Float64Array(0);
     let delayed = 0;
     for (const w of pooled) if (w >= 300) delayed++;
     return {

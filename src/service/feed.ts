@@ -1,5 +1,8 @@
+import type { SimulatorConfig } from '../sim/config.js';
+import { type LiveHandle, startLiveSimulation } from '../sim/live.js';
 import type { MemoryStore } from '../telemetry/memoryStore.js';
 import { rowOfTimeline } from '../telemetry/schema.js';
+import type { TelemetryWriter } from '../telemetry/types.js';
 import type { Timeline } from '../timeline/columns.js';
 import { InputError } from '../util/errors.js';
 import type { SeriesId } from './forecastHub.js';
@@ -125,5 +128,63 @@ export class ReplayFeed implements Feed {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+}
+
+export interface SimulatorFeedOptions {
+  series: SeriesId;
+  sim: SimulatorConfig;
+  cluster: { Name: string; Nodes: number; CpusPerNode: number; TimeZone: string };
+  /** Data minutes per wall minute (the live simulation's simulated seconds per wall second). */
+  speed: number;
+  /** Minutes of history written at once at start, so forecasts work at once. */
+  preloadMinutes: number;
+  /** Simulated days after now before the workload runs out. */
+  days: number;
+  onError?: (message: string) => void;
+}
+
+/**
+ * The simulator's live mode (src/sim/live.ts) as a feed: a generated workload runs on the simulated
+ * cluster in accelerated wall-clock time and each minute's row is written to the store. It starts when
+ * constructed (its clock runs from then on); `start` only attaches the new-minute callback.
+ */
+export class SimulatorFeed implements Feed {
+  readonly series: SeriesId;
+  readonly describe: string;
+  private readonly handle: LiveHandle;
+  private onMinute: (s: SeriesId, t: number) => void = () => {};
+
+  constructor(writer: TelemetryWriter, o: SimulatorFeedOptions) {
+    this.series = o.series;
+    this.handle = startLiveSimulation(
+      {
+        sim: o.sim,
+        cluster: o.cluster,
+        speed: o.speed,
+        prerollHours: Math.ceil(o.preloadMinutes / 60),
+        days: o.days,
+        clusterName: o.series.cluster,
+        partition: o.series.partition,
+        onRows: (rows) => {
+          if (rows.length) this.onMinute(this.series, rows[rows.length - 1].time);
+        },
+        onError: o.onError,
+      },
+      writer,
+    );
+    this.describe = `live simulation of ${this.handle.nodes} nodes at ${o.speed}x for ${o.days} days`;
+  }
+
+  now(): number {
+    return this.handle.now();
+  }
+
+  start(onMinute?: (s: SeriesId, t: number) => void): void {
+    if (onMinute) this.onMinute = onMinute;
+  }
+
+  stop(): void {
+    void this.handle.stop();
   }
 }

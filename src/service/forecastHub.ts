@@ -211,14 +211,16 @@ export class ForecastHub {
     e.polling = true;
     try {
       const s = e.latest;
-      if (!s || !this.fresh(s, this.minuteNow()) || s.status !== 'ok') {
-        if (!s || !this.fresh(s, this.minuteNow())) await this.refresh(id);
+      if (!s || !this.fresh(s, this.minuteNow())) {
+        await this.refresh(id);
         return;
       }
-      // same minute, good snapshot: a cheap probe for a point newer than the one used
+      if (s.status === 'error') return; // retried once retrySeconds have passed (fresh() turns false)
+      // same minute: a cheap probe for a point newer than the one the snapshot used (late or new data)
       const probe = await this.reader.recent(id.cluster, id.partition, 2).catch(() => null);
       const last = probe?.length ? probe[probe.length - 1].time : null;
-      if (probe === null || (last !== null && last > (s.lastPointTime ?? -Infinity))) await this.refresh(id);
+      if (probe === null || (last !== null && last > (s.lastPointTime ?? Number.NEGATIVE_INFINITY)))
+        await this.refresh(id);
     } finally {
       e.polling = false;
     }

@@ -152,8 +152,29 @@ function withCapacity(r: HubResult, s: Snapshot, o: ViewOptions, fallbackReason:
     cap = o.totalNodes;
     source = 'request';
   }
-  return { status: 200, body: forecastBody(r, s, o, cap, source, telemetryCap, fallbackReason) };
+  // the body depends on the snapshot and the request's capacity and horizon only (plus the age, set per
+  // request): memoised per snapshot, so a cached forecast costs a lookup and the serialisation
+  const key = `${cap}|${source}|${o.horizon ?? ''}`;
+  let memo = fallbackReason ? undefined : bodies.get(s);
+  const hit = memo?.get(key);
+  if (hit)
+    return {
+      status: 200,
+      body: { ...hit, forecast: { ...hit.forecast, age_s: r2(r.ageS), stale: r.stale } },
+    };
+  const body = forecastBody(r, s, o, cap, source, telemetryCap, fallbackReason);
+  if (!fallbackReason) {
+    if (!memo) {
+      memo = new Map();
+      bodies.set(s, memo);
+    }
+    if (memo.size < MEMO_PER_SNAPSHOT) memo.set(key, body);
+  }
+  return { status: 200, body };
 }
+
+const MEMO_PER_SNAPSHOT = 64;
+const bodies = new WeakMap<Snapshot, Map<string, ForecastBody>>();
 
 function forecastBody(
   r: HubResult,

@@ -71,7 +71,7 @@ export function healthReport(
     if (s.quality && s.quality.verdict !== 'ok') allOk = false;
     return seriesHealth(id, s, now);
   });
-  if (reachable === false) reasons.unshift(`InfluxDB unreachable (${backend.describe})`);
+  if (reachable === false) reasons.unshift(`InfluxDB unreachable or failing (${backend.describe})`);
   return {
     status: allOk && fresh && series.length > 0 ? 'ok' : 'degraded',
     live: true,

@@ -4,6 +4,7 @@ import { ALL_PARTITIONS, rowOfTimeline, type TelemetryRow } from '../telemetry/s
 import type { TelemetryWriter } from '../telemetry/types.js';
 import { buildTimeline } from '../timeline/build.js';
 import { errorMessage, InputError } from '../util/errors.js';
+import { localMidnight } from './calendar.js';
 import type { SimulatorConfig } from './config.js';
 import { generateWorkload, resolveSimulator } from './generate.js';
 import { ClusterSim, type Overrun } from './scheduler.js';
@@ -40,7 +41,7 @@ export interface LiveOptions {
   origin?: number;
   /** Minutes before origin written at once at start, in hours (default 0). */
   prerollHours?: number;
-  /** Simulated days of workload, counted from its start (default 365). Live mode ends when they run out. */
+  /** Simulated days to run after the origin (default 365); live mode ends when they run out. */
   days?: number;
   overrun?: Overrun;
   backfill?: boolean;
@@ -146,11 +147,16 @@ export function startLiveSimulation(opts: LiveOptions, writer: TelemetryWriter):
   const firstRow = origin - Math.round(preroll * 60) * 60;
   const timeZone = opts.sim.TimeZone ?? opts.cluster.TimeZone;
   const days = opts.days ?? DEFAULT_LIVE_DAYS;
+  if (!(Number.isFinite(days) && days > 0 && days <= 36_600))
+    throw new InputError(`--days: expected simulated days after the origin in (0, 36600], got ${days}`);
+  // the workload starts at local midnight a day or more before the first row (warm-up), and runs `days` past the origin
+  const startDate = localDate(firstRow - 86_400, timeZone);
+  const workStart = localMidnight(startDate, timeZone);
   const setup = resolveSimulator(opts.sim, opts.cluster, {
     nodes: opts.nodes,
     seed: opts.seed,
-    days,
-    start: localDate(firstRow - 86_400, timeZone),
+    days: (origin - workStart) / 86_400 + days,
+    start: startDate,
   });
   const work = generateWorkload(setup);
   const touched: number[] = [];
@@ -246,7 +252,12 @@ export function startLiveSimulation(opts: LiveOptions, writer: TelemetryWriter):
         break;
       }
       if (stopped) break;
-      if (next <= now()) continue; // more minutes already due (a long pre-roll)
+      if (next <= now()) {
+        // more minutes already due (a long pre-roll, or a speed faster than rows can be made): let timers
+        // and signals run between batches, then go on
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
       const waitMs = Math.max(0, ((next - now()) / speed) * 1000);
       try {
         await sleep(Math.min(waitMs, 2_147_000_000), undefined, { signal: ac.signal });

@@ -9,6 +9,8 @@ import type { SimJob } from './job.js';
  * - Events sit in a (time, seq) heap; each kind has a handler registered in `handlers`, so later
  *   work (node power states, boot completion, periodic policy ticks) adds kinds with `addEventKind`.
  * - All events at one instant are applied first, then one scheduling pass runs, then `hooks.onTick`.
+ *   `run()` goes to the end; `advanceTo(t)` stops after instant t (live mode steps it minute by minute,
+ *   and any sequence of advanceTo calls gives the same schedule as run()).
  * - Node state is explicit: `nodeState[i]` (IDLE / BUSY; room for OFF / BOOTING) and `nodeJob[i]`;
  *   idle nodes sit in a stack so allocation costs O(nodes of the job).
  * - EASY: start queue-head jobs while they fit. If the head does not fit, reserve for it: the shadow

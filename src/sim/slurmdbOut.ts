@@ -358,6 +358,13 @@ export async function writeSlurmDb(
     return res;
   } catch (e) {
     if (e instanceof UserError) throw new UserError(redactSecret(e.message, password), e.exitCode);
+    const code = (e as { code?: string })?.code;
+    if (code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+      throw new UserError(
+        `user ${target.user} may not write ${target.database}.${table} at ${hostPort(target)} ${during} ` +
+          `(needs SELECT, INSERT and DELETE on ${target.database}.*, e.g. the slurmdbd StorageUser)`,
+      );
+    }
     throw dbError(e, where, during);
   } finally {
     if (conn) await conn.end().catch(() => conn?.destroy());

@@ -18,6 +18,37 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { writeFileAtomic } from '../../src/util/atomic.js';
 
+/** What app.js exposes as window.__pcm (typed here: the project compiles without the DOM lib). */
+interface PcmState {
+  last: { origin: string; p50: number[] } | null;
+  polls: number;
+  busy: { series: unknown[]; data: number[][] };
+}
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  };
+}
+/** The fields of /forecast/latest the test compares. */
+interface Latest {
+  origin: string;
+  cluster: string;
+  partition: string;
+  busy_now: number;
+  capacity: { nodes: number };
+  p50: number[];
+  p10: number[];
+  p90: number[];
+  power_kw: number[];
+  warm_pool: { nodes: number };
+  quality: { verdict: string };
+}
+// the page's globals, as the evaluate() callbacks below see them in the browser
+declare const window: { __pcm: PcmState };
+declare const document: { querySelector(selector: string): unknown };
+
 const CHROMIUM = '/usr/bin/chromium';
 const skip = process.env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
 const ARGS = [
@@ -103,7 +134,7 @@ async function until<T>(
   }
 }
 
-const text = (page: Page, id: string) => page.locator(`#${id}`).innerText();
+const text = async (page: Page, id: string) => (await page.locator(`#${id}`).textContent())?.trim() ?? '';
 
 describe('dashboard in headless Chromium', { skip }, () => {
   let port = 0;
@@ -136,13 +167,13 @@ describe('dashboard in headless Chromium', { skip }, () => {
 
   it('renders the busy-node chart with history, forecast and band', async () => {
     await page.goto(`http://127.0.0.1:${port}/dashboard/`);
-    await page.waitForFunction(() => (window as unknown as { __pcm: { last: unknown } }).__pcm?.last, null, {
+    await page.waitForFunction(() => window.__pcm?.last, null, {
       timeout: 30_000,
     });
     const chart = await page.evaluate(() => {
-      const s = (window as unknown as { __pcm: { busy: { series: unknown[]; data: number[][] } } }).__pcm;
-      const canvas = document.querySelector('#chart-busy canvas') as HTMLCanvasElement;
-      const g = canvas.getContext('2d')!;
+      const s = window.__pcm;
+      const canvas = document.querySelector('#chart-busy canvas') as Canvas;
+      const g = canvas.getContext('2d');
       const px = g.getImageData(0, 0, canvas.width, canvas.height).data;
       let inked = 0;
       for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && (px[i] < 230 || px[i + 1] < 230)) inked++;
@@ -158,13 +189,8 @@ describe('dashboard in headless Chromium', { skip }, () => {
   it('shows the values of /forecast/latest', async () => {
     // the forecast may move on between the page's poll and ours: compare when both are for the same origin
     await until('the page and /forecast/latest to agree on the origin', async () => {
-      const api = (await (await fetch(`http://127.0.0.1:${port}/forecast/latest`)).json()) as Record<
-        string,
-        any
-      >;
-      const shown = await page.evaluate(
-        () => (window as unknown as { __pcm: { last: { origin: string } } }).__pcm.last.origin,
-      );
+      const api = (await (await fetch(`http://127.0.0.1:${port}/forecast/latest`)).json()) as Latest;
+      const shown = await page.evaluate(() => window.__pcm.last?.origin);
       if (shown !== api.origin) return false;
       const n = api.p50.length;
       assert.equal(await text(page, 'busy-now'), String(Math.round(api.busy_now)));
@@ -194,15 +220,15 @@ describe('dashboard in headless Chromium', { skip }, () => {
       'the reconnecting badge',
       async () => (await page.locator('#badge-conn').getAttribute('data-state')) === 'reconnecting',
     );
-    const before = await page.evaluate(() => (window as unknown as { __pcm: { polls: number } }).__pcm.polls);
+    const before = await page.evaluate(() => window.__pcm.polls);
     child = await startService(port);
     await until(
       'the page to be live again',
       async () => (await page.locator('#badge-conn').getAttribute('data-state')) === 'live',
     );
     const after = await page.evaluate(() => {
-      const s = (window as unknown as { __pcm: { polls: number; last: { p50: number[] } } }).__pcm;
-      return { polls: s.polls, p50: s.last.p50.length };
+      const s = window.__pcm;
+      return { polls: s.polls, p50: s.last?.p50.length };
     });
     assert.ok(after.polls > before);
     assert.equal(after.p50, 30);

@@ -135,6 +135,23 @@ describe('forecast hub', () => {
     assert.equal(hub.runs, runs + 1);
   });
 
+  it('a stale series comes back within the minute when fresh data arrives (poll and notify)', async () => {
+    const { hub, store, tl, clock } = setup();
+    clock.t += 10 * 60; // ten minutes without data: stale
+    assert.equal((await hub.get(A)).snap.status, 'no_forecast');
+    assert.match((await hub.get(A)).snap.reason!, /stale: the last point is 10 min old/);
+    const fresh = rowOfTimeline(tl, 3000, 'a', '_all');
+    fresh.time = Math.floor(clock.t / 60) * 60;
+    store.writeSync([fresh]);
+    await hub.poll(A);
+    assert.equal(hub.peek(A)?.status, 'ok', 'the probe saw the new point');
+    // notify (embedded feeds) recomputes at once too
+    const runs = hub.runs;
+    hub.notify(A);
+    await hub.idle();
+    assert.equal(hub.runs, runs + 1);
+  });
+
   it('keeps the series apart: unknown series are refused', async () => {
     const { hub } = setup();
     await assert.rejects(hub.get({ cluster: 'zzz', partition: '_all' }), /unknown series zzz\/_all/);

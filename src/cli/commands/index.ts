@@ -6,6 +6,7 @@ import { register as evaluate } from './evaluate.js';
 import { register as simulate } from './simulate.js';
 import { register as collect } from './collect.js';
 import { register as serve } from './serve.js';
+import { register as power } from './power.js';
 
 /** Every sub-command, in the order `pcm --help` lists them. */
-export const commands: Array<(program: Command) => void> = [config, extract, timeline, evaluate, simulate, collect, serve];
+export const commands: Array<(program: Command) => void> = [config, extract, timeline, evaluate, simulate, collect, serve, power];

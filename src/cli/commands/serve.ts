@@ -106,8 +106,10 @@ async function serve(o: ServeOptions): Promise<void> {
       throw new UserError(`cannot listen on ${host}:${port}: permission denied (--port)`);
     throw new UserError(`cannot listen on ${host}:${port}: ${errorMessage(e)}`);
   }
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
   const shown = host.includes(':') ? `[${host}]` : host;
-  const base = `http://${shown}:${port}`;
+  const base = `http://${shown}:${bound}`;
   process.stdout.write(
     `pcm serve: listening on ${base} (dashboard ${base}/dashboard/, API ${base}/openapi.json)\n` +
       `  telemetry: ${tel.describe}; model: ${model.kind} ${model.name}; series: ${series.map((s) => `${s.cluster}/${s.partition}`).join(', ')}\n`,

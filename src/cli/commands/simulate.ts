@@ -134,6 +134,7 @@ async function runCalibrate(o: SimulateOptions): Promise<void> {
 /** Generate (or replay) a workload, schedule it, write the outputs, print a summary. */
 async function runSimulate(o: SimulateOptions): Promise<void> {
   const cfg = loadConfig(o.config);
+  let dbBar: ReturnType<typeof startProgress> | undefined;
   const outs: SimOutputs = { swf: o.outSwf, jobs: o.outJobs, timeline: o.outTimeline };
   if (o.outSlurmdb) {
     outs.slurmdb = {
@@ -143,6 +144,10 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
       replace: o.replace,
       partition: o.partition,
       memPerNodeMb: o.memPerNode,
+      onProgress: (n) => {
+        dbBar ??= startProgress('write slurmdb', n);
+        dbBar.update(n);
+      },
     };
   } else if (o.replace) throw new UserError('--replace is for --out-slurmdb');
   const summary: Record<string, unknown> = {};
@@ -216,6 +221,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
     );
   } finally {
     bar.stop();
+    dbBar?.stop();
   }
   const st = res.stats;
   summary.nodes = nodes;
@@ -223,6 +229,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   summary.backfill = o.backfill;
   summary.stats = st;
   summary.written = res.written;
+  if (res.slurmdb) summary.slurmdb = res.slurmdb;
   if (o.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
@@ -320,7 +327,11 @@ export function register(program: Command): void {
       'cluster nodes (default Simulator.Nodes, else Cluster.Nodes)',
       intArg('--nodes', 1),
     )
-    .option('--days <d>', 'days of submissions to generate (default Simulator.Days)', daysArg)
+    .option(
+      '--days <d>',
+      'days of submissions to generate (default Simulator.Days; with --live: days to run after the origin, default 365)',
+      daysArg,
+    )
     .option('--start <date>', 'first day, YYYY-MM-DD, local midnight (default Simulator.Start)')
     .option('--seed <s>', 'random seed (default Simulator.Seed)', intArg('--seed', 0))
     .option(

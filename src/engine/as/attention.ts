@@ -102,13 +102,16 @@ export function attention_backward(B: i32, T: i32, E: i32, NH: i32, lengths: usi
 }
 
 /**
- * Inference shortcut (eval, no dropout, no backward) for attention followed by the mean over valid steps:
- * mean_i O_h[i] = Σ_j w_j V_h[j] with w_j = mean_i P[i, j], so the P·V product and the output projection
- * of every row collapse to one row per sample. pooled (B, E) = the mean over valid t of the concatenated
- * head outputs (apply the output projection to it). Scratch: kt (D*T), s (T*T), w (T).
+ * Inference shortcut (eval, no dropout, no backward) for attention followed by the mean over valid steps.
+ * With w_j = mean_i P[i, j] (column means of the softmax), mean_i O_h[i] = Σ_j w_j V_h[j]
+ * = (Σ_j w_j x_j)·Wv_h + bv_h since Σ_j w_j = 1: so neither P·V nor the value projection of every row is
+ * needed, only Q and K of the valid rows. pooled (B, E) = the mean over valid t of the concatenated head
+ * outputs (apply the output projection to it). x (B, T, E), w_in (E, 3E), b_in (3E) are the layer's input
+ * and in-projection; qk is scratch with rows of 3E (its first 2E columns are written).
+ * Scratch: kt (D*T), s (T*T), w (T), xbar (E).
  */
-export function attention_pooled_forward(B: i32, T: i32, E: i32, NH: i32, lengths: usize, qkv: usize, pooled: usize,
-                                         kt: usize, s: usize, w: usize): void {
+export function attention_pooled_forward(B: i32, T: i32, E: i32, NH: i32, lengths: usize, x: usize, w_in: usize, b_in: usize,
+                                         qk: usize, pooled: usize, kt: usize, s: usize, w: usize, xbar: usize): void {
   const D = E / NH, E3 = 3 * E;
   const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>D));
   for (let b = 0; b < B; b++) {
@@ -116,9 +119,12 @@ export function attention_pooled_forward(B: i32, T: i32, E: i32, NH: i32, length
     const off = T - L;
     const invL: f32 = 1 / <f32>L;
     const L4 = L & ~3;
+    const xb = x + (((<usize>b * T + off) * E) << 2), qb = qk + (((<usize>b * T + off) * E3) << 2);
+    // Q, K of the valid rows: bias, then += x·[Wq Wk]
+    for (let t = 0; t < L; t++) memory.copy(qb + ((<usize>t * E3) << 2), b_in, <usize>(2 * E) << 2);
+    sgemm(L, 2 * E, E, xb, E, 1, w_in, E3, qb, E3, 1);
     for (let h = 0; h < NH; h++) {
-      const q = qkv + (((<usize>b * T + off) * E3 + h * D) << 2);
-      const k = q + (<usize>E << 2), v = q + (<usize>(2 * E) << 2);
+      const q = qb + (<usize>(h * D) << 2), k = q + (<usize>E << 2);
       // Kᵀ, S = Q·Kᵀ, P = softmax(S / sqrt(D)) as in attention_forward
       transpose_strided(L, D, k, E3, kt);
       sgemm(L, L, D, q, E3, 1, kt, L, s, L, 0);
@@ -131,8 +137,12 @@ export function attention_pooled_forward(B: i32, T: i32, E: i32, NH: i32, length
         for (let j = L4; j < L; j++) { const o = <usize>j << 2; store<f32>(w + o, load<f32>(w + o) + load<f32>(row + o)); }
       }
       for (let j = 0; j < L; j++) { const o = <usize>j << 2; store<f32>(w + o, load<f32>(w + o) * invL); }
-      // pooled[b, head h] = w·V_h (1, D)
-      sgemm(1, D, L, w, L, 1, v, E3, pooled + ((<usize>b * E + h * D) << 2), E, 0);
+      // x̄ = w·X (1, E)
+      sgemm(1, E, L, w, L, 1, xb, E, xbar, E, 0);
+      // pooled[b, head h] = x̄·Wv_h + bv_h (1, D)
+      const dst = pooled + ((<usize>b * E + h * D) << 2), col = <usize>(2 * E + h * D) << 2;
+      sgemm(1, D, E, xbar, E, 1, w_in + col, E3, dst, E, 0);
+      for (let d = 0; d < D; d++) { const o = <usize>d << 2; store<f32>(dst + o, load<f32>(dst + o) + load<f32>(b_in + col + o)); }
     }
   }
 }

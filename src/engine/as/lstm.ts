@@ -76,7 +76,7 @@ import { madd, vone, vsigmoid, vtanh } from './simd';
 
 /**
  * gates(B, N) += h(B, K)·U(K, N), h rows strided by ldh: the 4-row strips go to sgemm; leftover rows
- * (all of them for a single forecast, B = 1) use rowTimes, which keeps 8 accumulators in flight.
+ * (all of them for a single forecast, B = 1) use rowTimes, which keeps 7 accumulators in flight.
  */
 function recurrent(B: i32, N: i32, K: i32, h: usize, ldh: i32, U: usize, gates: usize): void {
   const B4 = B & ~3;

@@ -165,9 +165,10 @@ export class SelfAttention {
 
   /**
    * Inference only (eval, no backward): the MEAN over each sample's valid steps of what `forward` returns,
-   * (B, E) into `pooled`, without materialising the per-step outputs: mean_i P·V = (column means of P)·V,
-   * then one output projection per sample. Same result as forward + MeanPool up to rounding, with about
-   * two thirds of the work (the P·V products and per-step output projections drop out).
+   * (B, E) into `pooled`, without materialising the per-step outputs: with w = the column means of P,
+   * mean_i P·V = (w·X)·Wv + bv, then one output projection per sample. Same result as forward + MeanPool
+   * up to rounding, with half the work (the value projections, the P·V products and the per-step output
+   * projections drop out; padded rows are skipped).
    */
   forwardPooled(e: Engine, B: number, T: number, x: Ptr, lengths: Ptr = 0): Ptr {
     checkDims('attention', { B: [B, this.maxB], T: [T, this.maxT] });
@@ -178,10 +179,23 @@ export class SelfAttention {
       lengths = this.full;
     } else checkLengths(e, 'attention', lengths, B, T);
     this.B = 0; // no backward from here
-    // qkv = x·Win + bin
-    k.linear_forward(B * T, E, 3 * E, x, this.inW.ptr, this.inB.ptr, this.qkv);
-    // per (b, head): mean over queries of softmax(Q Kᵀ/√D) V
-    k.attention_pooled_forward(B, T, E, NH, lengths, this.qkv, this.pcat, this.sc1, this.sc2, this.w);
+    // per sample: Q, K of the valid rows, mean over queries of softmax(Q Kᵀ/√D), that mix of x through Wv
+    k.attention_pooled_forward(
+      B,
+      T,
+      E,
+      NH,
+      lengths,
+      x,
+      this.inW.ptr,
+      this.inB.ptr,
+      this.qkv,
+      this.pcat,
+      this.sc1,
+      this.sc2,
+      this.w,
+      this.sc3,
+    );
     // pooled = pcat·Wout + bout
     k.linear_forward(B, E, E, this.pcat, this.outW.ptr, this.outB.ptr, this.pooled);
     return this.pooled;

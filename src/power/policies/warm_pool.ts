@@ -28,6 +28,8 @@ export class WarmPool implements PowerPolicy {
     model: NodePowerModel,
     readonly margin: number,
     intervalS: number,
+    /** Power down only nodes idle at least this long (s). */
+    readonly minIdleS = 0,
   ) {
     this.intervalS = intervalS;
     this.upS = model.bootS + intervalS;
@@ -48,6 +50,6 @@ export class WarmPool implements PowerPolicy {
     const hold = Math.min(cap, Math.max(view.busy, Math.ceil(holdPeak - 1e-9)) + this.margin);
     const avail = view.busy + view.idle + view.booting;
     if (avail < up) act.powerUp(up - avail);
-    else if (avail > hold) powerDownLongestIdle(view, act, avail - hold);
+    else if (avail > hold) powerDownLongestIdle(view, act, avail - hold, this.minIdleS);
   }
 }

@@ -1,0 +1,284 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { loadModelForecaster } from '../../evaluate/load-model.js';
+import { openJobSource } from '../../jobs/open.js';
+import { formatReport } from '../../jobs/record.js';
+import { type Forecaster, Persistence, Ridge, SeasonalNaive } from '../../model/baselines.js';
+import { DAY_MINUTES, WEEK_MINUTES } from '../../model/features.js';
+import { powerModelFromConfig } from '../../power/model.js';
+import { sampleWeekChart, tradeoffChart } from '../../power/plots.js';
+import {
+  DEFAULT_SWEEP,
+  POLICY_NAMES,
+  type PolicyName,
+  type PowerReplayResult,
+  powerReplay,
+} from '../../power/replay.js';
+import { formatReplayReport, replayJobs } from '../../sim/replay.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+import { startProgress } from '../../util/progress.js';
+
+interface ReplayOpts {
+  jobs: string;
+  nodes?: number;
+  ppn?: number;
+  policy: string;
+  forecaster: string;
+  model?: string;
+  out: string;
+  json?: boolean;
+  config?: string;
+  cluster?: string;
+  suspendTime?: number;
+  margin?: number;
+  trainFraction: number;
+  jitterSeeds: number;
+  sweep: boolean;
+  sweepReactive?: number[];
+  sweepPredictive?: number[];
+}
+
+const FORECASTERS: Record<string, () => Forecaster> = {
+  ridge: () => new Ridge(),
+  persistence: () => new Persistence(),
+  seasonal_day: () => new SeasonalNaive(DAY_MINUTES),
+  seasonal_week: () => new SeasonalNaive(WEEK_MINUTES),
+};
+
+function intArg(flag: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new UserError(`${flag}: expected a whole number >= ${min}, got '${v}'`);
+    }
+    return n;
+  };
+}
+
+function listArg(flag: string) {
+  return (v: string): number[] => {
+    const xs = v.split(',').map((s) => Number(s.trim()));
+    if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x < 0)) {
+      throw new UserError(`${flag}: expected comma-separated numbers >= 0, got '${v}'`);
+    }
+    return xs;
+  };
+}
+
+function fractionArg(v: string): number {
+  const f = Number(v);
+  if (!(f > 0 && f < 1)) throw new UserError(`--train-fraction: expected a number in (0, 1), got '${v}'`);
+  return f;
+}
+
+function policiesOf(p: string): PolicyName[] {
+  if (p === 'all') return [...POLICY_NAMES];
+  const names = p.split(',').map((s) => s.trim());
+  for (const n of names) {
+    if (!(POLICY_NAMES as readonly string[]).includes(n)) {
+      throw new UserError(`--policy: expected all or one of ${POLICY_NAMES.join(', ')}, got '${n}'`);
+    }
+  }
+  // always-on is the baseline every figure is relative to
+  return ['always_on', ...POLICY_NAMES.filter((n) => n !== 'always_on' && names.includes(n))];
+}
+
+function table(res: PowerReplayResult): string {
+  const head = [
+    'policy',
+    'kWh',
+    'saved %',
+    'node-h off',
+    'boots',
+    'boot wait s',
+    'added wait s (mean ± sd)',
+    'p95 added s',
+    'delayed>=300s %',
+  ];
+  const rows = [head];
+  for (const [name, p] of Object.entries(res.policies)) {
+    if (!p) continue;
+    rows.push([
+      name + (p.knob ? ` (${p.knob.name} ${p.knob.value})` : ''),
+      p.energy_kwh.toFixed(0),
+      p.saved_pct.toFixed(2),
+      p.node_hours_off.toFixed(0),
+      String(p.boots),
+      p.mean_boot_wait_s.toFixed(1),
+      `${p.mean_added_wait_s.toFixed(1)} ± ${p.mean_added_wait_spread_s.toFixed(1)}`,
+      p.p95_added_wait_s.toFixed(0),
+      p.jobs_delayed_300s_pct.toFixed(2),
+    ]);
+  }
+  const w = head.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const lines = rows.map((r) => r.map((x, c) => x.padEnd(w[c])).join('  '));
+  for (const [name, pts] of Object.entries(res.curves)) {
+    if (pts.length === 0) continue;
+    lines.push(
+      `curve ${name}: ${pts.map((p) => `${p.knob} -> ${p.saved_pct.toFixed(2)} % / ${p.mean_boot_wait_s.toFixed(0)} s`).join(', ')}`,
+    );
+  }
+  lines.push(`bound (all idle time off, free): ${res.all_idle_off_saved_pct.toFixed(2)} %`);
+  if (res.target) {
+    const t = res.target;
+    lines.push(
+      `target: predictive/oracle saving ${(100 * t.oracle_ratio).toFixed(1)} % (>= 90 %), boot wait ${(100 * t.boot_wait_ratio).toFixed(1)} % of the reactive timeout saving as much (${t.reactive_equal_saving_boot_wait_s.toFixed(1)} s; <= 25 %): ${t.met ? 'met' : 'NOT met'}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function runReplay(o: ReplayOpts): Promise<void> {
+  const cfg = loadConfig(o.config);
+  const nodes = o.nodes ?? cfg.Cluster.Nodes;
+  const ppn = o.ppn ?? cfg.Cluster.CpusPerNode;
+  const policies = policiesOf(o.policy);
+  if (!FORECASTERS[o.forecaster]) {
+    throw new UserError(
+      `--forecaster: expected one of ${Object.keys(FORECASTERS).join(', ')}, got '${o.forecaster}'`,
+    );
+  }
+  const model = powerModelFromConfig(cfg.Power, o.cluster ?? cfg.Cluster.Name);
+  const src = await openJobSource(o.jobs, { ppn });
+  const { jobs, report } = await replayJobs(src.jobs, nodes);
+  if (jobs.length === 0)
+    throw new UserError(`${o.jobs}: no replayable jobs (${formatReplayReport(report, nodes)})`);
+  const timeZone = src.meta.timeZone ?? cfg.Cluster.TimeZone;
+  const loaded = o.model ? await loadModelForecaster(o.model) : null;
+  const withPred = policies.includes('predictive');
+  const sweep = o.sweep
+    ? {
+        reactive: policies.includes('reactive') ? (o.sweepReactive ?? DEFAULT_SWEEP.reactive) : [],
+        predictive: withPred ? (o.sweepPredictive ?? DEFAULT_SWEEP.predictive) : [],
+      }
+    : { reactive: [], predictive: [] };
+  const seeds = o.jitterSeeds;
+  const total =
+    2 + seeds + (policies.length - 1) * (1 + seeds) + sweep.reactive.length + sweep.predictive.length;
+  const bar = startProgress('power replay', total, '{what}');
+  let done = 0;
+  let res: PowerReplayResult;
+  try {
+    res = await powerReplay({
+      jobs,
+      nodes,
+      totalCpus: nodes * ppn,
+      model,
+      reactive: { ...cfg.Power.Reactive, SuspendTime: o.suspendTime ?? cfg.Power.Reactive.SuspendTime },
+      predictive: {
+        margin: o.margin ?? cfg.Power.WarmPoolMargin,
+        peakQuantile: cfg.Power.Predictive.PeakQuantile,
+        intervalS: cfg.Power.Predictive.IntervalSeconds,
+        minIdleS: cfg.Power.Predictive.MinIdleSeconds,
+      },
+      policies,
+      forecaster: withPred
+        ? loaded
+          ? { make: () => loaded, fit: false }
+          : { make: FORECASTERS[o.forecaster], fit: true }
+        : undefined,
+      horizon: cfg.Predictor.ForecastMinutes,
+      trainFraction: o.trainFraction,
+      features: { timeZone, holidayCountry: cfg.Cluster.HolidayCountry },
+      jitterSeeds: seeds,
+      sweep,
+      onProgress: (what) => bar.update(done++, { what }),
+    });
+  } finally {
+    bar.stop();
+  }
+  const out = {
+    trace: o.jobs,
+    ppn,
+    replay: report,
+    ...res,
+  };
+  const { sample, ...summary } = out;
+  await writeFileAtomic(join(o.out, 'power.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const written = [join(o.out, 'power.json')];
+  for (const name of policies) {
+    const svg = sampleWeekChart(res, name, timeZone);
+    if (!svg) continue;
+    const path = join(o.out, `week-${name}.svg`);
+    await writeFileAtomic(path, svg);
+    written.push(path);
+  }
+  const trade = join(o.out, 'tradeoff.svg');
+  await writeFileAtomic(trade, tradeoffChart(res, `Energy saved vs boot wait (${o.jobs.split('/').pop()})`));
+  written.push(trade);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${formatReport(src.report)}\nreplay on ${nodes} nodes: ${formatReplayReport(report, nodes)}\n`,
+  );
+  const iso = (t: number) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  process.stdout.write(
+    `evaluation window ${iso(res.window.start)} .. ${iso(res.window.end)} UTC (${res.window.jobs} jobs; the first ${res.window.train_minutes} minutes trained the forecaster${res.forecaster ? ` ${res.forecaster}` : ''})\n`,
+  );
+  process.stdout.write(table(res));
+  process.stdout.write(`wrote ${written.join(', ')}\n`);
+}
+
+export function register(program: Command): void {
+  const power = program.command('power').description('node power control: replay policies on job traces');
+  power
+    .command('replay')
+    .description(
+      'replay a job trace under power policies (always_on, reactive, predictive, oracle) with simulated boots; report energy, boot waits and added waits',
+    )
+    .requiredOption('--jobs <trace>', 'job trace (SWF, sacct export or job CSV; .gz ok)')
+    .option('--nodes <n>', 'cluster nodes (default Cluster.Nodes)', intArg('--nodes', 1))
+    .option(
+      '--ppn <p>',
+      'processors per node, SWF processors -> nodes (default Cluster.CpusPerNode)',
+      intArg('--ppn', 1),
+    )
+    .option('--policy <p>', 'all, or a comma list of always_on, reactive, predictive, oracle', 'all')
+    .option(
+      '--forecaster <name>',
+      `forecaster of the predictive policy: ${Object.keys(FORECASTERS).join(', ')}`,
+      'ridge',
+    )
+    .option(
+      '--model <dir>',
+      'use this trained model as the forecaster (trained on data before the evaluation window)',
+    )
+    .requiredOption('--out <dir>', 'directory for power.json and the SVG plots')
+    .option('--json', 'print the figures as JSON instead of the table')
+    .option('--config <file>', 'YAML config (Power, Cluster, Predictor sections)')
+    .option('--cluster <name>', 'apply Power.Clusters.<name> overrides (default Cluster.Name)')
+    .option(
+      '--suspend-time <s>',
+      'reactive SuspendTime (default Power.Reactive.SuspendTime, 600)',
+      intArg('--suspend-time', 1),
+    )
+    .option('--margin <n>', 'predictive margin, nodes (default Power.WarmPoolMargin)', intArg('--margin', 0))
+    .option(
+      '--train-fraction <f>',
+      'first fraction of the trace that trains the forecaster (default 0.2)',
+      fractionArg,
+      0.2,
+    )
+    .option(
+      '--jitter-seeds <k>',
+      'paired replays with +-1 s run-time jitter for added wait (default 3)',
+      intArg('--jitter-seeds', 0),
+      3,
+    )
+    .option('--no-sweep', 'skip the trade-off curves')
+    .option(
+      '--sweep-reactive <list>',
+      `SuspendTime values (default ${DEFAULT_SWEEP.reactive.join(',')})`,
+      listArg('--sweep-reactive'),
+    )
+    .option(
+      '--sweep-predictive <list>',
+      `margins (default ${DEFAULT_SWEEP.predictive.join(',')})`,
+      listArg('--sweep-predictive'),
+    )
+    .action((opts: ReplayOpts) => runReplay(opts));
+}

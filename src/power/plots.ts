@@ -1,0 +1,70 @@
+import { lineChart, PALETTE } from '../evaluate/plots.js';
+import type { CurvePoint, PolicyName, PowerReplayResult } from './replay.js';
+
+/**
+ * The replay's figures as SVG (drawn with the evaluator's `lineChart`): powered vs busy nodes over the sample
+ * week for one policy, and the energy/delay trade-off of every policy on one chart.
+ */
+
+/** Powered and busy (allocated) nodes per minute over the sample week; null when the policy has no sample. */
+export function sampleWeekChart(res: PowerReplayResult, policy: PolicyName, timeZone = 'UTC'): string | null {
+  const s = res.sample[policy];
+  if (!s || s.t.length === 0) return null;
+  return lineChart({
+    title: `${policy}: powered vs busy nodes (${res.nodes} nodes, sample week)`,
+    yLabel: 'nodes',
+    xAxis: 'time',
+    timeZone,
+    yMin: 0,
+    yMax: res.nodes,
+    legend: 'above',
+    series: [
+      { name: 'powered (on, booting, shutting down)', x: s.t, y: s.powered, color: PALETTE[1] },
+      { name: 'busy (allocated to jobs)', x: s.t, y: s.busy, color: PALETTE[0] },
+    ],
+  });
+}
+
+/** Saving (%) against mean boot wait (s) per knob value: the reactive and predictive curves, plus points. */
+export function tradeoffChart(res: PowerReplayResult, title = 'Energy saved vs boot wait'): string {
+  const curve = (name: string, pts: CurvePoint[], color: string) => {
+    const sorted = [...pts].sort((a, b) => a.mean_boot_wait_s - b.mean_boot_wait_s);
+    return {
+      name,
+      x: sorted.map((p) => p.mean_boot_wait_s),
+      y: sorted.map((p) => p.saved_pct),
+      color,
+      markers: true,
+    };
+  };
+  const series = [];
+  if (res.curves.reactive.length) {
+    series.push(curve('reactive (knob: SuspendTime s)', res.curves.reactive, PALETTE[1]));
+  }
+  if (res.curves.predictive.length) {
+    series.push(curve('predictive (knob: margin nodes)', res.curves.predictive, PALETTE[2]));
+  }
+  const point = (name: PolicyName, label: string, color: string, dash?: string) => {
+    const p = res.policies[name];
+    if (p)
+      series.push({ name: label, x: [p.mean_boot_wait_s], y: [p.saved_pct], color, markers: true, dash });
+  };
+  point('oracle', 'oracle (perfect foresight)', PALETTE[4]);
+  point('always_on', 'always on', PALETTE[7]);
+  series.push({
+    name: 'all idle time off, free (bound)',
+    x: [0, Math.max(1, ...series.flatMap((s) => Array.from(s.x)))],
+    y: [res.all_idle_off_saved_pct, res.all_idle_off_saved_pct],
+    color: '#888888',
+    markers: false,
+    dash: '6 4',
+  });
+  return lineChart({
+    title,
+    xLabel: 'mean boot wait per job (s)',
+    yLabel: 'energy saved vs always-on (%)',
+    yMin: 0,
+    legend: 'bottom-right',
+    series,
+  });
+}

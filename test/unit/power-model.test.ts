@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PowerSim } from '../../src/power/cluster.js';
+import { PowerSchema } from '../../src/power/config.js';
+import {
+  breakEvenSeconds,
+  DEFAULT_POWER_MODEL,
+  energyJ,
+  type NodePowerModel,
+  powerModelFromConfig,
+} from '../../src/power/model.js';
+import { AlwaysOn } from '../../src/power/policies/always_on.js';
+import { Reactive } from '../../src/power/policies/reactive.js';
+import type { SimJob } from '../../src/sim/job.js';
+import { UserError } from '../../src/util/errors.js';
+
+const M: NodePowerModel = DEFAULT_POWER_MODEL;
+
+function job(id: string, submit: number, nodes: number, runtime: number, limit = runtime): SimJob {
+  return { id, submit, nodes, cpus: nodes, runtime, limit, user: null, partition: null };
+}
+
+describe('power model', () => {
+  it('has the cited defaults and per-cluster overrides', () => {
+    const cfg = PowerSchema.parse({ Clusters: { small: { IdleWatts: 100, BootSeconds: 180 } } });
+    assert.deepEqual(powerModelFromConfig(cfg), M);
+    const o = powerModelFromConfig(cfg, 'small');
+    assert.equal(o.idleW, 100);
+    assert.equal(o.bootS, 180);
+    assert.equal(o.busyW, 250);
+    assert.deepEqual(powerModelFromConfig(cfg, 'other'), M);
+  });
+
+  it('refuses a model where off draws as much as idle', () => {
+    const cfg = PowerSchema.parse({ IdleWatts: 10, OffWatts: 10 });
+    assert.throws(() => powerModelFromConfig(cfg), UserError);
+  });
+
+  it('break-even gap: shutdown + extra boot energy over the idle-off difference', () => {
+    // 30 + (250 - 10) * 300 / (125 - 10)
+    assert.ok(Math.abs(breakEvenSeconds(M) - (30 + (240 * 300) / 115)) < 1e-9);
+    // a cycle over exactly that gap costs what staying idle costs
+    const G = breakEvenSeconds(M);
+    const cycle = energyJ(M, { idle: M.shutdownS, off: G - M.shutdownS - M.bootS, boot: M.bootS, busy: 0 });
+    assert.ok(Math.abs(cycle - energyJ(M, { idle: G, off: 0, boot: 0, busy: 0 })) < 1e-6);
+  });
+
+  it('energy of node-seconds per state', () => {
+    assert.equal(energyJ(M, { off: 1, boot: 2, idle: 3, busy: 4 }), 10 + 500 + 375 + 1000);
+  });
+
+  it('always-on accounting on a hand case: 2 nodes, one 1-node job of 600 s', async () => {
+    const sim = await new PowerSim([job('a', 0, 1, 600)], {
+      nodes: 2,
+      model: M,
+      policy: new AlwaysOn(),
+      window: { start: 0, end: 600 },
+    }).runAll();
+    assert.deepEqual(sim.seconds, { off: 0, boot: 0, idle: 600, busy: 600 });
+    assert.equal(energyJ(M, sim.seconds), 600 * 250 + 600 * 125);
+    assert.equal(sim.boots, 0);
+  });
+
+  it('reactive on a hand case: idle 60 s -> shutdown 30 s -> off -> a job boots it and waits', async () => {
+    // one node: job a runs 0..100; idle from 100, powered down at the tick at 160, off at 190;
+    // job b arrives at 1000, boots the node 1000..1300 and runs 1300..1400
+    const policy = new Reactive({ SuspendTime: 60, SuspendExcNodes: 0, IntervalSeconds: 10 });
+    const sim = await new PowerSim([job('a', 0, 1, 100), job('b', 1000, 1, 100)], {
+      nodes: 1,
+      model: M,
+      policy,
+      window: { start: 0, end: 1400 },
+    }).runAll();
+    assert.equal(sim.alloc[1], 1000);
+    assert.equal(sim.run[1], 1300);
+    assert.equal(sim.end[1], 1400);
+    assert.equal(sim.boots, 1);
+    assert.equal(sim.shutdowns, 1);
+    assert.deepEqual(sim.seconds, { busy: 200, idle: 60 + 30, off: 1000 - 190, boot: 300 });
+    assert.equal(energyJ(M, sim.seconds), 200 * 250 + 90 * 125 + 810 * 10 + 300 * 250);
+  });
+});

@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { openJobSource } from '../../src/jobs/open.js';
+import { type Forecaster, Persistence, Ridge } from '../../src/model/baselines.js';
+import type { Batch } from '../../src/model/dataset.js';
+import { makeBatch, makeDataset } from '../../src/model/dataset.js';
+import { buildFeatures } from '../../src/model/features.js';
+import { PowerSim, PW_ON } from '../../src/power/cluster.js';
+import { fitOnPrefix, LiveFeatures, LiveTimeline, OnlineForecast, ridgeRow } from '../../src/power/live.js';
+import { DEFAULT_POWER_MODEL, energyJ } from '../../src/power/model.js';
+import { AlwaysOn } from '../../src/power/policies/always_on.js';
+import { oraclePolicy } from '../../src/power/policies/oracle.js';
+import { predictivePolicy } from '../../src/power/policies/predictive.js';
+import { Reactive } from '../../src/power/policies/reactive.js';
+import type { PowerPolicy } from '../../src/power/policy.js';
+import { demandSteps, powerReplay } from '../../src/power/replay.js';
+import type { SimJob } from '../../src/sim/job.js';
+import { replayJobs } from '../../src/sim/replay.js';
+import { Rng } from '../../src/sim/rng.js';
+import { simulateCluster } from '../../src/sim/scheduler.js';
+
+const M = DEFAULT_POWER_MODEL;
+const T0 = 1_700_000_000 - (1_700_000_000 % 86400);
+
+/** A small random workload: bursts of 1..maxNodes-node jobs over `days`, run times ~ exp(mean). */
+function workload(seed: number, days: number, maxNodes: number, meanRun = 3600): SimJob[] {
+  const rng = new Rng(seed);
+  const jobs: SimJob[] = [];
+  let t = T0;
+  while (t < T0 + days * 86400) {
+    t += Math.round(rng.exponential(1 / 900));
+    const burst = 1 + rng.int(3);
+    for (let b = 0; b < burst; b++) {
+      const runtime = Math.round(rng.exponential(1 / meanRun));
+      const nodes = 1 + rng.int(maxNodes);
+      jobs.push({
+        id: String(jobs.length),
+        submit: t + b * 30,
+        nodes,
+        cpus: nodes,
+        runtime,
+        limit: Math.max(60, Math.round(runtime * (1 + rng.uniform()))),
+        user: null,
+        partition: null,
+      });
+    }
+  }
+  return jobs.sort((a, b) => a.submit - b.submit);
+}
+
+/** Run a policy and check the per-minute invariants; returns the finished sim. */
+async function checked(jobs: SimJob[], nodes: number, policy: PowerPolicy): Promise<PowerSim> {
+  const sim = new PowerSim(jobs, {
+    nodes,
+    model: M,
+    policy,
+    minuteHook: (s, t) => {
+      const busy = s.busy;
+      const powered = s.powered;
+      assert.ok(busy <= powered && powered <= nodes, `t=${t}: busy ${busy}, powered ${powered}, N ${nodes}`);
+      // a job that runs holds only powered-on nodes
+      for (let node = 0; node < nodes; node++) {
+        const j = s.nodeJob[node];
+        if (j >= 0 && s.run[j] <= t) assert.equal(s.pw[node], PW_ON, `t=${t}: job ${j} runs on node ${node}`);
+      }
+    },
+  });
+  await sim.runAll();
+  for (let j = 0; j < sim.n; j++) {
+    assert.ok(sim.run[j] >= sim.alloc[j] && sim.alloc[j] >= sim.submit[j], `job ${j} timing`);
+    assert.equal(sim.end[j], sim.run[j] + sim.runtime[j]);
+  }
+  return sim;
+}
+
+describe('power replay: the scheduler', () => {
+  it('always-on reproduces ClusterSim (FCFS + EASY) start for start on a real trace slice', async () => {
+    const src = await openJobSource('test/fixtures/traces/KTH-SP2-1996-2.1-cln.head2000.swf.gz', { ppn: 1 });
+    const { jobs } = await replayJobs(src.jobs, 100);
+    const ref = simulateCluster(jobs, { nodes: 100, overrun: 'honour' });
+    const sim = await new PowerSim(jobs, { nodes: 100, model: M, policy: new AlwaysOn() }).runAll();
+    for (let j = 0; j < jobs.length; j++) {
+      assert.equal(sim.alloc[j], ref.start[j], `job ${jobs[j].id}`);
+      assert.equal(sim.run[j], ref.start[j]);
+      assert.equal(sim.end[j], ref.end[j]);
+    }
+    assert.equal(sim.boots, 0);
+  });
+
+  for (const seed of [1, 2, 3]) {
+    it(`invariants, zero boot wait for always_on, oracle best at zero wait (random workload ${seed})`, async () => {
+      const N = 16;
+      const jobs = workload(seed, 4, 8);
+      const ao = await checked(jobs, N, new AlwaysOn());
+      for (let j = 0; j < ao.n; j++) assert.equal(ao.run[j], ao.alloc[j]);
+      const e0 = energyJ(M, ao.seconds);
+      const oracle = await checked(jobs, N, oraclePolicy(demandSteps(ao), M));
+      // perfect foresight: same schedule as always-on, so no job waits longer
+      for (let j = 0; j < oracle.n; j++) {
+        assert.equal(oracle.run[j], ao.run[j], `oracle delayed job ${j}`);
+      }
+      const eo = energyJ(M, oracle.seconds);
+      assert.ok(eo < e0, 'the oracle saves energy');
+      // every other policy that also adds no wait saves at most as much
+      for (const policy of [
+        new Reactive({ SuspendTime: 3600, SuspendExcNodes: 0, IntervalSeconds: 10 }),
+        new Reactive({ SuspendTime: 60, SuspendExcNodes: 4, IntervalSeconds: 10 }),
+        predictivePolicy({ peak: () => N }, M, 0),
+        predictivePolicy({ peak: () => 4 }, M, 2),
+      ]) {
+        const s = await checked(jobs, N, policy);
+        const e = energyJ(M, s.seconds);
+        let added = 0;
+        for (let j = 0; j < s.n; j++) added += s.run[j] - s.submit[j] - (ao.run[j] - ao.submit[j]);
+        if (added <= 0)
+          assert.ok(eo <= e + 1e-6, `${policy.name} saves more than the oracle at no added wait`);
+      }
+    });
+  }
+});
+
+describe('power replay: live rows and forecasts', () => {
+  it('live rows and features match the timeline builder semantics and buildFeatures', async () => {
+    const N = 16;
+    const jobs = workload(7, 9, 6);
+    const live = new LiveTimeline(Math.ceil(jobs[0].submit / 60) * 60, N, N);
+    const feats = new LiveFeatures(live, { timeZone: 'Europe/Stockholm', historyLead: 30 });
+    const sim = await new PowerSim(jobs, {
+      nodes: N,
+      model: M,
+      policy: new AlwaysOn(),
+      minuteHook: (s, t) => {
+        live.write(s, t);
+        feats.update();
+      },
+    }).runAll();
+    const tl = live.view();
+    // busy nodes at each row = nodes of jobs allocated at or before t and ending after t
+    for (let m = 0; m < tl.minutes; m += 97) {
+      const t = tl.start + 60 * m;
+      let busy = 0;
+      for (let j = 0; j < sim.n; j++) if (sim.alloc[j] <= t && sim.end[j] > t) busy += sim.need[j];
+      assert.equal(tl.columns.busy_nodes[m], busy, `row ${m}`);
+    }
+    const ref = buildFeatures(tl, { timeZone: 'Europe/Stockholm', historyLead: 30 });
+    assert.equal(feats.minutes, ref.minutes);
+    for (let i = 0; i < ref.data.length; i++) {
+      assert.ok(
+        Math.abs(feats.data[i] - ref.data[i]) < 1e-6,
+        `feature ${ref.spec.names[i % ref.F]} row ${Math.floor(i / ref.F)}`,
+      );
+    }
+  });
+
+  it('the online ridge row equals Ridge.predict at the same origin', async () => {
+    const N = 16;
+    const jobs = workload(11, 12, 6);
+    const live = new LiveTimeline(Math.ceil(jobs[0].submit / 60) * 60, N, N);
+    const feats = new LiveFeatures(live, { historyLead: 30 });
+    await new PowerSim(jobs, {
+      nodes: N,
+      model: M,
+      policy: new AlwaysOn(),
+      minuteHook: (s, t) => {
+        live.write(s, t);
+        feats.update();
+      },
+    }).runAll();
+    const ridge = new Ridge();
+    await fitOnPrefix(ridge, live, Math.floor(live.minutes / 2), 30, { historyLead: 30 });
+    const tl = live.view();
+    const data = makeDataset(tl, buildFeatures(tl, { historyLead: 30 }), 30);
+    for (const t of [5, 300, 1500, 9000, live.minutes - 40]) {
+      const ref = ridge.predict(makeBatch(data, Int32Array.of(t), { withX: false }));
+      const got = ridgeRow(ridge, live, feats, t, 30);
+      for (let h = 0; h < 30; h++) {
+        assert.ok(
+          Math.abs(got.p50[h] - ref.p50[h]) < 1e-3,
+          `t=${t} h=${h + 1}: ${got.p50[h]} vs ${ref.p50[h]}`,
+        );
+        assert.ok(Math.abs(got.p90![h] - ref.p90![h]) < 1e-3);
+      }
+    }
+  });
+
+  it('no peeking: the forecaster is only ever shown rows up to now', async () => {
+    const N = 16;
+    const jobs = workload(5, 5, 6);
+    let sim: PowerSim | null = null;
+    let calls = 0;
+    /** A forecaster that throws if asked about an origin after now or shown any row after its origin. */
+    class Strict implements Forecaster {
+      readonly name = 'strict';
+      inner = new Persistence();
+      fit(): void {}
+      predict(batch: Batch) {
+        const d = batch.data;
+        for (const o of batch.origins) {
+          const tOrigin = d.timeline.start + 60 * o;
+          if (sim && tOrigin > sim.now) throw new Error(`asked about ${tOrigin} at ${sim.now}`);
+          if (d.busy.length > o + 1 || d.features.minutes > o + 1)
+            throw new Error('shown rows after the origin');
+          if (d.timeline.start + 60 * (d.timeline.minutes - 1) > (sim?.now ?? 0))
+            throw new Error('future rows');
+        }
+        calls++;
+        return { p50: new Float32Array(batch.B * batch.H).fill(d.busy[batch.origins[0]]) };
+      }
+    }
+    const live = new LiveTimeline(Math.ceil(jobs[0].submit / 60) * 60, N, N);
+    const feats = new LiveFeatures(live, { historyLead: 30 });
+    const fc = new OnlineForecast(new Strict(), live, feats, 30);
+    sim = new PowerSim(jobs, {
+      nodes: N,
+      model: M,
+      policy: predictivePolicy(fc, M, 1),
+      minuteHook: (s, t) => {
+        live.write(s, t);
+        feats.update();
+        return fc.update();
+      },
+    });
+    await sim.runAll();
+    assert.equal(calls, live.minutes);
+  });
+
+  it('powerReplay: figures for every policy, curves, and the oracle at zero boot wait', async () => {
+    const jobs = workload(3, 6, 6);
+    let trainedRows = -1;
+    const res = await powerReplay({
+      jobs,
+      nodes: 16,
+      totalCpus: 16,
+      model: M,
+      reactive: {
+        SuspendTime: 600,
+        SuspendRate: 60,
+        ResumeRate: 300,
+        SuspendExcNodes: 0,
+        IntervalSeconds: 10,
+      },
+      predictive: { margin: 1, peakQuantile: 0.9, intervalS: 60 },
+      policies: ['always_on', 'reactive', 'predictive', 'oracle'],
+      forecaster: {
+        make: () => {
+          const r = new Ridge();
+          const fit = r.fit.bind(r);
+          r.fit = (td) => {
+            trainedRows = td.data.timeline.minutes;
+            return fit(td);
+          };
+          return r;
+        },
+        fit: true,
+      },
+      trainFraction: 0.3,
+      jitterSeeds: 2,
+      sweep: { reactive: [60, 600], predictive: [0, 2] },
+    });
+    for (const name of ['always_on', 'reactive', 'predictive', 'oracle'] as const) {
+      const p = res.policies[name]!;
+      for (const k of [
+        'energy_kwh',
+        'saved_pct',
+        'node_hours_off',
+        'boots',
+        'mean_boot_wait_s',
+        'mean_added_wait_s',
+        'p95_added_wait_s',
+        'jobs_delayed_300s_pct',
+      ] as const) {
+        assert.ok(Number.isFinite(p[k]), `${name}.${k}`);
+      }
+      assert.equal(p.mean_added_wait_pairs_s.length, 2);
+    }
+    assert.equal(res.policies.always_on!.saved_pct, 0);
+    assert.equal(res.policies.oracle!.mean_boot_wait_s, 0);
+    assert.equal(res.policies.oracle!.mean_added_wait_s, 0);
+    assert.equal(res.policies.reactive!.knob?.value, 600);
+    assert.deepEqual(
+      res.curves.reactive.map((p) => p.knob),
+      [60, 600],
+    );
+    assert.deepEqual(
+      res.curves.predictive.map((p) => p.knob),
+      [0, 2],
+    );
+    // the forecaster saw the training prefix only
+    assert.equal(trainedRows, res.window.train_minutes);
+    assert.ok(res.window.start === Math.ceil(jobs[0].submit / 60) * 60 + 60 * res.window.train_minutes);
+    assert.ok(res.all_idle_off_saved_pct >= res.policies.oracle!.saved_pct);
+    assert.ok(res.target);
+  });
+});
