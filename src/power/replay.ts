@@ -91,6 +91,11 @@ export interface TargetCheck {
   /** predictive boot wait / that. */
   boot_wait_ratio: number;
   met: boolean;
+  /**
+   * The best point of the predictive curve for the target: the lowest boot-wait ratio among margins that keep
+   * >= 90 % of the oracle's saving (null when no margin does).
+   */
+  best_on_curve: { knob: number; oracle_ratio: number; boot_wait_ratio: number; met: boolean } | null;
 }
 
 export interface PowerReplayOptions {
@@ -282,6 +287,7 @@ function std(x: number[]): number {
 }
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
+const r4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
 /** Interpolate the reactive curve's boot wait at a given saving (NaN when no timeout saves that much). */
 export function bootWaitAtSaving(curve: CurvePoint[], saved: number): number {
@@ -433,11 +439,22 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
     const ratio = or.saved_pct > 0 ? p.saved_pct / or.saved_pct : Number.NaN;
     const ref = bootWaitAtSaving(result.curves.reactive, p.saved_pct);
     const wr = ref > 0 ? p.mean_boot_wait_s / ref : Number.NaN;
+    let best: TargetCheck['best_on_curve'] = null;
+    for (const c of result.curves.predictive) {
+      const cr = or.saved_pct > 0 ? c.saved_pct / or.saved_pct : Number.NaN;
+      const cref = bootWaitAtSaving(result.curves.reactive, c.saved_pct);
+      const cw = cref > 0 ? c.mean_boot_wait_s / cref : Number.NaN;
+      if (!(cr >= 0.9) || Number.isNaN(cw)) continue;
+      if (!best || cw < best.boot_wait_ratio) {
+        best = { knob: c.knob, oracle_ratio: r4(cr), boot_wait_ratio: r4(cw), met: cw <= 0.25 };
+      }
+    }
     result.target = {
-      oracle_ratio: r2(ratio * 100) / 100,
+      oracle_ratio: r4(ratio),
       reactive_equal_saving_boot_wait_s: r2(ref),
-      boot_wait_ratio: r2(wr * 100) / 100,
+      boot_wait_ratio: r4(wr),
       met: ratio >= 0.9 && wr <= 0.25,
+      best_on_curve: best,
     };
   }
   return result;

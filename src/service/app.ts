@@ -57,6 +57,7 @@ export function hubFor(deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 
       maxMissingFraction: s.MaxMissingFraction,
       minHistoryMinutes: s.MinHistoryMinutes,
       refreshSeconds: s.RefreshSeconds,
+      graceSeconds: s.IngestGraceSeconds,
     },
     deps.clock ?? (() => Date.now() / 1000),
     metrics,

@@ -18,6 +18,8 @@ export const ServiceSchema = z
     MaxNodes: z.number().int().positive().max(10_000_000).default(1_000_000),
     /** Background refresh: re-read telemetry (and recompute on a new minute) this often, seconds. */
     RefreshSeconds: z.number().positive().max(3600).default(5),
+    /** Seconds after a minute starts before its row is expected (collector latency): the forecast for minute m is made at m + this, so a row still on its way is not reported missing. */
+    IngestGraceSeconds: z.number().nonnegative().max(300).default(20),
     /** The last telemetry point older than this -> stale -> no forecast (503). */
     StaleAfterMinutes: z.number().int().positive().max(10_080).default(5),
     /** Gaps up to this many minutes are forward-filled from the last point (and reported). */

@@ -9,8 +9,8 @@ import type { SeriesId } from './forecastHub.js';
 
 /**
  * Embedded feeds for the memory store. A feed owns the telemetry clock (`now`, epoch s) and writes minute
- * rows into the store as that clock passes them, calling `onMinute` after each write. The replay feed is
- * the only one today; the simulator's live mode will be another.
+ * rows into the store as that clock passes them, calling `onMinute` after each write: a timeline replay
+ * (`ReplayFeed`) or the simulator's live mode (`SimulatorFeed`).
  */
 export interface Feed {
   readonly series: SeriesId;

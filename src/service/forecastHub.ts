@@ -37,6 +37,11 @@ export interface HubOptions {
   maxMissingFraction: number;
   minHistoryMinutes: number;
   refreshSeconds: number;
+  /**
+   * Seconds after a minute starts before its row is expected (collector / feed latency): the forecast for
+   * minute m is made at m + grace, from data up to m. Default 0.
+   */
+  graceSeconds?: number;
   /** Retry a failed compute after this many (wall) seconds; default refreshSeconds. */
   retrySeconds?: number;
 }
@@ -99,6 +104,8 @@ interface Entry {
   lastGood: Snapshot | null;
   inflight: Promise<Snapshot> | null;
   polling: boolean;
+  /** New data arrived during a run: run again when it ends. */
+  rerun: boolean;
   /** p50 of past forecasts by origin (for residual anomalies). */
   past: Map<number, Float64Array>;
 }
@@ -121,6 +128,7 @@ export class ForecastHub {
   private readonly entries = new Map<string, Entry>();
   private timer: NodeJS.Timeout | null = null;
   private readonly retryMs: number;
+  private readonly graceS: number;
   /** Model runs done (cache misses that ran the model). */
   runs = 0;
 
@@ -132,6 +140,7 @@ export class ForecastHub {
     private readonly events: HubEvents = { onCompute() {} },
   ) {
     this.retryMs = 1000 * (opts.retrySeconds ?? opts.refreshSeconds);
+    this.graceS = opts.graceSeconds ?? 0;
   }
 
   addSeries(id: SeriesId): void {
@@ -144,6 +153,7 @@ export class ForecastHub {
         lastGood: null,
         inflight: null,
         polling: false,
+        rerun: false,
         past: new Map(),
       });
     }
@@ -164,8 +174,13 @@ export class ForecastHub {
     return this.entry(id).latest;
   }
 
+  /** Telemetry time the data is expected to be complete up to: the clock less the ingest grace. */
+  private dataNow(): number {
+    return this.clock() - this.graceS;
+  }
+
   private minuteNow(): number {
-    return Math.floor(this.clock() / 60) * 60;
+    return Math.floor(this.dataNow() / 60) * 60;
   }
 
   private fresh(s: Snapshot, minute: number): boolean {
@@ -193,6 +208,10 @@ export class ForecastHub {
     if (e.inflight) return e.inflight;
     const p = this.compute(e).finally(() => {
       e.inflight = null;
+      if (e.rerun) {
+        e.rerun = false;
+        void this.refresh(id).catch(() => {});
+      }
     });
     e.inflight = p;
     return p;
@@ -201,7 +220,10 @@ export class ForecastHub {
   /** New telemetry was written for a series (embedded feeds): recompute now. */
   notify(id: SeriesId): void {
     const e = this.entries.get(seriesKey(id.cluster, id.partition));
-    if (e) void this.refresh(e.id).catch(() => {});
+    if (!e) return;
+    // a run in progress may have read before this data arrived: run once more after it
+    if (e.inflight) e.rerun = true;
+    else void this.refresh(e.id).catch(() => {});
   }
 
   /** One background poll of a series: recompute when the minute moved, after a failure, or on newer data. */
@@ -248,12 +270,13 @@ export class ForecastHub {
 
   private async compute(e: Entry): Promise<Snapshot> {
     const t0 = performance.now();
-    const now = this.clock();
+    const at = this.clock();
+    const now = at - this.graceS;
     const minute = Math.floor(now / 60) * 60;
     const base = {
       series: e.id,
       minute,
-      computedAt: now,
+      computedAt: at,
       lastPointTime: null,
       quality: null,
       anomalies: null,
@@ -262,7 +285,7 @@ export class ForecastHub {
     };
     let snap: Snapshot;
     try {
-      snap = await this.computeForecast(e, now, minute);
+      snap = await this.computeForecast(e, at, now, minute);
     } catch (err) {
       const tel = err instanceof TelemetryError;
       snap = {
@@ -280,7 +303,7 @@ export class ForecastHub {
     return snap;
   }
 
-  private async computeForecast(e: Entry, now: number, minute: number): Promise<Snapshot> {
+  private async computeForecast(e: Entry, at: number, now: number, minute: number): Promise<Snapshot> {
     const o = this.opts;
     const { cluster, partition } = e.id;
     const M = o.lookbackMinutes;
@@ -301,7 +324,7 @@ export class ForecastHub {
     const common = {
       series: e.id,
       minute,
-      computedAt: now,
+      computedAt: at,
       lastPointTime: report.lastPointTime,
       quality: report,
       model: this.model.info(e.key),

@@ -1,6 +1,6 @@
 /**
  * The dashboard end to end in headless Chromium (Debian `chromium`, driven by playwright-core): the service
- * runs as a child process (`pcm serve`, embedded store fed by a simulated workload), the page renders the
+ * runs as a child process (`pcm serve`, embedded store fed by the live simulator), the page renders the
  * charts, shows the values of /forecast/latest, and after the service is stopped and started again on the
  * same port it shows "reconnecting" and then recovers by itself.
  *

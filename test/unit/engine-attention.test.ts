@@ -309,6 +309,12 @@ for (const variant of ['simd', 'relaxed'] as const) {
       const got = e.f32(m.forwardPooled(e, B, T, x, lengths), B * E);
       assertClose(got, want, 'pooled', 1e-6);
       assert.throws(() => m.backward(e, 0), /backward before forward/);
+      // a window of one step (scratch sizes T² < E)
+      const one = build(e, E, NH, 1, 1);
+      one.store.values(e).set(store.values(e));
+      const x1 = e.allocFrom(uniform(E, rand, 1));
+      const want1 = copyOut(e, one.m.forward(e, 1, 1, x1), E);
+      assertClose(e.f32(one.m.forwardPooled(e, 1, 1, x1), E), want1, 'pooled, T=1', 1e-6);
       e.release(mark);
     });
 

@@ -44,7 +44,10 @@ export function storeWith(tl: Timeline, ageS = 10, cluster = 'c'): { store: Memo
 
 /** The service over a store: Cluster.Name `c`, persistence baseline unless the config says otherwise. */
 export function serviceOver(reader: TelemetryReader, clock: Clock, yaml = '', env: NodeJS.ProcessEnv = {}) {
-  const base = yaml.includes('Baseline:') ? '' : '  Baseline: persistence\n';
+  // no ingest grace unless asked: the clocks here sit seconds after the last row
+  const base =
+    (yaml.includes('Baseline:') ? '' : '  Baseline: persistence\n') +
+    (yaml.includes('IngestGraceSeconds:') ? '' : '  IngestGraceSeconds: 0\n');
   const cfg = testConfig(`Cluster:\n  Name: c\nService:\n${base}${yaml}`);
   const model = new BaselineModel(
     cfg.Service.Baseline,

@@ -16,7 +16,7 @@ import { Clock, dailyTimeline, GatedReader, T0, testConfig } from './service-hel
 const A = { cluster: 'a', partition: '_all' };
 const B = { cluster: 'b', partition: '_all' };
 
-function setup(refresh = 5) {
+function setup(refresh = 5, grace = 0) {
   const tl = dailyTimeline(3000);
   const clock = new Clock(tl.start + 60 * 2990 + 5);
   const store = new MemoryStore({ now: clock.now });
@@ -24,7 +24,9 @@ function setup(refresh = 5) {
   store.writeSync(Array.from({ length: 2991 }, (_, i) => rowOfTimeline(tl, i, 'a', '_all')));
   store.writeSync(Array.from({ length: 2991 }, (_, i) => rowOfTimeline(tl, i, 'b', '_all')));
   const reader = new GatedReader(store);
-  const cfg = testConfig(`Service:\n  Baseline: persistence\n  RefreshSeconds: ${refresh}\n`);
+  const cfg = testConfig(
+    `Service:\n  Baseline: persistence\n  RefreshSeconds: ${refresh}\n  IngestGraceSeconds: ${grace}\n`,
+  );
   const model = new BaselineModel('persistence', cfg.Service.ContextMinutes, 60, {});
   const hub = hubFor({ config: cfg, reader, forecaster: model, clock: clock.now });
   hub.addSeries(A);
@@ -150,6 +152,35 @@ describe('forecast hub', () => {
     hub.notify(A);
     await hub.idle();
     assert.equal(hub.runs, runs + 1);
+  });
+
+  it('with an ingest grace, the forecast for minute m waits for m + grace (a row on its way is not missing)', async () => {
+    const { hub, clock, store, tl } = setup(5, 20);
+    // clock 5 s into the minute after the last row: that minute's row is not due yet
+    clock.t = tl.start + 60 * 2991 + 5;
+    const r = await hub.get(A);
+    assert.equal(r.snap.status, 'ok');
+    assert.equal(r.snap.forecast!.origin, tl.start + 60 * 2990, 'origin: the last complete minute');
+    assert.deepEqual(r.snap.quality!.flags, [], 'nothing reported missing');
+    // at m + 25 s the row has arrived: a new forecast from it
+    store.writeSync([rowOfTimeline(tl, 2991, 'a', '_all')]);
+    clock.t += 20;
+    await hub.refresh(A);
+    assert.equal(hub.peek(A)!.forecast!.origin, tl.start + 60 * 2991);
+    assert.ok(Math.abs((await hub.get(A)).ageS) < 1, 'age counts from the compute, not from the grace');
+  });
+
+  it('new data during a run triggers one more run after it (notify while in flight)', async () => {
+    const { hub, reader } = setup();
+    reader.hold();
+    const first = hub.refresh(A);
+    hub.notify(A);
+    hub.notify(A);
+    reader.release();
+    await first;
+    await new Promise((r) => setTimeout(r, 20));
+    await hub.idle();
+    assert.equal(hub.runs, 2, 'the run in flight, then exactly one more');
   });
 
   it('keeps the series apart: unknown series are refused', async () => {

@@ -127,6 +127,12 @@ function table(res: PowerReplayResult): string {
       `target: predictive/oracle saving ${(100 * t.oracle_ratio).toFixed(1)} % (>= 90 %), boot wait ${(100 * t.boot_wait_ratio).toFixed(1)} % of the reactive timeout saving as much (${t.reactive_equal_saving_boot_wait_s.toFixed(1)} s; <= 25 %): ${t.met ? 'met' : 'NOT met'}`,
     );
   }
+  if (res.target?.best_on_curve) {
+    const b = res.target.best_on_curve;
+    lines.push(
+      `best predictive margin for the target: ${b.knob} (oracle saving ${(100 * b.oracle_ratio).toFixed(1)} %, boot wait ${(100 * b.boot_wait_ratio).toFixed(1)} % of reactive's at equal saving): ${b.met ? 'met' : 'NOT met'}`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

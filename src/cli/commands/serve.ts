@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { buildApp, configuredSeries } from '../../service/app.js';
-import { demoTimeline } from '../../service/demo.js';
-import { type Feed, ReplayFeed } from '../../service/feed.js';
+import { type Feed, ReplayFeed, SimulatorFeed } from '../../service/feed.js';
 import { loadForecaster } from '../../service/model.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { NAME_RE } from '../../telemetry/schema.js';
@@ -16,7 +15,7 @@ interface ServeOptions {
   port?: number;
   host?: string;
   nodes?: number;
-  demoDays: number;
+  simDays: number;
   cluster?: string;
   partition: string;
   log: boolean;
@@ -67,21 +66,28 @@ async function serve(o: ServeOptions): Promise<void> {
         '--timeline replays into the embedded store; unset InfluxDB.URL (and PCM_INFLUX_URL) to use it',
       );
   } else {
-    const tl = o.timeline
-      ? await readTimelineCsv(o.timeline, o.nodes ? { capacity: o.nodes } : {})
-      : demoTimeline(cfg, o.demoDays);
     const id = { cluster: o.cluster ?? cfg.Cluster.Name, partition: o.partition };
-    const replay = new ReplayFeed(tel.store, tl, {
-      series: id,
-      speed: o.speed,
-      preloadMinutes: model.contextMinutes + 60,
-    });
-    feed = replay;
-    clock = () => replay.now();
+    const preloadMinutes = model.contextMinutes + 60;
+    if (o.timeline) {
+      const tl = await readTimelineCsv(o.timeline, o.nodes ? { capacity: o.nodes } : {});
+      feed = new ReplayFeed(tel.store, tl, { series: id, speed: o.speed, preloadMinutes });
+      note(`${o.timeline}: ${feed.describe}`);
+    } else {
+      const cluster = { ...cfg.Cluster, Nodes: o.nodes ?? cfg.Cluster.Nodes };
+      feed = new SimulatorFeed(tel.store, {
+        series: id,
+        sim: cfg.Simulator,
+        cluster,
+        speed: o.speed,
+        preloadMinutes,
+        days: o.simDays,
+        onError: note,
+      });
+      note(`no InfluxDB and no --timeline: ${feed.describe} (Simulator section of the config)`);
+    }
+    const f = feed;
+    clock = () => f.now();
     series = [id];
-    note(
-      `${o.timeline ? o.timeline : `simulated ${o.demoDays}-day workload on ${tl.capacity} nodes`}: ${replay.describe}`,
-    );
   }
   const { app, hub } = buildApp({
     config: cfg,
@@ -135,7 +141,7 @@ export function register(program: Command): void {
     .command('serve')
     .description(
       'run the prediction service: HTTP API (/predict, /forecast/latest, /health, /metrics, /openapi.json) and dashboard; ' +
-        'reads InfluxDB when configured, else an embedded store fed by replaying --timeline (or a simulated workload)',
+        'reads InfluxDB when configured, else an embedded store fed by replaying --timeline or by the live simulator',
     )
     .option('--config <file>', 'YAML config (Predictor, InfluxDB, Cluster, Service, Power sections)')
     .option(
@@ -152,21 +158,21 @@ export function register(program: Command): void {
     .option('--host <h>', 'address to listen on (default: the host of Predictor.URL)')
     .option(
       '--nodes <n>',
-      'cluster nodes, when the timeline CSV has no capacity column',
+      'cluster nodes: of the live simulation (default Cluster.Nodes), or when the timeline CSV has no capacity column',
       numberArg('--nodes', 1, 10_000_000, true),
     )
     .option(
-      '--demo-days <d>',
-      'days of simulated workload when neither InfluxDB nor --timeline is given',
-      numberArg('--demo-days', 2, 365, true),
-      14,
+      '--sim-days <d>',
+      'without InfluxDB and --timeline: simulated days the live simulation runs before its workload ends',
+      numberArg('--sim-days', 1, 3650, true),
+      30,
     )
     .option(
       '--cluster <name>',
-      'cluster name of the replayed series (default Cluster.Name)',
+      'cluster name of the embedded series (default Cluster.Name)',
       nameArg('--cluster'),
     )
-    .option('--partition <name>', 'partition of the replayed series', nameArg('--partition'), '_all')
+    .option('--partition <name>', 'partition of the embedded series', nameArg('--partition'), '_all')
     .option('--log', 'log every request (JSON lines on stdout)', false)
     .action(serve);
 }

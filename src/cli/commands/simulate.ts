@@ -145,7 +145,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
       partition: o.partition,
       memPerNodeMb: o.memPerNode,
       onProgress: (n) => {
-        dbBar ??= startProgress('write slurmdb', n);
+        dbBar ??= startProgress('write slurmdb', jobs.length);
         dbBar.update(n);
       },
     };

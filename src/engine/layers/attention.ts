@@ -74,6 +74,7 @@ export class SelfAttention {
   private wT: Ptr = 0; // (3E, E) transposed weight for dx
   private pcat: Ptr = 0; // (B, E) pooled head outputs (forwardPooled)
   private w: Ptr = 0; // (T) column means of P (forwardPooled)
+  private xbar: Ptr = 0; // (E) P-weighted mean of x (forwardPooled)
   /** After forwardPooled: (B, E). */
   pooled: Ptr = 0;
   // what the last forward ran with
@@ -122,6 +123,7 @@ export class SelfAttention {
     this.pcat = e.alloc(maxB * E, false);
     this.pooled = e.alloc(maxB * E, false);
     this.w = e.alloc(maxT, false);
+    this.xbar = e.alloc(E, false);
   }
 
   /** x (B, T, E) → `out` (B, T, E); returns `out`. */
@@ -194,7 +196,7 @@ export class SelfAttention {
       this.sc1,
       this.sc2,
       this.w,
-      this.sc3,
+      this.xbar,
     );
     // pooled = pcat·Wout + bout
     k.linear_forward(B, E, E, this.pcat, this.outW.ptr, this.outB.ptr, this.pooled);
