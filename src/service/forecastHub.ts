@@ -59,6 +59,8 @@ export interface ForecastValues {
   ran: string;
   /** Model run time, ms (features + predict, + fit when it refit). */
   runMs: number;
+  /** The run refitted the model (runMs includes the fit). */
+  refit: boolean;
 }
 
 export interface Snapshot {

@@ -230,6 +230,7 @@ function forecastBody(
       age_s: r2(r.ageS),
       stale: r.stale || fallbackReason !== null,
       run_ms: r2(f.runMs),
+      refit: f.refit,
       horizon_minutes: H,
     },
   };

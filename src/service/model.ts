@@ -23,6 +23,8 @@ export interface ServedForecast {
   banded: boolean;
   /** What actually ran (e.g. `persistence` when the ridge could not be fitted on a cold start). */
   ran: string;
+  /** This run (re)fitted the model first (its time includes the fit). */
+  refit: boolean;
 }
 
 export interface ModelInfo {
@@ -107,12 +109,13 @@ export class BaselineModel implements ServingModel {
   async forecast(key: string, tl: Timeline, horizon: number): Promise<ServedForecast> {
     const end = tl.start + 60 * (tl.minutes - 1);
     let fit = this.fitted.get(key);
-    if (!fit || end - fit.through >= 60 * this.refitMinutes || end < fit.through) {
+    const refit = !fit || end - fit.through >= 60 * this.refitMinutes || end < fit.through;
+    if (refit || !fit) {
       fit = await this.fit(tl, horizon);
       this.fitted.set(key, fit);
     }
     const r = await runForecaster(fit.f, tl, horizon, this.feat);
-    return { ...r, ran: fit.f.name };
+    return { ...r, ran: fit.f.name, refit };
   }
 
   private async fit(tl: Timeline, horizon: number): Promise<Fitted> {
@@ -162,7 +165,7 @@ export class TrainedModel implements ServingModel {
     return this.f.name;
   }
   async forecast(_key: string, tl: Timeline, horizon: number): Promise<ServedForecast> {
-    return { ...(await runForecaster(this.f, tl, horizon, this.feat)), ran: this.f.name };
+    return { ...(await runForecaster(this.f, tl, horizon, this.feat)), ran: this.f.name, refit: false };
   }
   info(): ModelInfo {
     return {

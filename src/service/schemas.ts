@@ -137,6 +137,7 @@ const forecastProperties = {
       age_s: num,
       stale: { type: 'boolean' },
       run_ms: num,
+      refit: { type: 'boolean', description: 'The run refitted the model first (run_ms includes the fit).' },
       horizon_minutes: num,
     },
   },

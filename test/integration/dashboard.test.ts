@@ -86,8 +86,8 @@ async function startService(port: number): Promise<ChildProcess> {
       '127.0.0.1',
       '--port',
       String(port),
-      '--demo-days',
-      '4',
+      '--sim-days',
+      '2',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PCM_INFLUX_URL: '' } },
   );

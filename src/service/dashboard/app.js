@@ -116,6 +116,30 @@
     return [d.timestamps.map((t) => Date.parse(t) / 1000), d.power_kw, d.power_kw_all_on];
   }
 
+  const signed = (v) => `${v > 0 ? '+' : ''}${v}`;
+
+  function groupAnomalies(flags) {
+    const sorted = [...flags].sort((a, b) =>
+      a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.time < b.time ? -1 : 1,
+    );
+    const out = [];
+    for (const a of sorted) {
+      const t = Date.parse(a.time) / 1000;
+      const last = out[out.length - 1];
+      if (last && last.kind === a.kind && t - last.t <= 60) {
+        last.t = t;
+        last.to = a.time.slice(11, 16);
+        last.min = Math.min(last.min, a.value);
+        last.max = Math.max(last.max, a.value);
+        last.z = Math.max(last.z, Math.abs(a.score));
+      } else {
+        const hm = a.time.slice(11, 16);
+        out.push({ kind: a.kind, t, from: hm, to: hm, min: a.value, max: a.value, z: Math.abs(a.score) });
+      }
+    }
+    return out.sort((a, b) => a.t - b.t);
+  }
+
   function renderQuality(d) {
     const q = d.quality;
     const verdict = q ? q.verdict : 'no_forecast';
@@ -127,7 +151,7 @@
     badge(
       $('badge-anomaly'),
       anomalies.length ? 'warn' : 'ok',
-      anomalies.length ? `${anomalies.length} anomalies` : 'no anomalies',
+      anomalies.length ? `${anomalies.length} anomalous min` : 'no anomalies',
     );
     const items = [];
     const li = (tag, cls, text) => {
@@ -161,7 +185,7 @@
       li(
         'model',
         'ok',
-        `${d.model.ran}${fit}; run ${fmt(d.forecast.run_ms, 1)} ms${d.model.banded ? ', calibrated P10–P90' : ', no band yet'}`,
+        `${d.model.ran}${fit}; run ${fmt(d.forecast.run_ms, 1)} ms${d.forecast.refit ? ' incl. refit' : ''}${d.model.banded ? ', calibrated P10–P90' : ', no band yet'}`,
       );
     }
     if (d.anomalies && !anomalies.length)
@@ -170,12 +194,15 @@
         'ok',
         `none in the last 30 minutes (checked: ${[...d.anomalies.series.checked, ...(d.anomalies.residual?.checked ?? [])].join(', ').replace(/_/g, ' ')})`,
       );
-    for (const a of anomalies.slice(-6))
-      li(
-        a.kind.replace(/_/g, ' '),
-        'warn',
-        ` ${a.time.slice(11, 16)} UTC: ${a.value > 0 ? '+' : ''}${a.value} (z ${a.score})`,
-      );
+    // consecutive flagged minutes of one kind are one event: "16:54–16:59 UTC"
+    const events = groupAnomalies(anomalies);
+    for (const ev of events.slice(-3)) {
+      const when = ev.from === ev.to ? ev.from : `${ev.from}–${ev.to}`;
+      const vals = ev.min === ev.max ? signed(ev.min) : `${signed(ev.min)} … ${signed(ev.max)}`;
+      li(ev.kind.replace(/_/g, ' '), 'warn', `${when} UTC: ${vals} nodes (|z| up to ${fmt(ev.z, 1)})`);
+    }
+    if (events.length > 3)
+      li('', 'warn', `${events.length - 3} earlier anomaly events in the last 30 minutes`);
     $('quality-list').replaceChildren(...items);
   }
 
@@ -205,7 +232,7 @@
     );
     $('version').textContent = `model ${m.version}`;
     $('updated').textContent =
-      `forecast computed ${d.forecast.computed_at.slice(0, 19).replace('T', ' ')} UTC · ${fmt(d.forecast.age_s)} s old · polled ${new Date().toTimeString().slice(0, 8)}`;
+      `forecast computed ${d.forecast.computed_at.slice(0, 19).replace('T', ' ')} UTC · ${fmt(d.forecast.age_s)} s old`;
     const bd = busyData(d);
     if (state.busy) state.busy.setData(bd);
     else state.busy = makeBusyChart($('chart-busy'), bd);
