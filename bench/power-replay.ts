@@ -17,9 +17,11 @@
 import { join } from 'node:path';
 import { openJobSource } from '../src/jobs/open.js';
 import { Ridge } from '../src/model/baselines.js';
+import { PowerSim } from '../src/power/cluster.js';
 import { PowerSchema } from '../src/power/config.js';
-import { powerModelFromConfig } from '../src/power/model.js';
+import { energyJ, powerModelFromConfig } from '../src/power/model.js';
 import { sampleWeekChart, tradeoffChart } from '../src/power/plots.js';
+import { AlwaysOn } from '../src/power/policies/always_on.js';
 import { DEFAULT_SWEEP, POLICY_NAMES, powerReplay } from '../src/power/replay.js';
 import { replayJobs } from '../src/sim/replay.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
@@ -110,7 +112,12 @@ async function main(): Promise<void> {
     }
     const r60 = res.curves.reactive.find((c) => c.knob === 60);
     const or = P.oracle!;
-    line(`fact: all idle time off for free saves ${res.all_idle_off_saved_pct.toFixed(2)} %`);
+    // the bound over the whole trace too (the reference facts are for whole traces)
+    const whole = (await new PowerSim(jobs, { nodes, model, policy: new AlwaysOn() }).runAll()).seconds;
+    const bound = 100 * (1 - energyJ(model, { ...whole, off: whole.idle, idle: 0 }) / energyJ(model, whole));
+    line(
+      `fact: all idle time off for free saves ${res.all_idle_off_saved_pct.toFixed(2)} % (evaluation window), ${bound.toFixed(2)} % (whole trace)`,
+    );
     line(
       `fact: oracle ${or.saved_pct.toFixed(2)} % (${(res.all_idle_off_saved_pct - or.saved_pct).toFixed(2)} points below the bound), boot wait ${or.mean_boot_wait_s} s, added wait ${or.mean_added_wait_s} s`,
     );

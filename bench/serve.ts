@@ -1,13 +1,13 @@
 /**
- * The prediction service under load: `pcm serve` as a child process (embedded store fed by a simulated
- * 14-day workload on 120 nodes, ridge baseline), autocannon against POST /predict on loopback.
+ * The prediction service under load: `pcm serve` as a child process (embedded store fed by the live
+ * simulator on 120 nodes in real time, ridge baseline), autocannon against POST /predict on loopback.
  *
  *   node --import tsx bench/serve.ts [--connections 100] [--duration 10] [--soak 60] [--json out.json]
  *
  * Prints req/s, latency p50/p99, errors and non-2xx, and the child's RSS before/during/after (with
  * --soak: a 60 s run at the same load, RSS sampled every 5 s). Then, in this process, times cache-miss
- * forecasts: a telemetry read + quality check + features + ridge predict per new minute (the refit, once
- * an hour of telemetry, timed separately).
+ * forecasts over a simulated 14-day timeline: a telemetry read + quality check + features + ridge predict
+ * per new minute (the refit, once an hour of telemetry, timed separately).
  * Bounded: every run stops after its duration. On the shared 2-core dev box (autocannon and the service
  * share the cores) figures are noisy; repeat before quoting them.
  */

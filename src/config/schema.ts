@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PowerSchema } from '../power/config.js';
 import { ServiceSchema } from '../service/config.js';
 import { SimulatorSchema } from '../sim/config.js';
+import { ModelSchema, TrainSchema } from '../train/config.js';
 
 /**
  * The project's YAML config. Keeps the seed's sections `Predictor` and `InfluxDB` with their keys
@@ -78,6 +79,8 @@ export const ConfigSchema = z.strictObject({
   Simulator: SimulatorSchema,
   Service: ServiceSchema,
   Power: PowerSchema,
+  Model: ModelSchema,
+  Train: TrainSchema,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -273,7 +273,8 @@ export function parseJobsCsvText(
 /** Open a job CSV (plain or gzip) as a stream; the header is checked before returning. */
 export async function openJobsCsv(path: string): Promise<ProgressingSource> {
   const p = new JobsCsvParser(path);
-  const ls = await openLines(path);
+  // LF only: a quoted cell may hold a lone CR, which readline would take for a line end
+  const ls = await openLines(path, { lfOnly: true });
   let lineNo = 0;
   try {
     for (;;) {

@@ -64,7 +64,34 @@ export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
-export async function openLines(path: string): Promise<LineStream> {
+export interface OpenLinesOptions {
+  /**
+   * Split at LF only (a CR before it is dropped): for formats whose quoted cells may hold a lone CR
+   * (the job CSV). By default a lone CR also ends a line, as readline does.
+   */
+  lfOnly?: boolean;
+}
+
+/** Lines of a text stream split at LF only, without a CR before the LF. */
+async function* lfLines(text: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of text) {
+    const t = rest + chunk;
+    let from = 0;
+    for (let nl = t.indexOf('\n'); nl >= 0; nl = t.indexOf('\n', from)) {
+      yield t.charCodeAt(nl - 1) === 13 && nl > from ? t.slice(from, nl - 1) : t.slice(from, nl);
+      from = nl + 1;
+    }
+    rest = t.slice(from);
+  }
+  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}
+
+/**
+ * The lines of a file (plain or gzip) as a stream. A UTF-8 byte-order mark at the start of the file is
+ * dropped, so the first line reads the same with or without one.
+ */
+export async function openLines(path: string, opts: OpenLinesOptions = {}): Promise<LineStream> {
   const head = await readHead(path, 2);
   let size: number;
   try {
@@ -76,13 +103,21 @@ export async function openLines(path: string): Promise<LineStream> {
   const raw: ReadStream = createReadStream(path, { highWaterMark: 1 << 16 });
   const text = gzip ? raw.pipe(createGunzip()) : raw;
   if (gzip) raw.on('error', (e) => text.destroy(e)); // pipe() does not forward read errors
-  const rl = createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
-  const inner = rl[Symbol.asyncIterator]();
+  let inner: AsyncIterator<string>;
+  let rl: ReturnType<typeof createInterface> | undefined;
+  if (opts.lfOnly) {
+    text.setEncoding('utf8');
+    inner = lfLines(text as AsyncIterable<string>);
+  } else {
+    rl = createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
+    inner = rl[Symbol.asyncIterator]();
+  }
   const close = () => {
-    rl.close();
+    rl?.close();
     raw.destroy();
     if (gzip) text.destroy();
   };
+  let first = true;
   async function* lines(): AsyncGenerator<string> {
     try {
       for (;;) {
@@ -97,6 +132,13 @@ export async function openLines(path: string): Promise<LineStream> {
           throw fileError(path, e);
         }
         if (r.done) return;
+        if (first) {
+          first = false;
+          if (r.value.charCodeAt(0) === 0xfeff) {
+            yield r.value.slice(1);
+            continue;
+          }
+        }
         yield r.value;
       }
     } finally {

@@ -1,5 +1,5 @@
 import type { Forecaster } from '../model/baselines.js';
-import type { FeatureOptions } from '../model/features.js';
+import { FEATURE_NAMES, type FeatureOptions } from '../model/features.js';
 import type { SimJob } from '../sim/job.js';
 import { Rng } from '../sim/rng.js';
 import { UserError } from '../util/errors.js';
@@ -137,6 +137,8 @@ interface Context {
   sample: { start: number; end: number };
   forecaster: Forecaster | null;
   band: PeakBand | null;
+  /** How the live features are built (the config's, or a loaded model's own spec). */
+  features: FeatureOptions;
 }
 
 /** A copy of the jobs with run times jittered by a uniform amount in [-amp, amp] s (never below 0). */
@@ -203,6 +205,11 @@ function liveFor(ctx: Context, jobs: readonly SimJob[]): LiveTimeline {
   return new LiveTimeline(Math.ceil(first / 60) * 60, ctx.o.nodes, ctx.o.totalCpus, span);
 }
 
+/** Boot lead for rate-limited boots: a jump to every node needs ceil(nodes / ResumeRate) minutes of boots. */
+function bootSlack(o: PowerReplayOptions): number {
+  return 60 * Math.max(0, Math.ceil(o.nodes / o.reactive.ResumeRate) - 1);
+}
+
 /** Build the policy `name` for one run on `jobs` (whose always-on run is `base`). */
 async function policyRun(
   ctx: Context,
@@ -221,13 +228,16 @@ async function policyRun(
       return simulate(ctx, jobs, new Reactive(cfg), { trace });
     }
     case 'oracle':
-      return simulate(ctx, jobs, oraclePolicy(demandSteps(base.sim), o.model, o.oracleIntervalS ?? 10), {
-        trace,
-      });
+      return simulate(
+        ctx,
+        jobs,
+        oraclePolicy(demandSteps(base.sim), o.model, o.oracleIntervalS ?? 10, bootSlack(o)),
+        { trace },
+      );
     case 'predictive': {
       if (!ctx.forecaster) throw new UserError('predictive: no forecaster');
       const live = liveFor(ctx, jobs);
-      const features = new LiveFeatures(live, { ...o.features, historyLead: o.horizon ?? 30 });
+      const features = new LiveFeatures(live, ctx.features);
       const fc = new OnlineForecast(ctx.forecaster, live, features, o.horizon ?? 30, ctx.band);
       const pol = predictivePolicy(
         fc,
@@ -235,6 +245,7 @@ async function policyRun(
         knob ?? o.predictive.margin,
         o.predictive.intervalS,
         o.predictive.minIdleS ?? 0,
+        bootSlack(o),
       );
       return simulate(ctx, jobs, pol, { live, features, forecast: fc, trace });
     }
@@ -289,11 +300,12 @@ function std(x: number[]): number {
 const r2 = (v: number) => Math.round(v * 100) / 100;
 const r4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
-/** Interpolate the reactive curve's boot wait at a given saving (NaN when no timeout saves that much). */
+/** Interpolate the reactive curve's boot wait at a given saving (NaN outside the curve's range of savings). */
 export function bootWaitAtSaving(curve: CurvePoint[], saved: number): number {
   const pts = [...curve].sort((a, b) => a.saved_pct - b.saved_pct);
-  if (pts.length === 0 || saved > pts[pts.length - 1].saved_pct) return Number.NaN;
-  if (saved <= pts[0].saved_pct) return pts[0].mean_boot_wait_s;
+  // outside the swept range no timeout is known to save as much (or as little)
+  if (pts.length === 0 || saved > pts[pts.length - 1].saved_pct || saved < pts[0].saved_pct)
+    return Number.NaN;
   for (let i = 1; i < pts.length; i++) {
     const a = pts[i - 1];
     const b = pts[i];
@@ -320,6 +332,7 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
     sample: { start: 0, end: 0 },
     forecaster: null,
     band: null,
+    features: { ...o.features, historyLead: o.features?.historyLead ?? horizon },
   };
   // 1. always-on over everything: its live timeline gives the span, the split and the training rows
   progress('always-on baseline');
@@ -341,13 +354,27 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
   if (policies.includes('predictive') || (o.sweep?.predictive.length ?? 0) > 0) {
     if (!o.forecaster) throw new UserError('predictive: give a forecaster');
     const f = await o.forecaster.make();
+    // a trained model brings its own feature spec: build the live features the same way
+    const spec = f.window?.featureSpec;
+    if (spec) {
+      if (spec.names.join(',') !== FEATURE_NAMES.join(',')) {
+        throw new UserError(
+          `model ${f.name}: trained on features this build does not make (${spec.names.join(', ')})`,
+        );
+      }
+      ctx.features = {
+        timeZone: spec.timeZone,
+        holidayCountry: spec.holidayCountry,
+        historyLead: spec.historyLead,
+      };
+    }
     if (o.forecaster.fit) {
       progress(`fit ${f.name} on the first ${trainRows} minutes`);
-      await fitOnPrefix(f, live0, trainRows, horizon, { ...o.features, historyLead: horizon });
+      await fitOnPrefix(f, live0, trainRows, horizon, ctx.features);
     }
     ctx.forecaster = f;
     progress('calibrate the peak band');
-    ctx.band = await calibratePeak(f, live0, trainRows, horizon, o.features ?? {}, o.predictive.peakQuantile);
+    ctx.band = await calibratePeak(f, live0, trainRows, horizon, ctx.features, o.predictive.peakQuantile);
   }
 
   // 3. the unjittered runs: always-on (again, within the window) and each policy

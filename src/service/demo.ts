@@ -5,9 +5,10 @@ import { buildTimeline } from '../timeline/build.js';
 import type { Timeline } from '../timeline/columns.js';
 
 /**
- * A demo timeline for `pcm serve` with neither InfluxDB nor --timeline: the configured simulator
- * (Simulator and Cluster sections) generates `days` of workload, the EASY scheduler runs it, and the
- * finished jobs become a minute timeline, which the replay feed then plays into the embedded store.
+ * A simulated minute timeline (benchmarks, demos): the configured simulator (Simulator and Cluster sections)
+ * generates `days` of workload, the EASY scheduler runs it, and the finished jobs become a minute timeline
+ * that the replay feed can play into the embedded store. (`pcm serve` without InfluxDB and --timeline runs
+ * the simulator's live mode instead.)
  */
 export function demoTimeline(cfg: Config, days = 14, seed?: number): Timeline {
   const setup = resolveSimulator(cfg.Simulator, cfg.Cluster, { days, seed });

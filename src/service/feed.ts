@@ -166,8 +166,10 @@ export class SimulatorFeed implements Feed {
         days: o.days,
         clusterName: o.series.cluster,
         partition: o.series.partition,
+        // onRows runs just before the rows are written: tell the hub once the write is done
         onRows: (rows) => {
-          if (rows.length) this.onMinute(this.series, rows[rows.length - 1].time);
+          const t = rows.length ? rows[rows.length - 1].time : null;
+          if (t !== null) setImmediate(() => this.onMinute(this.series, t));
         },
         onError: o.onError,
       },

@@ -243,8 +243,10 @@ export class ForecastHub {
       // same minute: a cheap probe for a point newer than the one the snapshot used (late or new data)
       const probe = await this.reader.recent(id.cluster, id.partition, 2).catch(() => null);
       const last = probe?.length ? probe[probe.length - 1].time : null;
-      if (probe === null || (last !== null && last > (s.lastPointTime ?? Number.NEGATIVE_INFINITY)))
-        await this.refresh(id);
+      // (a point past the snapshot's minute is still within the ingest grace: it is used next minute)
+      const newer =
+        last !== null && last > (s.lastPointTime ?? Number.NEGATIVE_INFINITY) && last < s.minute + 60;
+      if (probe === null || newer) await this.refresh(id);
     } finally {
       e.polling = false;
     }

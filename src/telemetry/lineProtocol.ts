@@ -7,7 +7,11 @@ import { MEASUREMENT, NODE_STATE_FIELDS, NODES_MEASUREMENT, type TelemetryRow } 
  *   measurement[,tag=value...] field=value[,field=value...] timestamp
  * Escaping: measurement `,` and space; tag keys, tag values and field keys `,` `=` and space; string field
  * values `"` and `\`. A newline cannot be escaped anywhere, an empty tag value or a key ending in `\` is
- * invalid: these are refused with InputError rather than written as a broken line.
+ * invalid: these are refused with InputError rather than written as a broken line. So is a backslash right
+ * before another backslash or a character we escape (`\\`, `\,`, `\=`, `\ `): the spec has no escape for
+ * a backslash, and parsers read these pairs differently (influxd 1.6 stores the measurement `a\ b`, written
+ * `a\\ b`, as `a b`, and refuses the field key `a\ b`). A measurement starting with `#` would be read as a
+ * comment line and is refused too.
  * Numbers are written as floats (no `i` suffix) so each field keeps one type whatever the value;
  * non-finite values are left out of the point (InfluxDB has no NaN).
  */
@@ -18,10 +22,17 @@ function checkText(what: string, s: string): void {
     throw new InputError(`line protocol: ${what} must not contain a newline: ${JSON.stringify(s)}`);
   if (s.endsWith('\\'))
     throw new InputError(`line protocol: ${what} must not end with a backslash: ${JSON.stringify(s)}`);
+  if (/\\[\\,= ]/.test(s)) {
+    throw new InputError(
+      `line protocol: ${what} must not have a backslash before a backslash, ',', '=' or space: ${JSON.stringify(s)}`,
+    );
+  }
 }
 
 export function escapeMeasurement(s: string): string {
   checkText('measurement', s);
+  if (s.startsWith('#'))
+    throw new InputError(`line protocol: measurement must not start with '#': ${JSON.stringify(s)}`);
   return s.replace(/[, ]/g, (c) => `\\${c}`);
 }
 

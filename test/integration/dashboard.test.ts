@@ -113,11 +113,12 @@ async function startService(port: number): Promise<ChildProcess> {
   return child;
 }
 
-async function stopService(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
+/** SIGTERM and wait: resolves with the exit code (graceful shutdown exits 0). */
+async function stopService(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const done = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.kill('SIGTERM');
-  await done;
+  return done;
 }
 
 async function until<T>(
@@ -214,7 +215,7 @@ describe('dashboard in headless Chromium', { skip }, () => {
   });
 
   it('shows "reconnecting" while the service is down and recovers after it restarts on the same port', async () => {
-    await stopService(child!);
+    assert.equal(await stopService(child!), 0, 'graceful shutdown on SIGTERM exits 0');
     child = null;
     await until(
       'the reconnecting badge',

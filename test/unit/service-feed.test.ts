@@ -1,9 +1,9 @@
 /** The replay feed: preloaded lookback, accelerated clock, rows written as the clock reaches them, looping. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ReplayFeed } from '../../src/service/feed.js';
+import { ReplayFeed, SimulatorFeed } from '../../src/service/feed.js';
 import { MemoryStore } from '../../src/telemetry/memoryStore.js';
-import { dailyTimeline, T0 } from './service-helpers.js';
+import { dailyTimeline, T0, testConfig } from './service-helpers.js';
 
 const S = { cluster: 'c', partition: '_all' };
 const WEEK = 7 * 86400;
@@ -82,5 +82,40 @@ describe('replay feed', () => {
 
   it('refuses a bad speed', () => {
     assert.throws(() => feed({ speed: 0 }), /--speed: expected a number in \(0, 100000\], got 0/);
+  });
+});
+
+describe('simulator feed (live mode)', () => {
+  it('writes the pre-roll, then live minutes, and says so only once a minute is readable', async () => {
+    const cfg = testConfig();
+    let f: SimulatorFeed | null = null;
+    const store = new MemoryStore({ now: () => f!.now() });
+    const seen: Array<[number, boolean]> = [];
+    f = new SimulatorFeed(store, {
+      series: S,
+      sim: cfg.Simulator,
+      cluster: { ...cfg.Cluster, Nodes: 32 },
+      speed: 600,
+      preloadMinutes: 120,
+      days: 1,
+    });
+    const feedRef = f;
+    f.start((_, t) => {
+      const rows = store.recentSync('c', '_all', 1e6);
+      seen.push([t, rows.length > 0 && rows[rows.length - 1].time >= t]);
+    });
+    try {
+      for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      feedRef.stop();
+    }
+    assert.ok(seen.length >= 3, `minutes announced: ${seen.length}`);
+    assert.ok(
+      seen.every(([, readable]) => readable),
+      'every announced minute is in the store',
+    );
+    const s = store.series()[0];
+    assert.ok(s.rows >= 120, `pre-roll written (${s.rows} rows)`);
+    assert.equal(s.cluster, 'c');
   });
 });

@@ -162,8 +162,12 @@ describe('forecast hub', () => {
     assert.equal(r.snap.status, 'ok');
     assert.equal(r.snap.forecast!.origin, tl.start + 60 * 2990, 'origin: the last complete minute');
     assert.deepEqual(r.snap.quality!.flags, [], 'nothing reported missing');
-    // at m + 25 s the row has arrived: a new forecast from it
+    // the row of minute m arrives within the grace: the probe leaves it for the next forecast
     store.writeSync([rowOfTimeline(tl, 2991, 'a', '_all')]);
+    const runs = hub.runs;
+    await hub.poll(A);
+    assert.equal(hub.runs, runs, 'no recompute for a row past the snapshot minute');
+    // at m + 25 s: a new forecast from it
     clock.t += 20;
     await hub.refresh(A);
     assert.equal(hub.peek(A)!.forecast!.origin, tl.start + 60 * 2991);

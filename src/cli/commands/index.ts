@@ -7,6 +7,7 @@ import { register as simulate } from './simulate.js';
 import { register as collect } from './collect.js';
 import { register as serve } from './serve.js';
 import { register as power } from './power.js';
+import { register as train } from './train.js';
 
 /** Every sub-command, in the order `pcm --help` lists them. */
-export const commands: Array<(program: Command) => void> = [config, extract, timeline, evaluate, simulate, collect, serve, power];
+export const commands: Array<(program: Command) => void> = [config, extract, timeline, evaluate, train, simulate, collect, serve, power];

@@ -265,13 +265,13 @@ export function register(program: Command): void {
     .option('--margin <n>', 'predictive margin, nodes (default Power.WarmPoolMargin)', intArg('--margin', 0))
     .option(
       '--train-fraction <f>',
-      'first fraction of the trace that trains the forecaster (default 0.2)',
+      'first fraction of the trace that trains the forecaster',
       fractionArg,
       0.2,
     )
     .option(
       '--jitter-seeds <k>',
-      'paired replays with +-1 s run-time jitter for added wait (default 3)',
+      'paired replays with +-1 s run-time jitter, for the added wait',
       intArg('--jitter-seeds', 0),
       3,
     )

@@ -89,8 +89,10 @@ async function serve(o: ServeOptions): Promise<void> {
     clock = () => f.now();
     series = [id];
   }
+  // embedded feeds announce each row as they write it (hub.notify): no ingest grace needed
+  const config = feed ? { ...cfg, Service: { ...cfg.Service, IngestGraceSeconds: 0 } } : cfg;
   const { app, hub } = buildApp({
-    config: cfg,
+    config,
     reader: tel.reader,
     forecaster: model,
     clock: () => clock(),
@@ -165,7 +167,7 @@ export function register(program: Command): void {
       '--sim-days <d>',
       'without InfluxDB and --timeline: simulated days the live simulation runs before its workload ends',
       numberArg('--sim-days', 1, 3650, true),
-      30,
+      7,
     )
     .option(
       '--cluster <name>',

@@ -46,6 +46,11 @@ export class StepPeak implements DemandOutlook {
   }
 }
 
-export function oraclePolicy(future: DemandOutlook, model: NodePowerModel, intervalS = 60): WarmPool {
-  return new WarmPool('oracle', future, model, 0, intervalS);
+export function oraclePolicy(
+  future: DemandOutlook,
+  model: NodePowerModel,
+  intervalS = 10,
+  upSlackS = 0,
+): WarmPool {
+  return new WarmPool('oracle', future, model, 0, intervalS, 0, upSlackS);
 }

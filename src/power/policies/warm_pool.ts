@@ -13,7 +13,8 @@ export interface DemandOutlook {
  * The control law shared by `predictive` and `oracle`: keep `peak demand over the boot horizon + margin`
  * nodes available (busy + idle + booting), booting ahead of demand; power idle nodes down only when demand
  * over the break-even horizon (plus margin) leaves them unneeded, so a shutdown pays for its boot.
- *   up window   = boot + decision interval   (a boot started now serves demand from now + boot on)
+ *   up window   = boot + decision interval (+ slack for rate-limited boots): a boot started now serves demand
+ *                 from now + boot on
  *   hold window = max(break-even gap, shutdown + boot + interval)
  */
 export class WarmPool implements PowerPolicy {
@@ -30,9 +31,11 @@ export class WarmPool implements PowerPolicy {
     intervalS: number,
     /** Power down only nodes idle at least this long (s). */
     readonly minIdleS = 0,
+    /** Extra boot lead (s), e.g. for boots queued by ResumeRate: 60 x ceil(nodes / ResumeRate). */
+    upSlackS = 0,
   ) {
     this.intervalS = intervalS;
-    this.upS = model.bootS + intervalS;
+    this.upS = model.bootS + intervalS + upSlackS;
     this.holdS = Math.max(breakEvenSeconds(model), model.shutdownS + model.bootS + intervalS);
     this.knob = { name: 'margin', value: margin };
   }

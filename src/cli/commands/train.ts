@@ -1,0 +1,154 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { readTimelineCsv } from '../../timeline/csv.js';
+import { ModelSchema, type ModelSection, TrainSchema, type TrainSection } from '../../train/config.js';
+import { train } from '../../train/trainer.js';
+import { UserError } from '../../util/errors.js';
+import { startProgress } from '../../util/progress.js';
+
+interface TrainCliOptions {
+  timeline: string[];
+  out: string;
+  config?: string;
+  resume?: boolean;
+  maxMinutes?: number;
+  threads?: number;
+  epochs?: number;
+  batch?: number;
+  samplesPerEpoch?: number;
+  lr?: number;
+  hidden?: number;
+  resolution?: number;
+  seed?: number;
+  timeZone?: string;
+  holidays?: string;
+  nodes?: number;
+  json?: boolean;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!(v.trim() !== '' && Number.isFinite(n) && n >= 0))
+    throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+/** Config sections with the command-line overrides applied (re-validated, so limits hold). */
+function sections(
+  opts: TrainCliOptions,
+  cfg: Record<string, unknown>,
+): { model: ModelSection; train: TrainSection } {
+  const m = { ...(cfg.Model as ModelSection) };
+  const t = { ...(cfg.Train as TrainSection) };
+  if (opts.hidden !== undefined) m.Hidden = opts.hidden;
+  if (opts.resolution !== undefined) m.ResolutionMinutes = opts.resolution;
+  if (opts.epochs !== undefined) t.Epochs = opts.epochs;
+  if (opts.batch !== undefined) t.BatchSize = opts.batch;
+  if (opts.samplesPerEpoch !== undefined) t.SamplesPerEpoch = opts.samplesPerEpoch;
+  if (opts.lr !== undefined) t.LearningRate = opts.lr;
+  if (opts.threads !== undefined) t.Threads = opts.threads;
+  if (opts.maxMinutes !== undefined) t.MaxMinutes = opts.maxMinutes;
+  if (opts.seed !== undefined) t.Seed = opts.seed;
+  const mr = ModelSchema.safeParse(m);
+  if (!mr.success)
+    throw new UserError(
+      `Model: ${mr.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  const tr = TrainSchema.safeParse(t);
+  if (!tr.success)
+    throw new UserError(
+      `Train: ${tr.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return { model: mr.data, train: tr.data };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train the neural forecaster (BiLSTM + attention, P10/P50/P90) on minute timelines')
+    .requiredOption('--timeline <files...>', 'timeline CSV file(s) (consecutive, e.g. one per year)')
+    .requiredOption('--out <dir>', 'model directory to write (best model; last/ holds the resume state)')
+    .option(
+      '--config <file>',
+      'YAML config (sections Model, Train, Cluster.TimeZone, Cluster.HolidayCountry)',
+    )
+    .option('--resume', 'continue from <out>/last after an interruption')
+    .option('--max-minutes <n>', 'stop after this many minutes (the best checkpoint is kept)', nonNegative)
+    .option('--threads <n>', 'data-parallel worker threads (Train.Threads, default 2)', positiveInt)
+    .option('--epochs <n>', 'epochs at most (Train.Epochs)', positiveInt)
+    .option('--batch <n>', 'samples per step (Train.BatchSize)', positiveInt)
+    .option('--samples-per-epoch <n>', 'training windows per epoch (Train.SamplesPerEpoch)', positiveInt)
+    .option('--lr <rate>', 'peak learning rate (Train.LearningRate)', positive)
+    .option('--hidden <n>', 'LSTM hidden size per direction (Model.Hidden)', positiveInt)
+    .option('--resolution <minutes>', 'minutes per LSTM step (Model.ResolutionMinutes)', positiveInt)
+    .option('--seed <n>', 'random seed (Train.Seed)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
+      return n;
+    })
+    .option('--time-zone <tz>', 'site time zone for calendar features (overrides Cluster.TimeZone)')
+    .option('--holidays <country>', 'holiday country, e.g. SE or DE-BY (overrides Cluster.HolidayCountry)')
+    .option('--nodes <n>', 'cluster nodes, if the timeline has no capacity column', positiveInt)
+    .option('--json', 'print the result (history, best epoch) as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  pcm train --timeline kth.csv --out model/ --time-zone Europe/Stockholm\n  pcm train --timeline kth.csv --out model/ --resume\n  pcm evaluate --timeline kth.csv --model model/ --time-zone Europe/Stockholm',
+    )
+    .action(async (opts: TrainCliOptions) => {
+      const cfg = loadConfig(opts.config);
+      const { model, train: tc } = sections(opts, cfg as unknown as Record<string, unknown>);
+      const tl = await readTimelineCsv(opts.timeline, opts.nodes ? { capacity: opts.nodes } : {});
+      const bar = startProgress('train', 0, 'epoch {epoch} loss {loss} lr {lr} {sps} samples/s', {});
+      let res: Awaited<ReturnType<typeof train>>;
+      try {
+        res = await train(tl, {
+          model,
+          train: tc,
+          features: {
+            timeZone: opts.timeZone ?? cfg.Cluster.TimeZone,
+            holidayCountry: opts.holidays ?? cfg.Cluster.HolidayCountry,
+          },
+          out: opts.out,
+          resume: opts.resume,
+          source: opts.timeline,
+          onStep: (p) => {
+            bar.setTotal(p.epochs * p.stepsPerEpoch);
+            bar.update(p.epoch * p.stepsPerEpoch + p.step, {
+              epoch: `${p.epoch + 1}/${p.epochs}`,
+              loss: p.loss.toFixed(4),
+              lr: p.lr.toExponential(1),
+              sps: p.samplesPerSecond.toFixed(0),
+            });
+          },
+          onEpoch: (h) => {
+            if (!opts.json && !process.stderr.isTTY)
+              process.stderr.write(
+                `epoch ${h.epoch + 1}: loss ${h.train_loss.toFixed(4)} val ${h.val_loss.toFixed(4)} val MAE ${h.val_mae.toFixed(2)} (persistence ${h.val_mae_persistence.toFixed(2)}) coverage ${(100 * h.val_coverage).toFixed(1)}% lr ${h.lr.toExponential(1)} ${h.samples_per_s.toFixed(0)} samples/s ${h.epoch_seconds.toFixed(1)} s${h.improved ? ' *' : ''}\n`,
+              );
+          },
+        });
+      } finally {
+        bar.stop();
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(res, null, 1)}\n`);
+        return;
+      }
+      const best = res.history.find((h) => h.epoch === res.bestEpoch);
+      process.stdout.write(
+        `trained ${res.history.length} epochs in ${(res.seconds / 60).toFixed(1)} min (stopped by ${res.stoppedBy}); best epoch ${res.bestEpoch + 1}: val loss ${best?.val_loss.toFixed(4)}, val MAE ${best?.val_mae.toFixed(2)} nodes, coverage ${best ? (100 * best.val_coverage).toFixed(1) : '-'}%\nmodel: ${opts.out}\n`,
+      );
+    });
+}

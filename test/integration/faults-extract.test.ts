@@ -1,0 +1,290 @@
+/**
+ * Faults: the Slurm DB goes away in the middle of `pcm extract --slurmdb` / `pcm timeline --jobs mysql://`.
+ * A PRIVATE MariaDB (scripts/services/mariadb.sh with its own PCM_SERVICES_DIR and a free port; the shared
+ * one is never touched) holds a `pcmtest_job_table` created from the schema a real slurmdbd 22.05 made
+ * (test/fixtures/slurmdb/pcmtest-schema.sql, dumped with SHOW CREATE TABLE) and filled with ROWS synthetic
+ * jobs. The CLI runs as a child process; once it has run a few batch queries (the server's Com_select
+ * counter) MariaDB is killed (SIGKILL) or shut down cleanly (mariadb-admin shutdown). Then:
+ *   - the CLI exits non-zero with exactly one line on stderr, naming the DB and "while reading", no stack;
+ *   - the password (full of URL and SQL special characters) appears nowhere in its output;
+ *   - no file at --out; a jobs.csv left by an earlier run is left byte-for-byte intact;
+ *   - no temp file (.jobs.csv.*.tmp) is left beside it.
+ * Needs mariadbd / mariadb-install-db (scripts/services/install.sh) and root, like the other services.
+ * PCM_SKIP_INTEGRATION=1 skips. Takes ~30-60 s (four server starts, one 400k-row fill).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const skip = process.env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
+const run = promisify(execFile);
+
+const ROWS = 400_000;
+const CLUSTER = 'pcmtest';
+const USER = 'pcm_fault';
+/** URL, SQL and shell special characters: must never be printed. */
+const PASSWORD = `Fz9@p:a/s%s#w'o"r\\d ;--&$x`;
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** The private server: scripts/services/mariadb.sh with our own directory and port. */
+class PrivateMariaDb {
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+  get socket(): string {
+    return join(this.dir, 'mariadb', 'run', 'mysqld.sock');
+  }
+  get pid(): number {
+    return Number(readFileSync(join(this.dir, 'mariadb', 'run', 'mysqld.pid'), 'utf8').trim());
+  }
+  private env(keep: boolean): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      PCM_SERVICES_DIR: this.dir,
+      PCM_MYSQL_PORT: String(this.port),
+      PCM_SERVICES_KEEP_DATA: keep ? '1' : '0',
+    };
+  }
+  /** Start (keep = reuse the data directory, as after a crash). */
+  async start(keep: boolean): Promise<void> {
+    await run('bash', [join(ROOT, 'scripts/services/mariadb.sh'), 'start'], { env: this.env(keep) });
+  }
+  async stop(): Promise<void> {
+    await run('bash', [join(ROOT, 'scripts/services/mariadb.sh'), 'stop'], { env: this.env(true) });
+  }
+  async running(): Promise<boolean> {
+    try {
+      await run('bash', [join(ROOT, 'scripts/services/mariadb.sh'), 'status'], { env: this.env(true) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  /** Clean shutdown, without waiting (the server ends the running queries). */
+  shutdown(): Promise<unknown> {
+    return run('mariadb-admin', ['--no-defaults', `--socket=${this.socket}`, '-uroot', 'shutdown']);
+  }
+  root(database?: string): Promise<mysql.Connection> {
+    return mysql.createConnection({ socketPath: this.socket, user: 'root', database });
+  }
+}
+
+/** Create the slurmdbd schema, the user with the special password, and ROWS jobs. */
+async function fill(db: PrivateMariaDb): Promise<void> {
+  const c = await db.root();
+  try {
+    await c.query('CREATE DATABASE IF NOT EXISTS slurm_acct_db');
+    await c.query('USE slurm_acct_db');
+    const ddl = readFileSync(join(ROOT, 'test/fixtures/slurmdb/pcmtest-schema.sql'), 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith('--'))
+      .join('\n')
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const stmt of ddl) await c.query(stmt);
+    for (const host of ['127.0.0.1', 'localhost']) {
+      await c.query(`CREATE USER '${USER}'@'${host}' IDENTIFIED BY ?`, [PASSWORD]);
+      await c.query(`GRANT SELECT ON slurm_acct_db.* TO '${USER}'@'${host}'`);
+    }
+    await c.query(
+      `INSERT INTO ${CLUSTER}_event_table (time_start, node_name, cluster_nodes, reason, tres) ` +
+        "VALUES (1700000000, '', 'cn[001-128]', '', '1=512,2=512000,4=128,5=512')",
+    );
+    // every NOT NULL column without a default gets a value; the rest keep slurmdbd's defaults.
+    // seq_1_to_N is MariaDB's Sequence engine: one INSERT ... SELECT of multi-row size N.
+    const nodes = '(1 << (seq % 7))';
+    await c.query(
+      `INSERT INTO ${CLUSTER}_job_table (id_job, id_assoc, id_resv, id_wckey, id_user, id_group, het_job_id, ` +
+        'het_job_offset, state_reason_prev, job_name, cpus_req, nodes_alloc, `partition`, priority, state, ' +
+        'timelimit, time_submit, time_eligible, time_start, time_end, tres_alloc, tres_req, nodelist) ' +
+        `SELECT seq, 1, 0, 0, 1000 + seq % 50, 1000, 0, 4294967294, 0, 'fault', ${nodes} * 4, ${nodes}, 'batch', ` +
+        `1, 3, 720, 1700000000 + seq * 97, 1700000000 + seq * 97, 1700000000 + seq * 97 + (seq % 13) * 60, ` +
+        `1700000000 + seq * 97 + (seq % 13) * 60 + 60 + (seq * 7919) % 43200, ` +
+        `CONCAT('1=', ${nodes} * 4, ',4=', ${nodes}), CONCAT('1=', ${nodes} * 4, ',4=', ${nodes}), ` +
+        `IF(${nodes} = 1, 'cn001', CONCAT('cn[001-', LPAD(${nodes}, 3, '0'), ']')) FROM seq_1_to_${ROWS}`,
+    );
+    const [r] = await c.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${CLUSTER}_job_table`);
+    assert.equal(Number(r[0].n), ROWS);
+  } finally {
+    await c.end();
+  }
+}
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Rows the CLI had read, from the server's view (selects run), when the fault was injected. */
+  selectsAtFault: number;
+  /** Files in the output directory at the moment of the fault. */
+  filesAtFault: string[];
+}
+
+/** Run the CLI; once it has run `afterSelects` queries on the server, inject `fault`; collect the result. */
+async function runWithFault(
+  db: PrivateMariaDb,
+  args: string[],
+  outDir: string,
+  fault: 'kill' | 'shutdown',
+  afterSelects = 12,
+): Promise<Outcome> {
+  const mon = await db.root();
+  const selects = async () => {
+    const [r] = await mon.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Com_select'");
+    return Number(r[0].Value);
+  };
+  const base = await selects();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PCM_SLURMDB_PASSWORD: PASSWORD, PCM_DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let n = 0;
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  for (;;) {
+    n = (await selects()) - base;
+    if (n >= afterSelects || done) break;
+    await sleep(10);
+  }
+  await mon.end();
+  assert.ok(!done, `the CLI ended before the fault could be injected: ${stderr}`);
+  const filesAtFault = readdirSync(outDir);
+  if (fault === 'kill') process.kill(db.pid, 'SIGKILL');
+  else await db.shutdown();
+  const code = await exited;
+  // the server must really be gone before the next start
+  for (let i = 0; i < 100 && (await db.running()); i++) await sleep(100);
+  return { code, stdout, stderr, selectsAtFault: n, filesAtFault };
+}
+
+/** The common checks: non-zero, one clear line, no secret, nothing left behind. */
+function checkOutcome(o: Outcome, outDir: string, kept: Record<string, string>): void {
+  assert.notEqual(o.code, 0, 'exit code must be non-zero');
+  const lines = o.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line on stderr, got: ${o.stderr}`);
+  assert.match(lines[0], /^pcm: /);
+  assert.match(lines[0], /Slurm DB .*127\.0\.0\.1:\d+.*while reading \(after \d+ rows\)/);
+  assert.doesNotMatch(o.stderr, /\n\s+at /, 'no stack trace');
+  for (const secret of [PASSWORD, encodeURIComponent(PASSWORD), 'Fz9@p']) {
+    assert.ok(!o.stderr.includes(secret) && !o.stdout.includes(secret), 'password printed');
+  }
+  const after = readdirSync(outDir).sort();
+  assert.deepEqual(after, Object.keys(kept).sort(), `files left in ${outDir}: ${after.join(', ')}`);
+  for (const [f, text] of Object.entries(kept)) assert.equal(readFileSync(join(outDir, f), 'utf8'), text);
+}
+
+describe('MariaDB stopped in the middle of a read (private server)', { skip }, () => {
+  let base = '';
+  let db: PrivateMariaDb;
+  let url = '';
+
+  before(async () => {
+    // short path: the unix socket path must stay under ~100 characters
+    base = mkdtempSync('/tmp/pcmf-');
+    db = new PrivateMariaDb(join(base, 'svc'), await freePort());
+    await db.start(false);
+    await fill(db);
+    url = `mysql://${USER}@127.0.0.1:${db.port}/slurm_acct_db`;
+  });
+  after(async () => {
+    if (db && (await db.running())) await db.stop();
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('pcm extract, server killed (SIGKILL): one line, earlier jobs.csv intact, no temp file', async (t) => {
+    const dir = join(base, 'extract-kill');
+    mkdirSync(dir);
+    const earlier = 'id,submit,eligible,start,end,nodes,cpus,time_limit,partition,state,user,nodelist\n1,1,,2,3,1,1,,,COMPLETED,,\n';
+    writeFileSync(join(dir, 'jobs.csv'), earlier);
+    const o = await runWithFault(
+      db,
+      ['extract', '--slurmdb', url, '--cluster', CLUSTER, '--out', join(dir, 'jobs.csv')],
+      dir,
+      'kill',
+    );
+    assert.ok(
+      o.filesAtFault.some((f) => /^\.jobs\.csv\..*\.tmp$/.test(f)),
+      `mid-read: the temp file should exist at the fault (${o.filesAtFault.join(', ')})`,
+    );
+    assert.match(o.stderr, /connection to the Slurm DB .* lost while reading/);
+    t.diagnostic(`${o.stderr.trim()} (exit ${o.code}; ${o.selectsAtFault} queries run at the fault)`);
+    checkOutcome(o, dir, { 'jobs.csv': earlier });
+    const rows = Number(/after (\d+) rows/.exec(o.stderr)?.[1]);
+    assert.ok(rows > 0 && rows < ROWS, `stopped mid-read after ${rows} of ${ROWS} rows`);
+  });
+
+  it('pcm extract, clean shutdown: one line, no output file, no temp file', async (t) => {
+    await db.start(true); // after the crash: InnoDB recovers the same data
+    const dir = join(base, 'extract-shutdown');
+    mkdirSync(dir);
+    const o = await runWithFault(
+      db,
+      ['extract', '--slurmdb', url, '--cluster', CLUSTER, '--out', join(dir, 'jobs.csv'), '--json'],
+      dir,
+      'shutdown',
+    );
+    t.diagnostic(`${o.stderr.trim()} (exit ${o.code}; ${o.selectsAtFault} queries run at the fault)`);
+    checkOutcome(o, dir, {});
+    assert.equal(o.stdout, '', 'no JSON summary for a failed run');
+  });
+
+  it('pcm timeline --jobs mysql://, server killed: one line, earlier timeline intact, no temp file', async (t) => {
+    await db.start(true);
+    const dir = join(base, 'timeline-kill');
+    mkdirSync(dir);
+    const earlier = 'timestamp,busy_nodes\n';
+    writeFileSync(join(dir, 'timeline.csv'), earlier);
+    const o = await runWithFault(
+      db,
+      ['timeline', '--jobs', url, '--cluster', CLUSTER, '--nodes', '128', '--out', join(dir, 'timeline.csv')],
+      dir,
+      'kill',
+    );
+    t.diagnostic(`${o.stderr.trim()} (exit ${o.code}; ${o.selectsAtFault} queries run at the fault)`);
+    checkOutcome(o, dir, { 'timeline.csv': earlier });
+  });
+
+  it('pcm timeline --per-year, clean shutdown: one line, no directory contents', async (t) => {
+    await db.start(true);
+    const dir = join(base, 'timeline-shutdown');
+    mkdirSync(dir);
+    const o = await runWithFault(
+      db,
+      ['timeline', '--jobs', url, '--cluster', CLUSTER, '--per-year', '--out', join(dir, 'years')],
+      dir,
+      'shutdown',
+    );
+    t.diagnostic(`${o.stderr.trim()} (exit ${o.code}; ${o.selectsAtFault} queries run at the fault)`);
+    checkOutcome(o, dir, {});
+    assert.ok(!existsSync(join(dir, 'years')));
+  });
+});

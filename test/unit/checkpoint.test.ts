@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SeedModel } from '../../src/engine/model/seed.js';
+import { Engine } from '../../src/engine/wasm.js';
+import { loadModelForecaster } from '../../src/evaluate/load-model.js';
+import {
+  CHECKPOINT_VERSION,
+  loadNeural,
+  MANIFEST,
+  type Manifest,
+  saveCheckpoint,
+} from '../../src/model/checkpoint.js';
+import { makeBatch, prepareData } from '../../src/model/dataset.js';
+import {
+  coarseSteps,
+  initNeural,
+  type NeuralConfig,
+  NeuralForecaster,
+  seedConfigOf,
+} from '../../src/model/neural.js';
+import { InputError, UserError } from '../../src/util/errors.js';
+import { rng } from './model-synthetic.js';
+import { tinyTimeline } from './train-fixture.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'pcm-ckpt-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const tl = tinyTimeline(1500);
+const prep = prepareData(tl, { horizon: 5 });
+const cfg: NeuralConfig = {
+  lookback: 20,
+  resolution: 4,
+  features: prep.data.features.F,
+  hidden: 8,
+  layers: 2,
+  heads: 4,
+  headHidden: 7,
+  dropout: 0.2,
+  horizon: 5,
+};
+
+/** A model with random (non-zero) weights everywhere, wrapped as a forecaster. */
+function randomForecaster(seed: number): NeuralForecaster {
+  const model = new SeedModel(new Engine(), seedConfigOf(cfg), 64, coarseSteps(cfg));
+  initNeural(model, cfg.horizon, seed);
+  const r = rng(seed);
+  const fc2 = model.e.f32(model.fc2.weight.ptr, model.fc2.weight.size);
+  for (let i = 0; i < fc2.length; i++) fc2[i] = (r() - 0.5) * 0.3;
+  const bn = model.bn.buffers(model.e);
+  bn['bn.running_mean'].fill(0.1);
+  bn['bn.running_var'].fill(1.7);
+  return new NeuralForecaster(
+    {
+      config: cfg,
+      featureSpec: prep.data.features.spec,
+      scaler: prep.scaler,
+      target: { kind: 'delta', scale: 3.5 },
+    },
+    { model },
+  );
+}
+
+async function save(f: NeuralForecaster, dir: string): Promise<Manifest> {
+  return saveCheckpoint(dir, f.model, {
+    config: cfg,
+    featureSpec: f.window.featureSpec,
+    scaler: f.window.scaler,
+    target: f.target,
+    capacity: tl.capacity,
+    training: { note: 'test' },
+  });
+}
+
+const batch = makeBatch(prep.data, Int32Array.from([3, 50, 400, 900, 1200, 1300]), {
+  lookback: 20,
+  x: prep.x,
+});
+
+describe('checkpoint', () => {
+  it('round-trips: the reloaded model predicts bit-exactly the same', async () => {
+    const f = randomForecaster(7);
+    const dir = join(tmp, 'rt');
+    const m = await save(f, dir);
+    assert.equal(m.version, CHECKPOINT_VERSION);
+    const g = loadNeural(dir);
+    const a = f.predict(batch);
+    const b = g.predict(batch);
+    assert.deepEqual(b.p50, a.p50);
+    assert.deepEqual(b.p10, a.p10);
+    assert.deepEqual(b.p90, a.p90);
+    assert.ok(
+      a.p50.some((v, i) => v !== batch.data.busy[batch.origins[Math.floor(i / 5)]]),
+      'not persistence',
+    );
+    // the evaluator's hook loads it too
+    const h = await loadModelForecaster(dir);
+    assert.deepEqual(h.window?.lookback, 20);
+    assert.deepEqual((await h.predict(batch)).p50, a.p50);
+    // size: well under 50 MB, weights in a content-named file
+    const files = readdirSync(dir);
+    assert.ok(files.includes(MANIFEST) && files.some((x) => /^weights-[0-9a-f]{16}\.bin$/.test(x)));
+  });
+
+  it('a newer format version is a clear error', async () => {
+    const dir = join(tmp, 'future');
+    await save(randomForecaster(1), dir);
+    const p = join(dir, MANIFEST);
+    const m = JSON.parse(readFileSync(p, 'utf8'));
+    m.version = CHECKPOINT_VERSION + 1;
+    writeFileSync(p, JSON.stringify(m));
+    assert.throws(
+      () => loadNeural(dir),
+      (e: unknown) => e instanceof InputError && /version 2 is newer.*upgrade pcm/.test((e as Error).message),
+    );
+  });
+
+  it('corrupt, truncated or missing weights are clear errors', async () => {
+    const dir = join(tmp, 'corrupt');
+    const m = await save(randomForecaster(2), dir);
+    const wp = join(dir, m.weights.file);
+    const bytes = readFileSync(wp);
+    bytes[100] ^= 0xff;
+    writeFileSync(wp, bytes);
+    assert.throws(() => loadNeural(dir), /is corrupt \(sha256 does not match/);
+    writeFileSync(wp, bytes.subarray(0, 1000));
+    assert.throws(() => loadNeural(dir), /has 1000 bytes, the manifest says/);
+    rmSync(wp);
+    assert.throws(
+      () => loadNeural(dir),
+      (e: unknown) => e instanceof InputError && /is missing/.test((e as Error).message),
+    );
+    assert.throws(
+      () => loadNeural(join(tmp, 'nope')),
+      (e: unknown) => e instanceof UserError && /no such directory/.test((e as Error).message),
+    );
+    const other = join(tmp, 'notjson');
+    await save(randomForecaster(2), other);
+    writeFileSync(join(other, MANIFEST), '{"format": "something-else"}');
+    assert.throws(() => loadNeural(other), /format: expected "pcm-neural-forecaster"/);
+  });
+
+  it('saving again replaces the model and removes the old weights file', async () => {
+    const dir = join(tmp, 'again');
+    const m1 = await save(randomForecaster(3), dir);
+    const m2 = await save(randomForecaster(4), dir);
+    assert.notEqual(m1.weights.file, m2.weights.file);
+    assert.deepEqual(readdirSync(dir).sort(), [MANIFEST, m2.weights.file].sort());
+  });
+
+  it('kill -9 during a save leaves a loadable checkpoint (previous or new)', async () => {
+    const child = fileURLToPath(new URL('./train-child.ts', import.meta.url));
+    for (const delay of [37, 113, 251]) {
+      const dir = join(tmp, `kill-${delay}`);
+      const p = spawn(process.execPath, ['--import', 'tsx', child, 'save', dir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        p.stdout.once('data', () => resolve());
+        p.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+      });
+      await new Promise((r) => setTimeout(r, delay));
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+      const f = loadNeural(dir);
+      const e = f.model.e;
+      const v = f.model.store.params.flatMap((q) => Array.from(e.f32(q.ptr, q.size)));
+      v.push(...Object.values(f.model.bn.buffers(e)).flatMap((b) => Array.from(b)));
+      assert.ok(v[0] >= 1 && v.every((x) => x === v[0]), 'weights all from one save');
+    }
+  });
+});
