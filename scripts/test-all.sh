@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export PCM_SERVICES_DIR=${PCM_SERVICES_DIR:-$PWD/.pcm/services}
 npm run --silent build
 bash scripts/services/install.sh
+bash scripts/services/install-chromium.sh
 bash scripts/services/up.sh
 trap 'bash scripts/services/down.sh || true' EXIT
 source "$PCM_SERVICES_DIR/env.sh"

@@ -153,10 +153,10 @@ export class JobsCsvParser {
 
   line(text: string, lineNo: number): JobRecord | null {
     this.report.lines = lineNo;
-    let t = text.endsWith('\r') ? text.slice(0, -1) : text;
-    if (this.pending) {
-      t = `${this.pending}\n${t}`;
-    } else {
+    // a CR at the end of the record is its CRLF line end; inside a quoted cell it is data, kept in `raw`
+    const raw = this.pending ? `${this.pending}\n${text}` : text;
+    const t = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (!this.pending) {
       if (t.trim() === '') return null;
       this.pendingLine = lineNo;
     }
@@ -171,7 +171,7 @@ export class JobsCsvParser {
         skip(this.report, this.pendingLine, 'unterminated quoted cell');
         return null;
       }
-      this.pending = t;
+      this.pending = raw;
       return null;
     }
     this.pending = '';

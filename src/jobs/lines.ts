@@ -66,25 +66,25 @@ export function isGzip(head: Uint8Array): boolean {
 
 export interface OpenLinesOptions {
   /**
-   * Split at LF only (a CR before it is dropped): for formats whose quoted cells may hold a lone CR
-   * (the job CSV). By default a lone CR also ends a line, as readline does.
+   * Split at LF only and keep every CR (a CRLF line keeps its CR: the reader drops it): for formats whose
+   * quoted cells may hold a CR (the job CSV). By default CRLF, LF and a lone CR end a line, as in readline.
    */
   lfOnly?: boolean;
 }
 
-/** Lines of a text stream split at LF only, without a CR before the LF. */
+/** Lines of a text stream split at LF only, CRs kept. */
 async function* lfLines(text: AsyncIterable<string>): AsyncGenerator<string> {
   let rest = '';
   for await (const chunk of text) {
     const t = rest + chunk;
     let from = 0;
     for (let nl = t.indexOf('\n'); nl >= 0; nl = t.indexOf('\n', from)) {
-      yield t.charCodeAt(nl - 1) === 13 && nl > from ? t.slice(from, nl - 1) : t.slice(from, nl);
+      yield t.slice(from, nl);
       from = nl + 1;
     }
     rest = t.slice(from);
   }
-  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  if (rest !== '') yield rest;
 }
 
 /**
