@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build: AssemblyScript kernels -> wasm (plain SIMD, relaxed SIMD, shared-memory variants), then TypeScript -> dist/.
+# Build: AssemblyScript kernels -> wasm (plain SIMD and relaxed SIMD builds), then TypeScript -> dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -x scripts/build-wasm.sh ] && [ -f src/engine/as/index.ts ]; then bash scripts/build-wasm.sh; fi

@@ -6,10 +6,15 @@ import { commands } from './commands/index.js';
 /** `pcm`: one Unix-style command; each sub-command lives in ./commands/<name>.ts and registers itself. */
 export function buildProgram(): Command {
   const program = new Command('pcm')
-    .description('power-control-model: forecast busy HPC nodes 30 minutes ahead and turn it into node power control')
+    .description(
+      'power-control-model: forecast busy HPC nodes 30 minutes ahead and turn it into node power control',
+    )
     .version(process.env.npm_package_version ?? '0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (s, write) => write(s) });
+    // usage errors as one line, like every other failure: `pcm: error: ... (run with --help for usage)`
+    .configureOutput({
+      outputError: (s, write) =>
+        write(`pcm: ${s.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
+    });
   for (const register of commands) register(program);
   return program;
 }
@@ -26,7 +31,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`pcm: ${e.message}\n`);
       return e.exitCode;
     }
-    const err = e as Error;
+    const err = e as NodeJS.ErrnoException & { dest?: string };
+    if (typeof err?.code === 'string' && err.syscall && typeof err.path === 'string') {
+      // a file-system failure no command mapped: still the user's to fix (a path, a disk), in one line
+      process.stderr.write(`pcm: cannot ${err.syscall} ${err.dest ?? err.path ?? ''}: ${err.code}\n`);
+      if (process.env.PCM_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+      return 1;
+    }
     process.stderr.write(`pcm: internal error: ${err?.message ?? String(e)}\n`);
     if (process.env.PCM_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
     return 70;

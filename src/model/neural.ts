@@ -40,6 +40,8 @@ export interface NeuralConfig {
   dropout: number;
   /** Forecast steps H. */
   horizon: number;
+  /** Repeat the origin minute's features in every LSTM step (F more inputs per step). */
+  nowEveryStep?: boolean;
 }
 
 export const NEURAL_DEFAULTS: Omit<NeuralConfig, 'features'> = {
@@ -66,8 +68,8 @@ export function coarseSteps(cfg: Pick<NeuralConfig, 'lookback' | 'resolution'>):
 }
 
 /** Features per LSTM step (2F when the window is coarsened: group mean and last minute). */
-export function stepFeatures(cfg: Pick<NeuralConfig, 'features' | 'resolution'>): number {
-  return cfg.resolution > 1 ? 2 * cfg.features : cfg.features;
+export function stepFeatures(cfg: Pick<NeuralConfig, 'features' | 'resolution' | 'nowEveryStep'>): number {
+  return (cfg.resolution > 1 ? 2 * cfg.features : cfg.features) + (cfg.nowEveryStep ? cfg.features : 0);
 }
 
 /** The SeedModel configuration of a neural config (3H outputs: m, a, b). */
@@ -106,9 +108,10 @@ export function neuralConfigProblem(c: NeuralConfig): string | null {
 }
 
 /**
- * Coarsen windows x (B, T, F) with lengths (B) to out (B, T/r, 2F) and outLengths (B):
+ * Coarsen windows x (B, T, F) with lengths (B) to out (B, T/r, Fs) and outLengths (B):
  * step g of sample b covers minutes [g·r, (g+1)·r) of its window; its features are the mean over the
- * group's valid minutes, then the group's last minute. Padded steps stay 0. r = 1 copies (B, T, F).
+ * group's valid minutes, then the group's last minute (r = 1: the minute itself), then, with `now`, the
+ * window's last minute (the origin) again in every step. Padded steps stay 0.
  */
 export function coarsen(
   B: number,
@@ -119,32 +122,39 @@ export function coarsen(
   lengths: ArrayLike<number>,
   out: Float32Array,
   outLengths: Int32Array,
+  now = false,
 ): void {
   const Tc = T / r;
-  if (r === 1) {
+  if (r === 1 && !now) {
     out.set(x.subarray(0, B * T * F));
     for (let b = 0; b < B; b++) outLengths[b] = lengths[b];
     return;
   }
-  const F2 = 2 * F;
-  out.fill(0, 0, B * Tc * F2);
+  const base = r > 1 ? 2 * F : F;
+  const Fs = base + (now ? F : 0);
+  out.fill(0, 0, B * Tc * Fs);
   for (let b = 0; b < B; b++) {
     const len = lengths[b];
     const firstValid = T - len; // window row of the first real minute
     outLengths[b] = Math.ceil(len / r);
+    const nowRow = x.subarray((b * T + T - 1) * F, (b * T + T) * F);
     for (let g = Tc - outLengths[b]; g < Tc; g++) {
       const r0 = Math.max(g * r, firstValid);
       const r1 = (g + 1) * r;
-      const o = (b * Tc + g) * F2;
-      const inv = 1 / (r1 - r0);
-      // mean over the valid minutes of the group
-      for (let t = r0; t < r1; t++) {
-        const xi = (b * T + t) * F;
-        for (let f = 0; f < F; f++) out[o + f] += x[xi + f];
+      const o = (b * Tc + g) * Fs;
+      if (r > 1) {
+        // mean over the valid minutes of the group
+        const inv = 1 / (r1 - r0);
+        for (let t = r0; t < r1; t++) {
+          const xi = (b * T + t) * F;
+          for (let f = 0; f < F; f++) out[o + f] += x[xi + f];
+        }
+        for (let f = 0; f < F; f++) out[o + f] *= inv;
       }
-      for (let f = 0; f < F; f++) out[o + f] *= inv;
       // the group's last minute
-      out.set(x.subarray((b * T + r1 - 1) * F, (b * T + r1) * F), o + F);
+      out.set(x.subarray((b * T + r1 - 1) * F, (b * T + r1) * F), o + base - F);
+      // the origin minute in every step
+      if (now) out.set(nowRow, o + base);
     }
   }
 }

@@ -283,7 +283,7 @@ async function readOne(
 
   const size = (prev: number, s: string, name: string): number => {
     const v = Number(s);
-    if (!(s !== '' && v > 0))
+    if (!(s !== '' && v > 0 && Number.isFinite(v)))
       throw new InputError(`${file}: line ${lineNo}: ${name}: expected a positive number, got "${s}"`);
     if (!Number.isNaN(prev) && v !== prev) {
       throw new InputError(

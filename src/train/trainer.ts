@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropoutSeed } from '../engine/layers/dropout.js';
 import type { SeedModel } from '../engine/model/seed.js';
@@ -256,6 +257,8 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
   let resume: ResumeJson | null = null;
   let resumeManifest: ReturnType<typeof readManifest> | null = null;
   if (opts.resume) {
+    if (!existsSync(join(lastDir, 'model.json')))
+      throw new UserError(`--resume: no checkpoint in ${lastDir} to resume from; start without --resume`);
     resumeManifest = readManifest(lastDir);
     const st = readTrainState(lastDir, resumeManifest);
     if (!st) throw new UserError(`--resume: ${lastDir} has no training state`);

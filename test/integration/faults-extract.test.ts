@@ -14,7 +14,15 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -223,7 +231,8 @@ describe('MariaDB stopped in the middle of a read (private server)', { skip }, (
   it('pcm extract, server killed (SIGKILL): one line, earlier jobs.csv intact, no temp file', async (t) => {
     const dir = join(base, 'extract-kill');
     mkdirSync(dir);
-    const earlier = 'id,submit,eligible,start,end,nodes,cpus,time_limit,partition,state,user,nodelist\n1,1,,2,3,1,1,,,COMPLETED,,\n';
+    const earlier =
+      'id,submit,eligible,start,end,nodes,cpus,time_limit,partition,state,user,nodelist\n1,1,,2,3,1,1,,,COMPLETED,,\n';
     writeFileSync(join(dir, 'jobs.csv'), earlier);
     const o = await runWithFault(
       db,

@@ -4,11 +4,12 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { UserError } from '../../src/util/errors.js';
+import { bounded } from '../helpers/fuzz.js';
 
 /** Either a valid config or a UserError whose message names a place: never another exception. */
 function parseOrExplain(text: string): void {
   try {
-    parseConfig(text, 'fuzz.yaml', {});
+    bounded(text, () => parseConfig(text, 'fuzz.yaml', {}));
   } catch (e) {
     assert.ok(e instanceof UserError, `not a UserError: ${(e as Error)?.stack}`);
     assert.match(e.message, /^fuzz\.yaml: invalid config: ./);
@@ -16,7 +17,17 @@ function parseOrExplain(text: string): void {
 }
 
 const SECTIONS = ['Predictor', 'InfluxDB', 'Cluster', 'SlurmDB', 'Simulator', 'Power', 'Service', 'Nope'];
-const KEYS = ['URL', 'Nodes', 'ForecastMinutes', 'LookbackMinutes', 'Token', 'Cluster', 'Seed', 'IdleWatts', 'X'];
+const KEYS = [
+  'URL',
+  'Nodes',
+  'ForecastMinutes',
+  'LookbackMinutes',
+  'Token',
+  'Cluster',
+  'Seed',
+  'IdleWatts',
+  'X',
+];
 
 describe('config loader under fuzzing', () => {
   it('arbitrary text: a config or a clear error (3000 inputs)', () => {
@@ -42,15 +53,19 @@ describe('config loader under fuzzing', () => {
 
   it('every rejection of a bad value names its key path and line', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...KEYS.slice(0, 4)), fc.string({ minLength: 1, maxLength: 10 }), (key, junk) => {
-        const text = `Predictor:\n  ${key}: [${JSON.stringify(junk)}]\n`;
-        try {
-          parseConfig(text, 'fuzz.yaml', {});
-        } catch (e) {
-          assert.ok(e instanceof UserError);
-          assert.match(e.message, new RegExp(`Predictor\\.${key} \\(line 2\\)`));
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...KEYS.slice(0, 4)),
+        fc.string({ minLength: 1, maxLength: 10 }),
+        (key, junk) => {
+          const text = `Predictor:\n  ${key}: [${JSON.stringify(junk)}]\n`;
+          try {
+            parseConfig(text, 'fuzz.yaml', {});
+          } catch (e) {
+            assert.ok(e instanceof UserError);
+            assert.match(e.message, new RegExp(`Predictor\\.${key} \\(line 2\\)`));
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

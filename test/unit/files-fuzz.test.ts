@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { jobCsvRow, JOBS_CSV_HEADER, writeJobsCsv } from '../../src/jobs/jobsCsv.js';
+import { JOBS_CSV_HEADER, jobCsvRow, writeJobsCsv } from '../../src/jobs/jobsCsv.js';
 import { type JobFormat, openJobSource } from '../../src/jobs/open.js';
 import { JOB_STATES, type JobRecord, type ParseReport } from '../../src/jobs/record.js';
 import { TIMELINE_COLUMNS, type Timeline } from '../../src/timeline/columns.js';
@@ -32,12 +32,54 @@ function file(content: string | Uint8Array, name: string): string {
 }
 
 // valid samples of each format (small: a fuzz input should take a few ms)
-const SWF = readFileSync(`${FIX}traces/CTC-SP2-1996-3.1-cln.head500.swf`, 'utf8').split('\n').slice(0, 60).join('\n');
+const SWF = readFileSync(`${FIX}traces/CTC-SP2-1996-3.1-cln.head500.swf`, 'utf8')
+  .split('\n')
+  .slice(0, 60)
+  .join('\n');
 const SACCT = readFileSync(`${FIX}sacct-handwritten.txt`, 'utf8');
 const SAMPLE_JOBS: JobRecord[] = [
-  { id: '1', submit: 10, eligible: null, start: 20, end: 30, nodes: 1, cpus: 4, timeLimit: 3600, partition: 'batch', state: 'COMPLETED', user: 'alice', nodeList: 'cn[1-2],gpu1' },
-  { id: '2', submit: 10, eligible: 15, start: null, end: null, nodes: 2, cpus: 8, timeLimit: null, partition: 'a "q", b', state: 'PENDING', user: 'bob', nodeList: null },
-  { id: '3_[1-4]', submit: 11, eligible: 11, start: 40, end: 45, nodes: 3, cpus: 3, timeLimit: 60, partition: null, state: 'FAILED', user: null, nodeList: 'x' },
+  {
+    id: '1',
+    submit: 10,
+    eligible: null,
+    start: 20,
+    end: 30,
+    nodes: 1,
+    cpus: 4,
+    timeLimit: 3600,
+    partition: 'batch',
+    state: 'COMPLETED',
+    user: 'alice',
+    nodeList: 'cn[1-2],gpu1',
+  },
+  {
+    id: '2',
+    submit: 10,
+    eligible: 15,
+    start: null,
+    end: null,
+    nodes: 2,
+    cpus: 8,
+    timeLimit: null,
+    partition: 'a "q", b',
+    state: 'PENDING',
+    user: 'bob',
+    nodeList: null,
+  },
+  {
+    id: '3_[1-4]',
+    submit: 11,
+    eligible: 11,
+    start: 40,
+    end: 45,
+    nodes: 3,
+    cpus: 3,
+    timeLimit: 60,
+    partition: null,
+    state: 'FAILED',
+    user: null,
+    nodeList: 'x',
+  },
 ];
 const CSV = `${[JOBS_CSV_HEADER, ...SAMPLE_JOBS.map(jobCsvRow)].join('\n')}\n`;
 const SAMPLES: Array<[string, string]> = [
@@ -93,9 +135,16 @@ const damaged = fc
   .tuple(
     fc.constantFrom(...SAMPLES),
     fc.constantFrom('plain', 'gzip-then-damage', 'damage-then-gzip'),
-    fc.array(fc.tuple(fc.nat(), fc.constantFrom('cut', 'flip', 'insert'), fc.uint8Array({ minLength: 1, maxLength: 4 })), {
-      maxLength: 4,
-    }),
+    fc.array(
+      fc.tuple(
+        fc.nat(),
+        fc.constantFrom('cut', 'flip', 'insert'),
+        fc.uint8Array({ minLength: 1, maxLength: 4 }),
+      ),
+      {
+        maxLength: 4,
+      },
+    ),
   )
   .map(([[, text], how, edits]) => {
     const damage = (b: Buffer): Buffer => {
@@ -120,7 +169,10 @@ describe('job files under fuzzing (openJobSource)', () => {
   it('binary garbage: read or refused clearly, never a crash (2000 files)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.uint8Array({ maxLength: 2048 }), fc.string({ maxLength: 400 }).map((s) => Buffer.from(s))),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 2048 }),
+          fc.string({ maxLength: 400 }).map((s) => Buffer.from(s)),
+        ),
         fc.constantFrom(...NAMES),
         fc.constantFrom(...FORMATS),
         async (bytes, name, format) => {
@@ -133,9 +185,14 @@ describe('job files under fuzzing (openJobSource)', () => {
 
   it('valid files cut short, with flipped bytes, truncated or damaged gzip (3000 files)', async () => {
     await fc.assert(
-      fc.asyncProperty(damaged, fc.constantFrom(...NAMES), fc.constantFrom(...FORMATS), async (bytes, name, format) => {
-        await readJobs(file(bytes, name), format);
-      }),
+      fc.asyncProperty(
+        damaged,
+        fc.constantFrom(...NAMES),
+        fc.constantFrom(...FORMATS),
+        async (bytes, name, format) => {
+          await readJobs(file(bytes, name), format);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -155,7 +212,10 @@ describe('job files under fuzzing (openJobSource)', () => {
         for (const gz of [false, true]) {
           const body = gz ? gzipSync(variant) : variant;
           const r = await readJobs(file(body, gz ? `${name}.gz` : name));
-          assert.ok('jobs' in r, `${kind} ${how}${gz ? ' gzip' : ''}: ${'error' in r ? r.error.message : ''}`);
+          assert.ok(
+            'jobs' in r,
+            `${kind} ${how}${gz ? ' gzip' : ''}: ${'error' in r ? r.error.message : ''}`,
+          );
           assert.deepEqual(r.jobs, plain.jobs, `${kind} ${how}${gz ? ' gzip' : ''}`);
           assert.equal(r.report.skipped, plain.report.skipped, `${kind} ${how}${gz ? ' gzip' : ''}`);
         }
@@ -181,7 +241,8 @@ describe('job files under fuzzing (openJobSource)', () => {
           const plain = await readJobs(file(text, name));
           assert.ok('jobs' in plain);
           // every valid job is still there (a huge line may hold a quote that joins CSV lines: then fewer)
-          if (!(kind === 'csv' && unit === '"')) assert.equal(r.jobs.length, plain.jobs.length, `${kind} ${unit}`);
+          if (!(kind === 'csv' && unit === '"'))
+            assert.equal(r.jobs.length, plain.jobs.length, `${kind} ${unit}`);
         },
       ),
       { numRuns: 24 },
@@ -198,20 +259,23 @@ const awkward = fc.string({
   maxLength: 8,
 });
 const epoch = fc.option(fc.integer({ min: 0, max: 4_102_444_800 }), { nil: null });
-const jobArb: fc.Arbitrary<JobRecord> = fc.record({
-  id: awkward,
-  submit: epoch,
-  eligible: epoch,
-  start: epoch,
-  end: epoch,
-  nodes: fc.integer({ min: 0, max: 100_000 }),
-  cpus: fc.integer({ min: 0, max: 1_000_000 }),
-  timeLimit: fc.option(fc.integer({ min: 0, max: 1e9 }), { nil: null }),
-  partition: fc.option(awkward, { nil: null }),
-  state: fc.constantFrom(...JOB_STATES),
-  user: fc.option(awkward, { nil: null }),
-  nodeList: fc.option(awkward, { nil: null }),
-}, { noNullPrototype: true });
+const jobArb: fc.Arbitrary<JobRecord> = fc.record(
+  {
+    id: awkward,
+    submit: epoch,
+    eligible: epoch,
+    start: epoch,
+    end: epoch,
+    nodes: fc.integer({ min: 0, max: 100_000 }),
+    cpus: fc.integer({ min: 0, max: 1_000_000 }),
+    timeLimit: fc.option(fc.integer({ min: 0, max: 1e9 }), { nil: null }),
+    partition: fc.option(awkward, { nil: null }),
+    state: fc.constantFrom(...JOB_STATES),
+    user: fc.option(awkward, { nil: null }),
+    nodeList: fc.option(awkward, { nil: null }),
+  },
+  { noNullPrototype: true },
+);
 
 describe('job CSV round trip (writeJobsCsv -> openJobSource)', () => {
   it('any records, with commas, quotes, line breaks and spaces in text cells, come back equal (1000 files)', async () => {
@@ -289,7 +353,10 @@ describe('timeline CSV under fuzzing (readTimelineCsv)', () => {
         if (tl.minutes) assert.equal(back.start, tl.start);
         for (const c of TIMELINE_COLUMNS) {
           for (let i = 0; i < tl.minutes; i++) {
-            assert.ok(close(back.columns[c][i], tl.columns[c][i]), `${c}[${i}] ${back.columns[c][i]} vs ${tl.columns[c][i]}`);
+            assert.ok(
+              close(back.columns[c][i], tl.columns[c][i]),
+              `${c}[${i}] ${back.columns[c][i]} vs ${tl.columns[c][i]}`,
+            );
           }
         }
       }),
@@ -299,14 +366,37 @@ describe('timeline CSV under fuzzing (readTimelineCsv)', () => {
 
   it('garbage, damaged timelines, CRLF, BOM: a timeline or a clear error (2500 files)', async () => {
     const base = join(dir, 'base-tl.csv');
-    const tl0 = fc.sample(timelineArb.filter((t) => t.minutes > 5), { numRuns: 1, seed: 7 })[0];
+    const tl0 = fc.sample(
+      timelineArb.filter((t) => t.minutes > 5),
+      { numRuns: 1, seed: 7 },
+    )[0];
     writeTimelineCsv(base, tl0);
     const text = readFileSync(base, 'utf8');
-    const cell = fc.constantFrom('', '1', '-0', 'NaN', 'Infinity', '-1', '1e309', '0x10', ' 2', 'x', '"3"', '2024-01-01T00:00:00Z');
+    const cell = fc.constantFrom(
+      '',
+      '1',
+      '-0',
+      'NaN',
+      'Infinity',
+      '-1',
+      '1e309',
+      '0x10',
+      ' 2',
+      'x',
+      '"3"',
+      '2024-01-01T00:00:00Z',
+    );
     const mutated = fc
-      .tuple(fc.array(fc.tuple(fc.nat(), fc.nat(), cell), { maxLength: 4 }), fc.constantFrom('', 'crlf', 'bom', 'cut'), fc.nat())
+      .tuple(
+        fc.array(fc.tuple(fc.nat(), fc.nat(), cell), { maxLength: 4 }),
+        fc.constantFrom('', 'crlf', 'bom', 'cut'),
+        fc.nat(),
+      )
       .map(([edits, how, cut]) => {
-        const lines = text.trimEnd().split('\n').map((l) => l.split(','));
+        const lines = text
+          .trimEnd()
+          .split('\n')
+          .map((l) => l.split(','));
         for (const [r, c, v] of edits) {
           const row = lines[r % lines.length];
           row[c % row.length] = v;
@@ -330,8 +420,24 @@ describe('timeline CSV under fuzzing (readTimelineCsv)', () => {
     );
   });
 
+  it('a cluster size that is not a finite positive number is refused (Infinity, 1e309, 0x0)', async () => {
+    const cells = new Array(TIMELINE_COLUMNS.length).fill('0').join(',');
+    for (const bad of ['Infinity', '1e309', '-1', '0x0', 'NaN', '']) {
+      const p = file(
+        `timestamp,${TIMELINE_COLUMNS.join(',')},capacity,total_cpus\n2024-01-01T00:00:00Z,${cells},${bad},4\n`,
+        'tl.csv',
+      );
+      const r = await readTimeline(p);
+      assert.ok(r instanceof Error, `capacity ${bad} accepted`);
+      assert.match(r.message, /capacity: expected a positive number/);
+    }
+  });
+
   it('CRLF and BOM read exactly like the plain file', async () => {
-    const tl0 = fc.sample(timelineArb.filter((t) => t.minutes > 5), { numRuns: 1, seed: 11 })[0];
+    const tl0 = fc.sample(
+      timelineArb.filter((t) => t.minutes > 5),
+      { numRuns: 1, seed: 11 },
+    )[0];
     const base = join(dir, 'base2-tl.csv');
     writeTimelineCsv(base, tl0);
     const text = readFileSync(base, 'utf8');

@@ -12,6 +12,7 @@ import { JOB_STATES, type JobRecord, type ParseReport } from '../../src/jobs/rec
 import { parseSacctText } from '../../src/jobs/sacct.js';
 import { parseSwfText } from '../../src/jobs/swf.js';
 import { InputError } from '../../src/util/errors.js';
+import { bounded } from '../helpers/fuzz.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const swfLines = gunzipSync(readFileSync(`${FIX}traces/SDSC-SP2-1998-4.2-cln.head2000.swf.gz`))
@@ -78,7 +79,7 @@ describe('parser fuzz (fast-check)', () => {
         fc.option(fc.integer({ min: 1, max: 64 }), { nil: undefined }),
         (lines, ppn) => {
           const text = `; UnixStartTime: 893466664\n; MaxNodes: 128\n; MaxProcs: 128\n${lines.join('\n')}`;
-          const { jobs, report } = parseSwfText(text, { ppn });
+          const { jobs, report } = bounded(text, () => parseSwfText(text, { ppn }));
           // a line that the splitter sees as blank or as a comment is neither a job nor a skip
           const physical = text.split('\n');
           const data = physical.filter((l) => !/^[ \t]*(;|$)/.test(l));
@@ -100,7 +101,7 @@ describe('parser fuzz (fast-check)', () => {
         fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York'),
         (rows, tz) => {
           const text = [sacctHeader, ...rows].join('\n');
-          const { jobs, report } = parseSacctText(text, { timeZone: tz });
+          const { jobs, report } = bounded(text, () => parseSacctText(text, { timeZone: tz }));
           const data = rows.filter((r) => r.trim() !== '');
           assert.equal(jobs.length + report.skipped + (report.notes.steps_skipped ?? 0), data.length);
           jobs.forEach(checkRecord);
@@ -115,7 +116,7 @@ describe('parser fuzz (fast-check)', () => {
     fc.assert(
       fc.property(garbled([sacctHeader]), anyLine, (header, row) => {
         try {
-          const { report } = parseSacctText(`${header}\n${row}\n`);
+          const { report } = bounded(header, () => parseSacctText(`${header}\n${row}\n`));
           checkReport(report);
         } catch (e) {
           assert.ok(e instanceof InputError, String(e));
@@ -134,7 +135,7 @@ describe('parser fuzz (fast-check)', () => {
     const row = fc.oneof({ weight: 3, arbitrary: garbled(csvRows) }, { weight: 1, arbitrary: anyLine });
     fc.assert(
       fc.property(fc.array(row, { maxLength: 30 }), (rows) => {
-        const { jobs, report } = parseJobsCsvText([JOBS_CSV_HEADER, ...rows].join('\n'));
+        const { jobs, report } = bounded(rows, () => parseJobsCsvText([JOBS_CSV_HEADER, ...rows].join('\n')));
         assert.ok(jobs.length + report.skipped <= rows.length);
         jobs.forEach(checkRecord);
         checkReport(report);

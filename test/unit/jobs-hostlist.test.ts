@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compress, count, expand, sortHosts } from '../../src/jobs/hostlist.js';
 import { InputError } from '../../src/util/errors.js';
+import { bounded } from '../helpers/fuzz.js';
 
 function throwsInput(f: () => unknown, re: RegExp): void {
   assert.throws(f, (e: unknown) => e instanceof InputError && re.test(e.message));
@@ -110,7 +111,7 @@ describe('hostlist properties (fast-check)', () => {
   it('expand(compress(x)) == sorted unique x', () => {
     fc.assert(
       fc.property(fc.array(hostName, { maxLength: 60 }), (names) => {
-        const back = expand(compress(names));
+        const back = bounded(names, () => expand(compress(names)));
         assert.deepEqual(back, sortHosts(names));
         assert.deepEqual(new Set(back), new Set(names));
         assert.equal(back.length, new Set(names).size);
@@ -139,7 +140,7 @@ describe('hostlist properties (fast-check)', () => {
       fc.property(garbage, (s) => {
         for (const f of [() => expand(s, 10_000), () => count(s)]) {
           try {
-            f();
+            bounded<unknown>(s, f);
           } catch (e) {
             assert.ok(e instanceof InputError, `not an InputError for ${JSON.stringify(s)}: ${e}`);
             assert.ok(e.message.length > 0 && !e.message.includes('\n'));

@@ -17,6 +17,7 @@ import { isoMinute, readTimelineCsv } from '../../timeline/csv.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import { checkOutputDir, checkOutputFile } from '../output.js';
 
 interface EvaluateCliOptions {
   timeline: string;
@@ -101,6 +102,8 @@ export function register(program: Command): void {
     .option('--json <out>', 'write the metrics as JSON to this file ("-" = stdout instead of the table)')
     .option('--plots <dir>', 'write SVG plots (error by horizon, sample week) into this directory')
     .action(async (opts: EvaluateCliOptions) => {
+      if (opts.json && opts.json !== '-') checkOutputFile(opts.json, '--json');
+      if (opts.plots) checkOutputDir(opts.plots, '--plots');
       const cfg = loadConfig(opts.config);
       const timeZone = opts.timeZone ?? cfg.Cluster.TimeZone;
       const holidayCountry = opts.holidays ?? cfg.Cluster.HolidayCountry;

@@ -9,6 +9,7 @@ import { formatReport, type JobRecord, type ParseReport } from '../../jobs/recor
 import type { JobSource, SourceMeta } from '../../jobs/source.js';
 import { InputError, UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import { checkOutputFile } from '../output.js';
 
 interface ExtractOptions {
   swf?: string;
@@ -65,6 +66,7 @@ function chooseInput(o: ExtractOptions): { spec: string; format: JobFormat } {
 export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
   checkTimeZone(o.tz);
   const { spec, format } = chooseInput(o);
+  checkOutputFile(o.out, '--out');
   const since = o.since === undefined ? undefined : parseDateArg(o.since, '--since', o.tz);
   const until = o.until === undefined ? undefined : parseDateArg(o.until, '--until', o.tz);
   const src = await openJobSource(spec, {
@@ -105,8 +107,10 @@ export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
     });
     bar.update(progressOf ? progressOf().total : n, { jobs: n });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException)?.code;
-    if (code === 'EACCES' || code === 'ENOENT' || code === 'EROFS' || code === 'ENOSPC') {
+    const err = e as NodeJS.ErrnoException;
+    const code = err?.code;
+    // any file-system failure of the output (EACCES, EISDIR, ENOSPC, ...): errors of the input are UserErrors
+    if (typeof code === 'string' && err.syscall && !(e instanceof UserError)) {
       throw new UserError(`cannot write ${o.out}: ${code}`);
     }
     throw e;

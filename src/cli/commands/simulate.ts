@@ -14,6 +14,7 @@ import { openTelemetry } from '../../telemetry/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import { checkOutputFile } from '../output.js';
 
 interface SimulateOptions {
   config?: string;
@@ -400,6 +401,13 @@ export function register(program: Command): void {
         'Without an InfluxDB the rows go to an embedded store (useful in-process, see startLiveSimulation; print them with --json).',
     )
     .action(async (o: SimulateOptions) => {
+      for (const [flag, path] of [
+        ['--out-swf', o.outSwf],
+        ['--out-jobs', o.outJobs],
+        ['--out-timeline', o.outTimeline],
+        ['--out', o.out],
+      ] as const)
+        if (path) checkOutputFile(path, flag);
       if (o.calibrate && o.replay) throw new UserError('give either --calibrate or --replay, not both');
       if (o.live && (o.calibrate || o.replay))
         throw new UserError('--live runs a generated workload: not with --calibrate or --replay');

@@ -9,6 +9,7 @@ import { writeTimelineCsv, writeTimelineCsvPerYear } from '../../timeline/csv.js
 import { formatSummary, summarizeTimeline, type TimelineSummary } from '../../timeline/summary.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import { checkOutputDir, checkOutputFile } from '../output.js';
 
 export interface TimelineCommandOptions {
   jobs: string;
@@ -57,6 +58,7 @@ function checkOutput(o: TimelineCommandOptions): void {
 /** Open the jobs, build the timeline (progress on stderr), write it. The CLI action minus printing. */
 export async function runTimeline(o: TimelineCommandOptions): Promise<TimelineCommandResult> {
   checkOutput(o);
+  if (o.out) (o.perYear ? checkOutputDir : checkOutputFile)(o.out, '--out');
   checkTimeZone(o.tz);
   const since = o.since === undefined ? undefined : parseDateArg(o.since, '--since', o.tz);
   const until = o.until === undefined ? undefined : parseDateArg(o.until, '--until', o.tz);

@@ -1,0 +1,163 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { writeFileAtomicSync } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+
+/**
+ * `pcm demo` (what `npm start` runs): the main job end to end on an embedded default, as a sequence of
+ * ordinary `pcm` sub-commands in one working directory. Each step is skipped when its output is already
+ * there, so re-running reuses the simulated history and the trained model.
+ *
+ *   1. simulate  a 120-node cluster's recent history  -> DIR/timeline.csv (+ DIR/jobs.csv)
+ *   2. train     the forecaster on it                 -> DIR/model/
+ *   3. evaluate  it next to the baselines              -> table on stdout, DIR/eval.json, DIR/plots/*.svg
+ *   4. serve     the API and dashboard on a live simulated feed (until Ctrl-C)
+ */
+
+interface DemoOptions {
+  dir: string;
+  nodes: number;
+  days: number;
+  seed: number;
+  trainMinutes: number;
+  port: number;
+  speed: number;
+  serve: boolean;
+}
+
+function positiveNumber(flag: string, int: boolean) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n)))
+      throw new InvalidArgumentError(`${flag}: expected a positive ${int ? 'whole number' : 'number'}`);
+    return n;
+  };
+}
+
+/** The demo's config: the defaults plus the working directory's model and a 120-node cluster. */
+export function demoConfigYaml(o: Pick<DemoOptions, 'nodes' | 'port'>): string {
+  return [
+    '# Config of `pcm demo` (npm start). Edit and re-run; see config/pcm.example.yaml for every key.',
+    'Predictor:',
+    `  URL: "http://127.0.0.1:${o.port}"`,
+    '  CheckpointFile: "model"   # relative to this file\'s directory when run by pcm demo',
+    '  ForecastMinutes: 30',
+    '  LookbackMinutes: 240',
+    'Cluster:',
+    '  Name: demo',
+    `  Nodes: ${o.nodes}`,
+    '  CpusPerNode: 32',
+    '  TimeZone: Europe/Berlin',
+    '  HolidayCountry: DE',
+    '',
+  ].join('\n');
+}
+
+async function step(title: string, args: string[]): Promise<void> {
+  process.stderr.write(`\n== pcm demo: ${title}\n   pcm ${args.join(' ')}\n`);
+  // the sub-commands are the real CLI commands, run in this process (main.ts imports this module)
+  const { buildProgram } = await import('../main.js');
+  const program = buildProgram();
+  program.exitOverride();
+  await program.parseAsync(['node', 'pcm', ...args]);
+}
+
+async function demo(o: DemoOptions): Promise<void> {
+  const dir = resolve(o.dir);
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'config.yaml');
+  if (!existsSync(config)) writeFileAtomicSync(config, demoConfigYaml(o));
+  const timeline = join(dir, 'timeline.csv');
+  const model = join(dir, 'model');
+  process.stderr.write(`pcm demo: working directory ${dir}\n`);
+
+  if (existsSync(timeline)) process.stderr.write(`\n== pcm demo: simulate: reusing ${timeline}\n`);
+  else
+    await step(`simulate ${o.days} days of a ${o.nodes}-node cluster`, [
+      'simulate',
+      '--config',
+      config,
+      '--nodes',
+      String(o.nodes),
+      '--days',
+      String(o.days),
+      '--seed',
+      String(o.seed),
+      '--out-jobs',
+      join(dir, 'jobs.csv'),
+      '--out-timeline',
+      timeline,
+    ]);
+
+  const haveModel = existsSync(join(model, 'model.json'));
+  if (haveModel) process.stderr.write(`\n== pcm demo: train: reusing ${model}\n`);
+  else
+    await step(`train the forecaster (at most ${o.trainMinutes} min)`, [
+      'train',
+      '--timeline',
+      timeline,
+      '--out',
+      model,
+      '--config',
+      config,
+      '--max-minutes',
+      String(o.trainMinutes),
+    ]);
+
+  await step('evaluate against the baselines', [
+    'evaluate',
+    '--timeline',
+    timeline,
+    '--model',
+    model,
+    '--config',
+    config,
+    '--stride',
+    '5',
+    '--json',
+    join(dir, 'eval.json'),
+    '--plots',
+    join(dir, 'plots'),
+  ]);
+
+  if (!o.serve) return;
+  process.chdir(dir); // Predictor.CheckpointFile "model" is relative to the working directory
+  await step('serve the API and dashboard on a live simulated feed (Ctrl-C to stop)', [
+    'serve',
+    '--config',
+    config,
+    '--speed',
+    String(o.speed),
+  ]);
+}
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'the main job on an embedded default: simulate a cluster, build its timeline, train and evaluate the forecaster against the baselines, then serve the API and dashboard on a live simulated feed',
+    )
+    .option('--dir <dir>', 'working directory (re-running reuses what is there)', 'pcm-demo')
+    .option('--nodes <n>', 'cluster nodes', positiveNumber('--nodes', true), 120)
+    .option('--days <d>', 'days of simulated history', positiveNumber('--days', true), 28)
+    .option('--seed <s>', 'simulation seed', positiveNumber('--seed', true), 1)
+    .option(
+      '--train-minutes <m>',
+      'training time budget in minutes',
+      positiveNumber('--train-minutes', false),
+      4,
+    )
+    .option('--port <p>', 'port of the service', positiveNumber('--port', true), 5000)
+    .option(
+      '--speed <n>',
+      'live feed speed: simulated minutes per wall minute',
+      positiveNumber('--speed', false),
+      1,
+    )
+    .option('--no-serve', 'stop after the evaluation')
+    .action(async (o: DemoOptions) => {
+      if (o.port > 65535) throw new UserError(`--port: expected 1..65535, got ${o.port}`);
+      await demo(o);
+    });
+}
