@@ -356,6 +356,7 @@ export class NeuralForecaster implements Forecaster {
         len,
         this.coarse,
         this.coarseLen,
+        cfg.nowEveryStep,
       );
       model.e.f32(this.px, n * Tc * Fs).set(this.coarse.subarray(0, n * Tc * Fs));
       const p = model.predict(n, Tc, this.px, this.coarseLen.subarray(0, n));

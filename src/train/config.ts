@@ -20,6 +20,8 @@ export const ModelSchema = z
     /** Width of the dense head (the seed: 128). */
     HeadHidden: posInt.max(4096).default(64),
     Dropout: z.number().min(0).lt(1).default(0.2),
+    /** Repeat the origin minute's features in every LSTM step (the current state reaches every step). */
+    NowEveryStep: z.boolean().default(false),
     /** Forecast minutes H. */
     Horizon: posInt.max(240).default(30),
   })

@@ -115,6 +115,7 @@ export function neuralConfigFrom(m: ModelSection, features: number): NeuralConfi
     headHidden: m.HeadHidden,
     dropout: m.Dropout,
     horizon: m.Horizon,
+    nowEveryStep: m.NowEveryStep,
   };
   const p = neuralConfigProblem(cfg);
   if (p) throw new UserError(`Model: ${p}`);
@@ -171,7 +172,7 @@ export function fillWindows(
   lengths: Int32Array,
 ): void {
   const batch = makeBatch(p.data, origins, { lookback: cfg.lookback, x: p.x });
-  coarsen(batch.B, batch.T, batch.F, cfg.resolution, batch.x, batch.lengths, x, lengths);
+  coarsen(batch.B, batch.T, batch.F, cfg.resolution, batch.x, batch.lengths, x, lengths, cfg.nowEveryStep);
   const H = cfg.horizon;
   const busy = p.data.busy;
   for (let b = 0; b < batch.B; b++) {

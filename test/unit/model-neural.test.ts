@@ -20,8 +20,9 @@ const tl = tinyTimeline(1200);
 const prep = prepareData(tl, { horizon: 5 });
 const F = prep.data.features.F;
 
-function forecaster(resolution: number): NeuralForecaster {
+function forecaster(resolution: number, nowEveryStep = false): NeuralForecaster {
   const cfg: NeuralConfig = {
+    nowEveryStep,
     lookback: 24,
     resolution,
     features: F,
@@ -58,6 +59,10 @@ describe('neural forecaster', () => {
     coarsen(1, 6, 1, 3, x, [4], out, len);
     assert.deepEqual(Array.from(out), [1, 1, 3, 4]);
     assert.equal(len[0], 2);
+    // with the origin minute in every step
+    const out3 = new Float32Array(6);
+    coarsen(1, 6, 1, 3, x, [4], out3, len, true);
+    assert.deepEqual(Array.from(out3), [1, 1, 4, 3, 4, 4]);
   });
 
   it('P10 <= P50 <= P90 for every sample and horizon', () => {
@@ -79,8 +84,13 @@ describe('neural forecaster', () => {
   });
 
   it('a short history gives the same forecast as the same history padded to the full window', () => {
-    for (const res of [1, 4]) {
-      const f = forecaster(res);
+    for (const [res, now] of [
+      [1, false],
+      [4, false],
+      [4, true],
+      [1, true],
+    ] as const) {
+      const f = forecaster(res, now);
       // origins 5 and 10 have 6 and 11 valid minutes (< 24): makeBatch left-pads them
       const full = makeBatch(prep.data, Int32Array.from([5, 10, 500]), { lookback: 24, x: prep.x });
       assert.deepEqual(Array.from(full.lengths), [6, 11, 24]);
