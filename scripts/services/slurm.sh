@@ -6,9 +6,13 @@
 #   slurm.sh status  exit 0 if slurmdbd and slurmctld run, 3 if not
 # Needs MariaDB from mariadb.sh (user slurm). Clients need SLURM_CONF=$PCM_SERVICES_DIR/slurm/etc/slurm.conf.
 # Env: PCM_SLURM_NODES (16), PCM_SLURM_NODE_CPUS (4), PCM_SLURM_NODE_MEM (1000 MB), ports (lib.sh),
-#      PCM_SLURM_POWER_SAVE=1 adds power saving: SuspendProgram/ResumeProgram under slurm/bin that kill
-#      the node's slurmd / start it again with `slurmd -b` (see docs in /work/shared/reference/slurm-power-save.md);
-#      tuned by PCM_SLURM_SUSPEND_TIME (60), PCM_SLURM_SUSPEND_TIMEOUT (10), PCM_SLURM_RESUME_TIMEOUT (30),
+#      PCM_SLURM_POWER_SAVE (1) installs the power-save hooks: SuspendProgram/ResumeProgram under slurm/bin that
+#      kill the node's slurmd / start it again with `slurmd -b` (see docs/power.md, "Running it on a real cluster").
+#      SuspendTime defaults to 31536000 (a year): nothing powers down by itself (other tests see 16 idle nodes),
+#      but `scontrol update nodename=X state=power_down|power_up` works through the hooks (pcm power advise).
+#      (SuspendTime=INFINITE would not do, tested: 22.05 then disables power saving and refuses a manual power_down
+#      with "Invalid node state specified".) PCM_SLURM_POWER_SAVE=0 leaves power saving out entirely.
+#      Tuned by PCM_SLURM_SUSPEND_TIME (31536000; e.g. 60 for Slurm's own idle timeout), PCM_SLURM_SUSPEND_TIMEOUT (10), PCM_SLURM_RESUME_TIMEOUT (30),
 #      PCM_SLURM_BOOT_DELAY (5), PCM_SLURM_SUSPEND_EXC (e.g. `node[01-16]:2`, default none).
 set -euo pipefail
 PCM_SVC=slurm
@@ -92,7 +96,7 @@ SlurmdParameters=config_overrides
 NodeName=$NODES NodeHostname=$h NodeAddr=127.0.0.1 Port=[$PCM_SLURMD_BASE_PORT-$((PCM_SLURMD_BASE_PORT + NNODES - 1))] CPUs=$NODE_CPUS RealMemory=$NODE_MEM State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
-  if [ "${PCM_SLURM_POWER_SAVE:-0}" = 1 ]; then write_power_save; fi
+  if [ "${PCM_SLURM_POWER_SAVE:-1}" = 1 ]; then write_power_save; fi
   echo "CgroupAutomount=no" > "$S/etc/cgroup.conf"
   cat > "$S/etc/slurmdbd.conf" <<CONF
 AuthType=auth/munge
@@ -112,12 +116,13 @@ CONF
   chmod 600 "$S/etc/slurmdbd.conf"
 }
 
-# Power saving (opt-in): "suspend" kills the node's slurmd, "resume" starts it again with -b after a boot delay.
+# Power saving (on by default; SuspendTime a year = in practice manual only): "suspend" kills the node's slurmd, "resume"
+# starts it again with -b after a boot delay.
 write_power_save() {
   cat >> "$CONF" <<CONF
 SuspendProgram=$S/bin/suspend.sh
 ResumeProgram=$S/bin/resume.sh
-SuspendTime=${PCM_SLURM_SUSPEND_TIME:-60}
+SuspendTime=${PCM_SLURM_SUSPEND_TIME:-31536000}
 SuspendTimeout=${PCM_SLURM_SUSPEND_TIMEOUT:-10}
 ResumeTimeout=${PCM_SLURM_RESUME_TIMEOUT:-30}
 SuspendRate=60
@@ -239,7 +244,7 @@ start() {
   wait_until "$PCM_START_TIMEOUT" "cluster $CLUSTER in slurmdbd" dbd_ok \
     || fail_start "cluster $CLUSTER was not registered in slurmdbd" "$S/log/slurmdbd.log" "$S/log/slurmctld.log"
   local ps=""
-  [ "${PCM_SLURM_POWER_SAVE:-0}" = 1 ] && ps=", power saving on"
+  [ "${PCM_SLURM_POWER_SAVE:-1}" = 1 ] && ps=", power-save hooks on (SuspendTime=${PCM_SLURM_SUSPEND_TIME:-31536000})"
   svc_log "running: cluster $CLUSTER, $NNODES nodes idle, SLURM_CONF=$CONF$ps"
 }
 

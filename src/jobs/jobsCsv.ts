@@ -127,6 +127,40 @@ export function splitCsv(text: string): string[] | null | string {
   }
 }
 
+/**
+ * Starting inside a quoted cell, whether `line` ends still inside one (the record goes on to the next
+ * line). Mirrors splitCsv's reading, so a record left open by a stray quote costs one scan per line, not a
+ * re-split of everything joined so far. A malformed line returns false: splitCsv then names the problem.
+ */
+export function stillQuoted(line: string): boolean {
+  const n = line.length;
+  let quoted = true;
+  let i = 0;
+  while (i < n) {
+    if (quoted) {
+      const q = line.indexOf('"', i);
+      if (q < 0) return true;
+      if (line.charCodeAt(q + 1) === 34) {
+        i = q + 2; // "" is a quote inside the cell
+        continue;
+      }
+      quoted = false;
+      i = q + 1;
+      if (i < n && line.charCodeAt(i) !== 44) return false;
+      i++;
+    } else if (line.charCodeAt(i) === 34) {
+      quoted = true;
+      i++;
+    } else {
+      const c = line.indexOf(',', i);
+      if (line.slice(i, c < 0 ? n : c).includes('"')) return false;
+      if (c < 0) return false;
+      i = c + 1;
+    }
+  }
+  return quoted;
+}
+
 class RowError extends Error {}
 
 /** Reads job CSV lines; the first non-blank line must be the header. */
@@ -155,6 +189,14 @@ export class JobsCsvParser {
     this.report.lines = lineNo;
     // a CR at the end of the record is its CRLF line end; inside a quoted cell it is data, kept in `raw`
     const raw = this.pending ? `${this.pending}\n${text}` : text;
+    if (this.pending && stillQuoted(text)) {
+      // the quoted cell goes on past this line too (what splitCsv would say, without re-reading the record)
+      if (raw.length > MAX_RECORD_CHARS) {
+        this.pending = '';
+        skip(this.report, this.pendingLine, 'unterminated quoted cell');
+      } else this.pending = raw;
+      return null;
+    }
     const t = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (!this.pending) {
       if (t.trim() === '') return null;

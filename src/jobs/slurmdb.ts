@@ -80,7 +80,7 @@ export function dbError(e: unknown, w: Where, during: string): UserError {
       msg = `cannot connect to the Slurm DB at ${at}: timed out`;
       break;
     case 'ER_ACCESS_DENIED_ERROR':
-      msg = `access denied for user ${w.target.user} at ${at} (database ${db}): wrong user or password? (password from --password, the URL or PCM_SLURMDB_PASSWORD)`;
+      msg = `access denied for user ${w.target.user} at ${at} (database ${db}): wrong user or password? (password from the URL or PCM_SLURMDB_PASSWORD)`;
       break;
     case 'ER_DBACCESS_DENIED_ERROR':
       msg = `user ${w.target.user} may not read database ${db} at ${at} (GRANT SELECT ON ${db}.* needed)`;

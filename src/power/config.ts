@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AdviseSchema } from './advise_config.js';
 
 /**
  * The node power model and power-control knobs (config section `Power`): watts drawn by a node that is
@@ -75,6 +76,8 @@ export const PowerSchema = z
     WarmPoolMargin: z.number().int().nonnegative().max(1_000_000).default(2),
     Reactive: ReactiveSchema,
     Predictive: PredictiveSchema,
+    /** `pcm power advise` (live Slurm): nodes never touched, actions per run. */
+    Advise: AdviseSchema,
     /** Per-cluster overrides of the node figures, keyed by cluster name. */
     Clusters: z.record(z.string().min(1), PowerOverrideSchema).default({}),
   })

@@ -58,12 +58,16 @@ export const TrainSchema = z
     EarlyStopPatience: z.number().int().min(1).max(10_000).default(10),
     /** Global-norm gradient clipping (0 = off). */
     ClipNorm: z.number().min(0).default(1),
-    /** Huber δ of the median term, in nodes. */
-    HuberDeltaNodes: z.number().positive().default(1),
+    /** Huber δ of the median term in units of the target scale (the RMS of the training H-minute change). */
+    HuberDelta: z.number().positive().default(0.5),
+    /** Huber δ in nodes instead (overrides HuberDelta). */
+    HuberDeltaNodes: z.number().positive().optional(),
     /** Weight of the smoothness term. */
     Smoothness: z.number().min(0).default(0.1),
     /** Weight of the P10/P90 pinball terms. */
     QuantileWeight: z.number().min(0).default(1),
+    /** Validation metric for the best checkpoint, the plateau rule and early stopping: the P50 MAE or the loss. */
+    SelectBy: z.enum(['mae', 'loss']).default('mae'),
     ValidFraction: z.number().gt(0).lt(1).default(0.1),
     TestFraction: z.number().gt(0).lt(1).default(0.2),
     /** Worker threads for data-parallel steps. */

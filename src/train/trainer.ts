@@ -84,7 +84,8 @@ export interface EpochRecord {
 export interface TrainResult {
   history: EpochRecord[];
   bestEpoch: number;
-  bestValLoss: number;
+  /** The best validation metric (Train.SelectBy). */
+  bestValMetric: number;
   stoppedBy: 'epochs' | 'early-stop' | 'time' | 'stop-after';
   seconds: number;
   trainOrigins: number;
@@ -273,7 +274,7 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
     target = resume.target;
   }
   const loss: LossWeights = {
-    delta: tc.HuberDeltaNodes / target.scale,
+    delta: tc.HuberDeltaNodes !== undefined ? tc.HuberDeltaNodes / target.scale : tc.HuberDelta,
     smooth: tc.Smoothness,
     quantile: tc.QuantileWeight,
   };
@@ -329,7 +330,8 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
         train: { ...tc },
         epochs_run: state.epoch,
         best_epoch: state.bestEpoch,
-        best_val_loss: state.best,
+        select_by: tc.SelectBy,
+        best_val_metric: state.best,
         best_val_mae: history.find((h) => h.epoch === state.bestEpoch)?.val_mae ?? null,
         seconds: secondsBefore + (performance.now() - t0) / 1000,
       },
@@ -390,7 +392,7 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
       const epochSeconds = (performance.now() - te) / 1000;
       // validation (eval mode, replica 0's BatchNorm running stats)
       const v = validate(forecaster, prep0, validOrigins, loss);
-      const r = afterEpoch(sched, state, v.loss);
+      const r = afterEpoch(sched, state, tc.SelectBy === 'mae' ? v.mae : v.loss);
       state = r.state;
       epochsHere++;
       const rec: EpochRecord = {
@@ -438,7 +440,7 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
     return {
       history,
       bestEpoch: state.bestEpoch,
-      bestValLoss: state.best,
+      bestValMetric: state.best,
       stoppedBy,
       seconds: secondsBefore + (performance.now() - t0) / 1000,
       trainOrigins: trainAll.length,

@@ -135,6 +135,24 @@ async function fill(db: PrivateMariaDb): Promise<void> {
   }
 }
 
+/** Run the CLI to its end (no fault). */
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, PCM_DEBUG: '', ...env } },
+      (err, stdout, stderr) => {
+        const code = err ? (err as { code?: number }).code : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
+  });
+}
+
 interface Outcome {
   code: number | null;
   stdout: string;
@@ -226,6 +244,45 @@ describe('MariaDB stopped in the middle of a read (private server)', { skip }, (
   after(async () => {
     if (db && (await db.running())) await db.stop();
     if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('wrong password (env, URL), unknown cluster: one line each, no secret, no file', async (t) => {
+    const dir = join(base, 'open-errors');
+    mkdirSync(dir);
+    const out = join(dir, 'jobs.csv');
+    const cases: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
+      [
+        ['--slurmdb', url, '--cluster', CLUSTER],
+        { PCM_SLURMDB_PASSWORD: `${PASSWORD}x` },
+        /access denied for user pcm_fault/,
+      ],
+      [
+        [
+          '--slurmdb',
+          url.replace(`${USER}@`, `${USER}:${encodeURIComponent(`x${PASSWORD}`)}@`),
+          '--cluster',
+          CLUSTER,
+        ],
+        { PCM_SLURMDB_PASSWORD: '' },
+        /access denied for user pcm_fault/,
+      ],
+      [
+        ['--slurmdb', url, '--cluster', 'nosuch'],
+        { PCM_SLURMDB_PASSWORD: PASSWORD },
+        /table slurm_acct_db\.nosuch_job_table not found/,
+      ],
+    ];
+    for (const [args, env, expect] of cases) {
+      const r = await runCli(['extract', ...args, '--out', out], env);
+      t.diagnostic(r.stderr.trim());
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+      assert.match(r.stderr, expect);
+      for (const secret of [PASSWORD, encodeURIComponent(PASSWORD), 'Fz9@p', 'Fz9%40p']) {
+        assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), 'password printed');
+      }
+      assert.deepEqual(readdirSync(dir), []);
+    }
   });
 
   it('pcm extract, server killed (SIGKILL): one line, earlier jobs.csv intact, no temp file', async (t) => {

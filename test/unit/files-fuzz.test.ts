@@ -13,12 +13,19 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { JOBS_CSV_HEADER, jobCsvRow, writeJobsCsv } from '../../src/jobs/jobsCsv.js';
+import {
+  JOBS_CSV_HEADER,
+  jobCsvRow,
+  parseJobsCsvText,
+  splitCsv,
+  stillQuoted,
+  writeJobsCsv,
+} from '../../src/jobs/jobsCsv.js';
 import { type JobFormat, openJobSource } from '../../src/jobs/open.js';
 import { JOB_STATES, type JobRecord, type ParseReport } from '../../src/jobs/record.js';
 import { TIMELINE_COLUMNS, type Timeline } from '../../src/timeline/columns.js';
 import { readTimelineCsv, writeTimelineCsv } from '../../src/timeline/csv.js';
-import { assertClearError, boundedAsync } from '../helpers/fuzz.js';
+import { assertClearError, bounded, boundedAsync } from '../helpers/fuzz.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'pcm-files-fuzz-'));
@@ -109,22 +116,26 @@ function checkReport(r: ParseReport): void {
 type ReadResult = { jobs: JobRecord[]; report: ParseReport } | { error: Error };
 
 /** Open and read a whole job file as the CLI does; a rejection must be a clear error naming the file. */
-async function readJobs(path: string, format?: JobFormat): Promise<ReadResult> {
-  return boundedAsync(path, async () => {
-    try {
-      const src = await openJobSource(path, { format });
-      const jobs: JobRecord[] = [];
-      for await (const j of src.jobs) {
-        checkRecord(j);
-        jobs.push(j);
+async function readJobs(path: string, format?: JobFormat, boundMs?: number): Promise<ReadResult> {
+  return boundedAsync(
+    path,
+    async () => {
+      try {
+        const src = await openJobSource(path, { format });
+        const jobs: JobRecord[] = [];
+        for await (const j of src.jobs) {
+          checkRecord(j);
+          jobs.push(j);
+        }
+        checkReport(src.report);
+        return { jobs, report: src.report };
+      } catch (e) {
+        assertClearError(e, path);
+        return { error: e };
       }
-      checkReport(src.report);
-      return { jobs, report: src.report };
-    } catch (e) {
-      assertClearError(e, path);
-      return { error: e };
-    }
-  });
+    },
+    boundMs,
+  );
 }
 
 const NAMES = ['f.swf', 'f.swf.gz', 'f.csv', 'f.txt', 'f.gz', 'f'];
@@ -236,7 +247,12 @@ describe('job files under fuzzing (openJobSource)', () => {
           const huge = unit.repeat(Math.ceil((mb << 20) / unit.length));
           const body = [...lines.slice(0, at), huge, ...lines.slice(at)].join('\n');
           const name = kind === 'swf' ? 'f.swf' : `f.${kind}`;
-          const r = await readJobs(file(gz ? gzipSync(body) : body, gz ? `${name}.gz` : name));
+          // a bound for 6 MB (gunzip + split + parse on a shared, loaded machine), still a hang guard
+          const r = await readJobs(
+            file(gz ? gzipSync(body) : body, gz ? `${name}.gz` : name),
+            undefined,
+            30_000,
+          );
           if ('error' in r) return; // refused with a clear error: fine
           const plain = await readJobs(file(text, name));
           assert.ok('jobs' in plain);
@@ -276,6 +292,48 @@ const jobArb: fc.Arbitrary<JobRecord> = fc.record(
   },
   { noNullPrototype: true },
 );
+
+describe('job CSV record continuation (stillQuoted)', () => {
+  it('says "still inside a quoted cell" exactly when splitCsv of the joined record would (5000 pairs)', () => {
+    const text = fc.string({ unit: fc.constantFrom('"', ',', 'a', ' ', '\r'), maxLength: 12 });
+    const open = fc
+      .tuple(text, text)
+      .map(([a, b]) => `${a},"${b}`)
+      .filter((p) => splitCsv(p) === null);
+    fc.assert(
+      fc.property(open, text, (prefix, line) => {
+        const joined = `${prefix}\n${line}`;
+        const t = joined.endsWith('\r') ? joined.slice(0, -1) : joined;
+        assert.equal(
+          bounded(line, () => stillQuoted(line)),
+          splitCsv(t) === null,
+          JSON.stringify(joined),
+        );
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('a stray quote: one scan per following row; at most 1 MB swallowed, or the next quote ends it', () => {
+    const plain = '1,10,,20,30,1,4,3600,batch,COMPLETED,alice,cn1';
+    const quoted = '1,10,,20,30,1,4,3600,batch,COMPLETED,alice,"cn[1-2],gpu1"';
+    for (const row of [plain, quoted]) {
+      const lines = [JOBS_CSV_HEADER, '9,10,,20,30,1,4,3600,"batch,COMPLETED,alice,x'];
+      for (let i = 0; i < 40_000; i++) lines.push(row);
+      const { jobs, report } = bounded(row, () => parseJobsCsvText(lines.join('\n')));
+      assert.equal(report.skipped, 1);
+      if (row === plain) {
+        // the open record runs to MAX_RECORD_CHARS (1 MB, ~21 000 rows here), then reading resumes
+        assert.equal(report.firstSkipped[0].reason, 'unterminated quoted cell');
+        assert.ok(jobs.length > 15_000 && jobs.length < 25_000, `${jobs.length} jobs kept`);
+      } else {
+        // the next row's quote closes the cell: that joined record is malformed, the rest are read
+        assert.match(report.firstSkipped[0].reason, /after a quoted cell/);
+        assert.equal(jobs.length, 40_000 - 1);
+      }
+    }
+  });
+});
 
 describe('job CSV round trip (writeJobsCsv -> openJobSource)', () => {
   it('any records, with commas, quotes, line breaks and spaces in text cells, come back equal (1000 files)', async () => {

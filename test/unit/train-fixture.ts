@@ -66,6 +66,7 @@ export function tinyTrain(over: Partial<TrainSection> = {}): TrainSection {
     Threads: 1,
     EarlyStopPatience: 100,
     HuberDeltaNodes: 1,
+    SelectBy: 'loss',
     ...over,
   });
 }

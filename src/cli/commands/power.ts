@@ -6,6 +6,16 @@ import { openJobSource } from '../../jobs/open.js';
 import { formatReport } from '../../jobs/record.js';
 import { type Forecaster, Persistence, Ridge, SeasonalNaive } from '../../model/baselines.js';
 import { DAY_MINUTES, WEEK_MINUTES } from '../../model/features.js';
+import {
+  type AdvisePolicyName,
+  applyAdvice,
+  type ForecastInput,
+  ForecastUnavailable,
+  fetchForecast,
+  formatAdvice,
+  planAdvice,
+  readForecastFile,
+} from '../../power/advise.js';
 import { powerModelFromConfig } from '../../power/model.js';
 import { sampleWeekChart, tradeoffChart } from '../../power/plots.js';
 import {
@@ -15,6 +25,7 @@ import {
   type PowerReplayResult,
   powerReplay,
 } from '../../power/replay.js';
+import { readSlurm, runSlurm } from '../../power/slurm_nodes.js';
 import { formatReplayReport, replayJobs } from '../../sim/replay.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -229,8 +240,82 @@ async function runReplay(o: ReplayOpts): Promise<void> {
   process.stdout.write(`wrote ${written.join(', ')}\n`);
 }
 
+interface AdviseOpts {
+  config?: string;
+  service?: string;
+  forecast?: string;
+  policy: string;
+  partition?: string;
+  cluster?: string;
+  apply?: boolean;
+  maxActions?: number;
+  fallback?: string;
+  json?: boolean;
+}
+
+const ADVISE_POLICIES: readonly AdvisePolicyName[] = ['predictive', 'reactive'];
+
+async function runAdvise(o: AdviseOpts): Promise<void> {
+  if (!(ADVISE_POLICIES as readonly string[]).includes(o.policy)) {
+    throw new UserError(`--policy: expected predictive or reactive, got '${o.policy}'`);
+  }
+  if (o.fallback !== undefined && o.fallback !== 'reactive') {
+    throw new UserError(`--fallback: expected reactive, got '${o.fallback}'`);
+  }
+  if (o.service && o.forecast) throw new UserError('--service and --forecast: give one of them, not both');
+  const cfg = loadConfig(o.config);
+  const cluster = o.cluster ?? cfg.Cluster.Name;
+  const { nodes, config: slurm } = await readSlurm(runSlurm, o.partition);
+  const now = Date.now() / 1000;
+  let policy = o.policy as AdvisePolicyName;
+  const notes: string[] = [];
+  const plan = (forecast?: ForecastInput) =>
+    planAdvice({ nodes, slurm, power: cfg.Power, policy, forecast, now, cluster, maxActions: o.maxActions });
+  let adv: ReturnType<typeof planAdvice>;
+  try {
+    let forecast: ForecastInput | undefined;
+    if (policy === 'predictive') {
+      forecast = o.forecast
+        ? await readForecastFile(o.forecast)
+        : await fetchForecast(
+            o.service ?? cfg.Predictor.URL,
+            { cluster: o.cluster, partition: o.partition },
+            cfg.Power.Advise.TimeoutSeconds,
+          );
+    }
+    adv = plan(forecast);
+  } catch (e) {
+    if (!(e instanceof ForecastUnavailable) || o.fallback !== 'reactive') throw e;
+    notes.push(`${e.message}: falling back to the reactive rule (idle time from LastBusyTime)`);
+    policy = 'reactive';
+    adv = plan();
+  }
+  adv.warnings.unshift(...notes.map((n) => n.replace(/; try --fallback reactive/, '')));
+  let ran: Awaited<ReturnType<typeof applyAdvice>> | null = null;
+  if (o.apply && adv.commands.length > 0) {
+    if (!slurm.powerSave) {
+      throw new UserError(
+        `--apply: Slurm power saving is off (SuspendProgram/ResumeProgram unset or SuspendTime ${slurm.suspendTime}), scontrol would refuse power_down/power_up`,
+      );
+    }
+    ran = await applyAdvice(adv, runSlurm, async () => (await readSlurm(runSlurm, o.partition)).nodes);
+    adv = { ...adv, commands: ran.commands };
+    if (ran.dropped.length > 0)
+      adv.warnings.push(`state changed before apply, left out: ${ran.dropped.join(',')}`);
+  }
+  if (o.json) {
+    process.stdout.write(
+      `${JSON.stringify({ ...adv, applied: Boolean(o.apply), slurm_version: slurm.version }, null, 2)}\n`,
+    );
+    return;
+  }
+  process.stdout.write(formatAdvice(adv, Boolean(o.apply)));
+}
+
 export function register(program: Command): void {
-  const power = program.command('power').description('node power control: replay policies on job traces');
+  const power = program
+    .command('power')
+    .description('node power control: replay policies on job traces, advise a live Slurm');
   power
     .command('replay')
     .description(
@@ -287,4 +372,31 @@ export function register(program: Command): void {
       listArg('--sweep-predictive'),
     )
     .action((opts: ReplayOpts) => runReplay(opts));
+  power
+    .command('advise')
+    .description(
+      'one decision of a power policy on the live Slurm cluster: print (default) or --apply the scontrol power_down/power_up commands that realise it',
+    )
+    .option('--config <file>', 'YAML config (Power, Predictor, Cluster sections)')
+    .option('--service <url>', 'prediction service to ask for GET /forecast/latest (default Predictor.URL)')
+    .option('--forecast <file>', "a saved forecast JSON (the service's answer) instead of the service")
+    .option(
+      '--policy <p>',
+      'predictive (forecast warm pool) or reactive (Slurm-like idle timeout)',
+      'predictive',
+    )
+    .option('--partition <p>', "only this partition's nodes (and its forecast series)")
+    .option('--cluster <name>', 'forecast series and Power.Clusters overrides (default Cluster.Name)')
+    .option('--apply', 'run the commands (default: dry run, print them)')
+    .option(
+      '--max-actions <n>',
+      'node actions per run at most (default Power.Advise.MaxActions)',
+      intArg('--max-actions', 0),
+    )
+    .option(
+      '--fallback <policy>',
+      'when no forecast is usable (service down, stale): apply this policy (reactive)',
+    )
+    .option('--json', 'print the decision as JSON')
+    .action((opts: AdviseOpts) => runAdvise(opts));
 }

@@ -1,0 +1,470 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { compress, expand } from '../jobs/hostlist.js';
+import { errorMessage, InputError, UserError } from '../util/errors.js';
+import type { PowerConfig } from './config.js';
+import { powerModelFromConfig } from './model.js';
+import { predictivePolicy } from './policies/predictive.js';
+import { Reactive } from './policies/reactive.js';
+import type { DemandOutlook } from './policies/warm_pool.js';
+import type { ClusterView, PowerActions, PowerPolicy } from './policy.js';
+import {
+  classify,
+  type NodeKind,
+  type SlurmNode,
+  type SlurmPowerConfig,
+  type SlurmRunner,
+} from './slurm_nodes.js';
+
+/**
+ * `pcm power advise`: one decision of a power policy on the live cluster. Reads the nodes (slurm_nodes.ts)
+ * and a forecast (the service's `GET /forecast/latest`, or a saved forecast JSON), builds the policy's
+ * ClusterView from them, lets the policy decide, and turns its power-up/power-down actions into
+ * `scontrol update nodename=<hostlist> state=power_up|power_down` commands.
+ *
+ * The policy decides how many nodes; advise decides which, deterministically:
+ * - power down: the highest-numbered eligible idle nodes first (Slurm places jobs on the lowest-numbered
+ *   free nodes and SuspendExcNodes=set:N keeps the first N, so the warm pool stays a low block). The
+ *   reactive rule names its nodes itself (idle >= SuspendTime, longest idle first), and those are taken.
+ * - power up: the lowest-numbered powered-down eligible nodes first.
+ * Never touched: allocated/mixed/completing, drained/draining, down, failing, not responding, reserved,
+ * already powering up or down, Power.Advise.ExcludeNodes, SuspendExcNodes (a plain list: all of it; `set:N`:
+ * the first N idle powered nodes of the set) and nodes of SuspendExcParts. Limits per run: SuspendRate and
+ * ResumeRate (the smaller of the config's and Slurm's), and MaxActions nodes in all.
+ */
+
+export type AdvisePolicyName = 'predictive' | 'reactive';
+
+/** The part of the service's forecast answer advise reads (src/service/schemas.ts). */
+const ForecastSchema = z.looseObject({
+  origin: z.string().optional(),
+  cluster: z.string().optional(),
+  partition: z.string().optional(),
+  timestamps: z.array(z.string()).min(1),
+  p90: z.array(z.number()).min(1),
+  p50: z.array(z.number()).optional(),
+  forecast: z.looseObject({ stale: z.boolean().optional(), computed_at: z.string().optional() }).optional(),
+});
+
+export interface ForecastInput {
+  source: string;
+  origin: string | null;
+  /** Epoch seconds of each forecast minute. */
+  times: number[];
+  p90: number[];
+  stale: boolean;
+}
+
+/** Validate a forecast JSON (the service's answer or a saved copy); errors name the field. */
+export function parseForecast(json: unknown, source: string): ForecastInput {
+  const r = ForecastSchema.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new InputError(
+      `${source}: ${i.path.join('.') || 'forecast'}: ${i.message} (expected the service's forecast JSON)`,
+    );
+  }
+  const f = r.data;
+  if (f.timestamps.length !== f.p90.length) {
+    throw new InputError(`${source}: p90 has ${f.p90.length} values for ${f.timestamps.length} timestamps`);
+  }
+  const times = f.timestamps.map((t, i) => {
+    const ms = Date.parse(t);
+    if (!Number.isFinite(ms))
+      throw new InputError(`${source}: timestamps[${i}]: expected an ISO 8601 time, got '${t}'`);
+    return ms / 1000;
+  });
+  f.p90.forEach((v, i) => {
+    if (!Number.isFinite(v) || v < 0)
+      throw new InputError(`${source}: p90[${i}]: expected a number >= 0, got ${v}`);
+  });
+  return { source, origin: f.origin ?? null, times, p90: f.p90, stale: f.forecast?.stale === true };
+}
+
+export async function readForecastFile(path: string): Promise<ForecastInput> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`--forecast ${path}: cannot read (${errorMessage(e)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`--forecast ${path}: not JSON (${errorMessage(e).split('\n')[0]})`);
+  }
+  return parseForecast(json, path);
+}
+
+/** No usable forecast: the service is unreachable, answered an error, or the forecast is stale (the `--fallback` trigger). */
+export class ForecastUnavailable extends UserError {}
+
+export async function fetchForecast(
+  url: string,
+  q: { cluster?: string; partition?: string },
+  timeoutS: number,
+): Promise<ForecastInput> {
+  const u = new URL('/forecast/latest', url);
+  if (q.cluster) u.searchParams.set('cluster', q.cluster);
+  if (q.partition) u.searchParams.set('partition', q.partition);
+  let res: Response;
+  try {
+    res = await fetch(u, { signal: AbortSignal.timeout(timeoutS * 1000) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? errorMessage(e);
+    throw new ForecastUnavailable(
+      `prediction service ${u.origin} unreachable (${cause}); try --fallback reactive`,
+    );
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ForecastUnavailable(`prediction service ${u.href}: HTTP ${res.status}, not JSON`);
+  }
+  if (!res.ok) {
+    const msg = (json as { message?: string }).message ?? text.slice(0, 120);
+    throw new ForecastUnavailable(`prediction service ${u.href}: HTTP ${res.status}: ${msg}`);
+  }
+  return parseForecast(json, u.href);
+}
+
+/** Peak P90 over the forecast minutes in (now - 60, now + withinS]; NaN when none is in that window. */
+export class ForecastOutlook implements DemandOutlook {
+  constructor(readonly f: ForecastInput) {}
+  peak(now: number, withinS: number): number {
+    let m = Number.NaN;
+    for (let i = 0; i < this.f.times.length; i++) {
+      const t = this.f.times[i];
+      if (t > now - 60 && t <= now + withinS)
+        m = Number.isNaN(m) ? this.f.p90[i] : Math.max(m, this.f.p90[i]);
+    }
+    return m;
+  }
+}
+
+/** Why an eligible node was left alone: the policy did not ask for it. */
+const UNTOUCHED: Record<NodeKind, string | null> = {
+  idle: 'idle, kept powered by the policy',
+  off: 'powered down, not needed yet',
+  busy: null,
+  booting: null,
+  shutting: null,
+  unavailable: null,
+};
+
+export interface NodeDecision {
+  name: string;
+  state: string;
+  kind: NodeKind;
+  /** power_down / power_up when advised, else null. */
+  action: 'power_down' | 'power_up' | null;
+  /** Why it is not touched (refusals, limits), or null. */
+  why: string | null;
+}
+
+export interface AdviceCommand {
+  state: 'power_down' | 'power_up';
+  hostlist: string;
+  nodes: number;
+  argv: string[];
+}
+
+export interface Advice {
+  policy: string;
+  now: number;
+  forecast: {
+    source: string;
+    origin: string | null;
+    peak_up: number | null;
+    peak_hold: number | null;
+    keep_up: number;
+    keep_hold: number;
+    stale: boolean;
+  } | null;
+  view: {
+    capacity: number;
+    busy: number;
+    idle: number;
+    booting: number;
+    off: number;
+    shutting: number;
+    unavailable: number;
+  };
+  wanted: { power_down: number; power_up: number };
+  limits: { suspend_rate: number; resume_rate: number; max_actions: number };
+  commands: AdviceCommand[];
+  nodes: NodeDecision[];
+  warnings: string[];
+}
+
+export interface AdviseInput {
+  nodes: SlurmNode[];
+  slurm: SlurmPowerConfig;
+  power: PowerConfig;
+  policy: AdvisePolicyName;
+  /** Required for predictive. */
+  forecast?: ForecastInput;
+  now: number;
+  cluster?: string;
+  maxActions?: number;
+}
+
+/** One decision of the policy on the live nodes: the commands to run and, per node, what and why. */
+export function planAdvice(a: AdviseInput): Advice {
+  const cfg = a.power;
+  const warnings: string[] = [];
+  const exclude = new Set(cfg.Advise.ExcludeNodes.trim() ? expand(cfg.Advise.ExcludeNodes) : []);
+  const excParts = new Set(a.slurm.suspendExcParts);
+  const n = a.nodes.length;
+  const kinds: NodeKind[] = new Array(n);
+  const why: Array<string | null> = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const nd = a.nodes[i];
+    const c = classify(nd.state);
+    kinds[i] = c.kind;
+    why[i] = c.refusal;
+    if (why[i] === null && exclude.has(nd.name)) why[i] = 'excluded by Power.Advise.ExcludeNodes';
+    if (why[i] === null) {
+      const part = nd.partitions.find((p) => excParts.has(p));
+      if (part) why[i] = `excluded by SuspendExcParts (${part})`;
+    }
+    if (why[i] === null) {
+      const set = a.slurm.suspendExcNodes.find((s) => s.count === null && s.nodes.has(nd.name));
+      if (set) why[i] = `excluded by SuspendExcNodes=${set.text}`;
+    }
+  }
+  // SuspendExcNodes=set:N keeps the first N idle powered nodes of the set (Slurm's own rule, index order)
+  for (const s of a.slurm.suspendExcNodes) {
+    if (s.count === null) continue;
+    let kept = 0;
+    for (let i = 0; i < n && kept < s.count; i++) {
+      if (kinds[i] !== 'idle' || !s.nodes.has(a.nodes[i].name)) continue;
+      if (why[i] === null) why[i] = `kept powered by SuspendExcNodes=${s.text}`;
+      kept++;
+    }
+  }
+  const count = (k: NodeKind) => kinds.filter((x) => x === k).length;
+  const view0 = {
+    capacity: n - count('unavailable'),
+    busy: count('busy'),
+    idle: count('idle'),
+    booting: count('booting'),
+    off: count('off'),
+    shutting: count('shutting'),
+    unavailable: count('unavailable'),
+  };
+  const idleIdx = kinds.flatMap((k, i) => (k === 'idle' ? [i] : []));
+  const since = Float64Array.from(idleIdx, (i) => a.nodes[i].lastBusy ?? a.now);
+  const view: ClusterView = {
+    now: a.now,
+    ...view0,
+    capacity: view0.capacity,
+    queuedNodes: 0,
+    idleNodes: () => ({ ids: Int32Array.from(idleIdx), since, n: idleIdx.length }),
+  };
+
+  // rate limits: the config's per-minute rates, Slurm's if smaller, and MaxActions nodes in all
+  const minRate = (mine: number, slurm: number) => (slurm > 0 ? Math.min(mine, slurm) : mine);
+  const suspendRate = minRate(cfg.Reactive.SuspendRate, a.slurm.suspendRate);
+  const resumeRate = minRate(cfg.Reactive.ResumeRate, a.slurm.resumeRate);
+  const maxActions = a.maxActions ?? cfg.Advise.MaxActions;
+  const limitWhy = (rateName: string, rate: number, used: number) =>
+    used >= rate
+      ? `held back: ${rateName} ${rate}/min reached`
+      : `held back: max actions ${maxActions} reached`;
+
+  const action: Array<'power_down' | 'power_up' | null> = new Array(n).fill(null);
+  let downs = 0;
+  let ups = 0;
+  const wanted = { power_down: 0, power_up: 0 };
+  const budget = () => maxActions - downs - ups;
+  const model = powerModelFromConfig(cfg, a.cluster);
+  const minIdleS = a.policy === 'predictive' ? cfg.Predictive.MinIdleSeconds : 0;
+  // power-down order for "how many" decisions: highest-numbered eligible idle node first
+  const downOrder = idleIdx.filter((i) => why[i] === null).reverse();
+  const eligibleDown = (i: number) =>
+    kinds[i] === 'idle' &&
+    why[i] === null &&
+    action[i] === null &&
+    a.now - (a.nodes[i].lastBusy ?? a.now) >= minIdleS;
+  const upOrder = kinds.flatMap((k, i) => (k === 'off' && why[i] === null ? [i] : []));
+
+  const act: PowerActions = {
+    powerUp(k: number): number {
+      if (a.policy === 'reactive') wanted.power_up += k;
+      let done = 0;
+      let tried = 0;
+      for (const i of upOrder) {
+        if (tried >= k) break;
+        if (action[i] !== null) continue;
+        tried++;
+        if (ups >= resumeRate || budget() <= 0) {
+          why[i] = limitWhy('ResumeRate', resumeRate, ups);
+          continue;
+        }
+        action[i] = 'power_up';
+        ups++;
+        done++;
+      }
+      return done;
+    },
+    powerDown(id: number): boolean {
+      // reactive names its nodes (idle >= SuspendTime); the warm pool only counts: take the highest-numbered
+      const i = a.policy === 'reactive' ? id : downOrder.find(eligibleDown);
+      if (a.policy === 'reactive') wanted.power_down++;
+      if (i === undefined || !eligibleDown(i)) return false;
+      if (downs >= suspendRate || budget() <= 0) {
+        if (why[i] === null) why[i] = limitWhy('SuspendRate', suspendRate, downs);
+        return false;
+      }
+      action[i] = 'power_down';
+      downs++;
+      return true;
+    },
+  };
+
+  let policy: PowerPolicy;
+  let fc: Advice['forecast'] = null;
+  if (a.policy === 'predictive') {
+    if (!a.forecast) throw new UserError('predictive policy: no forecast (give --service or --forecast)');
+    const outlook = new ForecastOutlook(a.forecast);
+    const wp = predictivePolicy(outlook, model, cfg.WarmPoolMargin, cfg.Predictive.IntervalSeconds, minIdleS);
+    const up = outlook.peak(a.now, wp.upS);
+    const hold = outlook.peak(a.now, wp.holdS);
+    if (Number.isNaN(up) || Number.isNaN(hold)) {
+      const last = a.forecast.times[a.forecast.times.length - 1];
+      throw new ForecastUnavailable(
+        `${a.forecast.source}: no forecast minute within the next ${wp.upS} s (forecast ends ${new Date(last * 1000).toISOString()}, now ${new Date(a.now * 1000).toISOString()}): stale forecast`,
+      );
+    }
+    if (a.forecast.stale) warnings.push(`forecast from ${a.forecast.source} is marked stale by the service`);
+    const horizonEnd = a.forecast.times[a.forecast.times.length - 1];
+    if (horizonEnd < a.now + wp.holdS) {
+      warnings.push(
+        `forecast covers ${Math.max(0, Math.round(horizonEnd - a.now))} s ahead, less than the ${wp.holdS} s break-even horizon: power-downs judged on what it covers`,
+      );
+    }
+    // the warm-pool law's targets (policies/warm_pool.ts), for the report: what it wants before refusals
+    const keepUp = Math.min(view.capacity, Math.max(view.busy, Math.ceil(up - 1e-9)) + wp.margin);
+    const keepHold = Math.min(view.capacity, Math.max(view.busy, Math.ceil(hold - 1e-9)) + wp.margin);
+    const avail = view.busy + view.idle + view.booting;
+    if (avail < keepUp) wanted.power_up = keepUp - avail;
+    else if (avail > keepHold) wanted.power_down = avail - keepHold;
+    fc = {
+      source: a.forecast.source,
+      origin: a.forecast.origin,
+      peak_up: up,
+      peak_hold: hold,
+      keep_up: keepUp,
+      keep_hold: keepHold,
+      stale: a.forecast.stale,
+    };
+    policy = wp;
+  } else {
+    policy = new Reactive(cfg.Reactive);
+  }
+  policy.decide(view, act);
+
+  const commands: AdviceCommand[] = [];
+  for (const state of ['power_down', 'power_up'] as const) {
+    const names = a.nodes.filter((_, i) => action[i] === state).map((nd) => nd.name);
+    if (names.length === 0) continue;
+    const hostlist = compress(names);
+    commands.push({
+      state,
+      hostlist,
+      nodes: names.length,
+      argv: ['scontrol', 'update', `nodename=${hostlist}`, `state=${state}`],
+    });
+  }
+  if (!a.slurm.powerSave && commands.length > 0) {
+    warnings.push(
+      `Slurm power saving is off (SuspendProgram/ResumeProgram unset or SuspendTime ${a.slurm.suspendTime}): scontrol refuses power_down/power_up`,
+    );
+  }
+  return {
+    policy: policy.name,
+    now: a.now,
+    forecast: fc,
+    view: view0,
+    wanted,
+    limits: { suspend_rate: suspendRate, resume_rate: resumeRate, max_actions: maxActions },
+    commands,
+    nodes: a.nodes.map((nd, i) => ({
+      name: nd.name,
+      state: nd.sinfoState,
+      kind: kinds[i],
+      action: action[i],
+      why: action[i] ? null : (why[i] ?? UNTOUCHED[kinds[i]]),
+    })),
+    warnings,
+  };
+}
+
+/** The advice as text: a summary, the commands, and the untouched nodes grouped by reason. */
+export function formatAdvice(adv: Advice, applied: boolean): string {
+  const v = adv.view;
+  const lines: string[] = [];
+  const head = `policy ${adv.policy}: ${v.capacity} nodes in view (busy ${v.busy}, idle ${v.idle}, booting ${v.booting}, off ${v.off}, shutting down ${v.shutting}), ${v.unavailable} unavailable`;
+  lines.push(head);
+  if (adv.forecast) {
+    lines.push(
+      `forecast ${adv.forecast.source}${adv.forecast.origin ? ` (origin ${adv.forecast.origin})` : ''}: peak P90 ${adv.forecast.peak_up?.toFixed(1)} over the boot horizon, ${adv.forecast.peak_hold?.toFixed(1)} over the break-even horizon; keep ${adv.forecast.keep_up} nodes available (power down only above ${adv.forecast.keep_hold})`,
+    );
+  }
+  const downs = adv.commands.find((c) => c.state === 'power_down')?.nodes ?? 0;
+  const ups = adv.commands.find((c) => c.state === 'power_up')?.nodes ?? 0;
+  lines.push(
+    `decision: power down ${downs} (wanted ${adv.wanted.power_down}), power up ${ups} (wanted ${adv.wanted.power_up}); limits SuspendRate ${adv.limits.suspend_rate}/min, ResumeRate ${adv.limits.resume_rate}/min, max actions ${adv.limits.max_actions}`,
+  );
+  for (const w of adv.warnings) lines.push(`warning: ${w}`);
+  if (adv.commands.length === 0) lines.push('nothing to do');
+  else {
+    lines.push(applied ? 'ran:' : 'dry run (add --apply to run):');
+    for (const c of adv.commands) lines.push(`  ${c.argv.join(' ')}`);
+  }
+  const groups = new Map<string, string[]>();
+  for (const nd of adv.nodes) {
+    if (nd.action || !nd.why) continue;
+    const g = groups.get(nd.why) ?? [];
+    g.push(nd.name);
+    groups.set(nd.why, g);
+  }
+  if (groups.size > 0) {
+    lines.push('not touched:');
+    for (const [reason, names] of groups) lines.push(`  ${compress(names)}: ${reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Run the advice's commands. Right before, the nodes are read again and any node whose state changed away
+ * from what the plan assumed (e.g. a job landed on an idle node) is dropped from its command.
+ */
+export async function applyAdvice(
+  adv: Advice,
+  run: SlurmRunner,
+  reread: () => Promise<SlurmNode[]>,
+): Promise<{ commands: AdviceCommand[]; dropped: string[] }> {
+  const fresh = new Map((await reread()).map((nd) => [nd.name, classify(nd.state)]));
+  const done: AdviceCommand[] = [];
+  const dropped: string[] = [];
+  for (const c of adv.commands) {
+    const want: NodeKind = c.state === 'power_down' ? 'idle' : 'off';
+    const keep = expand(c.hostlist).filter((name) => {
+      const k = fresh.get(name);
+      const ok = k !== undefined && k.kind === want;
+      if (!ok) dropped.push(name);
+      return ok;
+    });
+    if (keep.length === 0) continue;
+    const hostlist = compress(keep);
+    const argv = ['scontrol', 'update', `nodename=${hostlist}`, `state=${c.state}`];
+    await run(argv[0], argv.slice(1));
+    done.push({ state: c.state, hostlist, nodes: keep.length, argv });
+  }
+  return { commands: done, dropped };
+}

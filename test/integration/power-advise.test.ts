@@ -1,0 +1,208 @@
+/**
+ * `pcm power advise` against the real single-host Slurm 22.05 (node[01-16], cluster pcmtest) started by
+ * scripts/services/up.sh, whose power-save hooks stop/start a node's slurmd (SuspendTime is a year, so only
+ * manual power_down/power_up act). With a 3-node job running on node[01-03] and node04 drained:
+ * - a forecast of 3 busy nodes: `--apply` powers down node[06-16] (they reach `idle~` in sinfo); the job
+ *   stays RUNNING on its nodes with its sacct record unchanged; node04 is refused as drained;
+ * - then a forecast of 8 busy nodes: `--apply` powers up node[06-10], which return to `idle`.
+ * The cluster is restored at the end (job cancelled, node04 resumed, every node powered up and idle).
+ * Takes about 30-60 s.
+ *
+ * Needs the env written by up.sh (`source .pcm/services/env.sh`); without it the tests FAIL with a hint.
+ * PCM_SKIP_INTEGRATION=1 skips them explicitly.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expand } from '../../src/jobs/hostlist.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const env = process.env;
+const skipAll = env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
+const HINT =
+  'start the services first: bash scripts/services/install.sh && bash scripts/services/up.sh && ' +
+  'source .pcm/services/env.sh (stop with bash scripts/services/down.sh), or set PCM_SKIP_INTEGRATION=1 to skip';
+const NAME = `pcmh14${process.pid}`; // job name, to cancel only ours
+const dir = mkdtempSync(join(tmpdir(), 'pcm-advise-it-'));
+
+function slurm(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', env: { ...env, SLURM_TIME_FORMAT: '%s' } });
+}
+
+/** node -> sinfo %T (e.g. idle~, allocated, drained). */
+function states(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of slurm('sinfo', ['-h', '-N', '-o', '%N|%T']).trim().split('\n')) {
+    const [n, s] = line.split('|');
+    m.set(n, s);
+  }
+  return m;
+}
+
+async function waitFor(what: string, ok: () => boolean, timeoutS = 60): Promise<void> {
+  const end = Date.now() + timeoutS * 1000;
+  while (!ok()) {
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeoutS} s waiting for ${what}; sinfo: ${[...states()].join(' ')}`);
+    }
+    await sleep(500);
+  }
+}
+
+function forecast(p90: number): string {
+  const t0 = Math.floor(Date.now() / 60_000) * 60;
+  const timestamps = Array.from({ length: 30 }, (_, i) => new Date((t0 + 60 * (i + 1)) * 1000).toISOString());
+  const f = join(dir, `forecast-${p90}.json`);
+  writeFileSync(
+    f,
+    JSON.stringify({ origin: new Date(t0 * 1000).toISOString(), timestamps, p90: timestamps.map(() => p90) }),
+  );
+  return f;
+}
+
+function advise(...args: string[]) {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'power', 'advise', '--config', join(dir, 'pcm.yaml'), ...args],
+    { cwd: ROOT, encoding: 'utf8', env: { ...env, PCM_NO_PROGRESS: '1' } },
+  );
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The job's accounting record: JobID|State|NodeList|Start|AllocNodes (one line per attempt with -D). */
+function sacct(id: string): string[] {
+  return slurm('sacct', ['-n', '-P', '-X', '-D', '-j', id, '-o', 'JobID,State,NodeList,Start,AllocNodes'])
+    .trim()
+    .split('\n');
+}
+
+describe('pcm power advise on the real Slurm', { skip: skipAll }, () => {
+  let job = '';
+
+  before(async () => {
+    const missing = ['SLURM_CONF', 'PCM_TEST_SLURM_CLUSTER'].filter((k) => !env[k]);
+    if (missing.length) throw new Error(`integration env missing (${missing.join(', ')}): ${HINT}`);
+    const conf = slurm('scontrol', ['show', 'config']);
+    if (/^SuspendProgram\s+=\s+\(null\)/m.test(conf) || /^SuspendTime\s+=\s+(INFINITE|NONE)/m.test(conf)) {
+      throw new Error(
+        `the test Slurm runs without the power-save hooks (SuspendProgram unset or SuspendTime INFINITE): restart it with the current scripts/services/slurm.sh (bash scripts/services/down.sh && bash scripts/services/up.sh)`,
+      );
+    }
+    if (!/^SuspendExcNodes\s+=\s+\(null\)/m.test(conf)) {
+      throw new Error('the test Slurm has SuspendExcNodes set: start it without PCM_SLURM_SUSPEND_EXC');
+    }
+    const s = states();
+    const busy = [...s].filter(([, st]) => st !== 'idle');
+    if (s.size < 12 || busy.length > 0) {
+      throw new Error(`expected >= 12 nodes all idle before the test, got ${[...s].join(' ')}`);
+    }
+    writeFileSync(
+      join(dir, 'pcm.yaml'),
+      'Power:\n  BootSeconds: 5\n  ShutdownSeconds: 10\n  WarmPoolMargin: 1\n  Predictive:\n    IntervalSeconds: 60\n',
+    );
+    job = slurm('sbatch', [
+      '--parsable',
+      `--job-name=${NAME}`,
+      '--output=/dev/null',
+      '-N',
+      '3',
+      '--exclusive',
+      '-w',
+      'node[01-03]',
+      '--wrap',
+      'sleep 600',
+    ])
+      .trim()
+      .split(';')[0];
+    await waitFor(
+      `job ${job} running`,
+      () => slurm('squeue', ['-h', '-j', job, '-o', '%T']).trim() === 'RUNNING',
+    );
+    slurm('scontrol', ['update', 'nodename=node04', 'state=drain', 'reason=pcm-advise-test']);
+  });
+
+  after(async () => {
+    try {
+      if (job) spawnSync('scancel', [job], { env });
+      spawnSync('scontrol', ['update', 'nodename=node04', 'state=resume'], { env });
+      const off = [...states()].filter(([, st]) => /[~%!]$/.test(st)).map(([n]) => n);
+      // a node still powering down must finish first; power_up on it then resumes it
+      await waitFor(
+        'power-downs to finish',
+        () => ![...states().values()].some((st) => /[%!]$/.test(st)),
+        60,
+      );
+      if (off.length)
+        spawnSync('scontrol', ['update', `nodename=${off.join(',')}`, 'state=power_up'], { env });
+      await waitFor('every node idle again', () => [...states().values()].every((st) => st === 'idle'), 90);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('powers down idle nodes, never the job nodes or the drained one, then powers nodes up for rising demand', async () => {
+    const n = states().size;
+    const last = `node${String(n).padStart(2, '0')}`;
+    const record = sacct(job);
+    assert.equal(record.length, 1, record.join('\n'));
+    assert.match(record[0], new RegExp(`^${job}\\|RUNNING\\|node\\[01-03\\]\\|\\d+\\|3$`));
+
+    // dry run: the commands are printed, nothing changes
+    const low = forecast(3);
+    const dry = advise('--forecast', low);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(
+      dry.out,
+      new RegExp(`scontrol update nodename=node\\[06-${last.slice(4)}\\] state=power_down`),
+    );
+    assert.match(dry.out, /node04: drained/);
+    assert.match(dry.out, /node\[01-03\]: allocated/);
+    assert.ok([...states().values()].every((st) => !st.endsWith('~')));
+
+    // apply: demand 3 + margin 1 = 4 nodes available -> node05 stays, node[06-N] power down
+    const down = advise('--forecast', low, '--apply', '--json');
+    assert.equal(down.code, 0, down.err);
+    const a = JSON.parse(down.out);
+    assert.equal(a.applied, true);
+    assert.deepEqual(
+      a.commands.map((c: { argv: string[] }) => c.argv.join(' ')),
+      [`scontrol update nodename=node[06-${last.slice(4)}] state=power_down`],
+    );
+    const why = new Map(a.nodes.map((x: { name: string; why: string }) => [x.name, x.why]));
+    assert.equal(why.get('node04'), 'drained');
+    assert.equal(why.get('node01'), 'allocated');
+    const offNodes = expand(`node[06-${last.slice(4)}]`);
+    await waitFor('powered-down nodes to reach idle~', () => {
+      const s = states();
+      return offNodes.every((x) => s.get(x) === 'idle~');
+    });
+    let s = states();
+    for (const x of ['node01', 'node02', 'node03']) assert.equal(s.get(x), 'allocated', x);
+    assert.equal(s.get('node04'), 'drained');
+    assert.equal(s.get('node05'), 'idle');
+    assert.equal(slurm('squeue', ['-h', '-j', job, '-o', '%T|%N']).trim(), 'RUNNING|node[01-03]');
+
+    // demand rises to 8: 9 available wanted, 4 there -> the 5 lowest powered-down nodes boot
+    const up = advise('--forecast', forecast(8), '--apply', '--json');
+    assert.equal(up.code, 0, up.err);
+    const b = JSON.parse(up.out);
+    assert.deepEqual(
+      b.commands.map((c: { argv: string[] }) => c.argv.join(' ')),
+      ['scontrol update nodename=node[06-10] state=power_up'],
+    );
+    await waitFor('powered-up nodes to return to idle', () => {
+      const st = states();
+      return expand('node[06-10]').every((x) => st.get(x) === 'idle');
+    });
+    s = states();
+    for (const x of expand(`node[11-${last.slice(4)}]`)) assert.equal(s.get(x), 'idle~', x);
+    for (const x of ['node01', 'node02', 'node03']) assert.equal(s.get(x), 'allocated', x);
+
+    // the job never noticed: same single accounting record, still running on its nodes
+    assert.deepEqual(sacct(job), record);
+  });
+});
