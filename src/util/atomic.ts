@@ -4,13 +4,14 @@ import { dirname, basename, join } from 'node:path';
 
 /** A temp path beside `path` (same filesystem, so rename is atomic), hidden and unique. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  // pid + time + random: unique, and opened with O_EXCL (wx) so a pre-created file or symlink is refused
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
 }
 
 /** Write a whole file atomically: temp file, fsync, rename; a crash leaves the old file or the new one. */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
   const tmp = tempPathFor(path);
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'wx');
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
@@ -29,7 +30,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'wx');
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -71,7 +72,7 @@ export class AtomicFileWriter {
   constructor(path: string) {
     this.path = path;
     this.tmp = tempPathFor(path);
-    this.fd = openSync(this.tmp, 'w');
+    this.fd = openSync(this.tmp, 'wx');
   }
 
   write(text: string): void {

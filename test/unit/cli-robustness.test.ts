@@ -124,6 +124,11 @@ describe('pcm --help', { concurrency: 3 }, () => {
       assert.equal(r.stderr, '');
     });
   }
+  it('PCM_DEBUG=1 adds no stack to a user error (only internal errors get one)', async () => {
+    await fails(['extract', '--swf', P('nope.swf'), '--out', join(OUT, 'j.csv')], /no such file/, {
+      PCM_DEBUG: '1',
+    });
+  });
   it('an unknown command or option: one line, exit 1', async () => {
     await fails(['frobnicate'], /unknown command 'frobnicate'/);
     await fails(['extract', '--out', join(OUT, 'x.csv'), '--frob'], /unknown option '--frob'/);

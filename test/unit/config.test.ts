@@ -58,3 +58,13 @@ InfluxDB:
     assert.equal(c.SlurmDB.Password, 'pw');
   });
 });
+
+describe('config/pcm.example.yaml', () => {
+  it('is valid and states the defaults it shows', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../config/pcm.example.yaml', import.meta.url), 'utf8');
+    const example = parseConfig(text, 'pcm.example.yaml', {});
+    const defaults = parseConfig('', 'defaults', {});
+    assert.deepEqual(example, defaults);
+  });
+});

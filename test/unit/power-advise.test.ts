@@ -285,7 +285,7 @@ describe('pcm power advise (CLI errors)', () => {
   });
 
   it('one-line error when Slurm is unreachable (real sinfo, no controller)', (t) => {
-    if (spawnSync('sinfo', ['--version']).status !== 0) return t.skip('no sinfo on this host');
+    if (spawnSync('sinfo', ['--version']).error) return t.skip('no sinfo on this host');
     const conf = join(dir, 'slurm.conf');
     writeFileSync(
       conf,
