@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PCM_SERVICES_DIR=${PCM_SERVICES_DIR:-$PWD/.pcm/services}
 npm run --silent build
+# static checks first: strict types over src, test and bench; lint + format
+npx tsc -p tsconfig.test.json
+npx biome check src test bench
 bash scripts/services/install.sh
 bash scripts/services/install-chromium.sh
 bash scripts/services/up.sh

@@ -42,7 +42,9 @@ export function parseConfig(text: string, source = 'config', env: NodeJS.Process
     throw new ConfigError(source, [(e as Error).message.split('\n')[0]]);
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(source, ['expected a mapping of sections (Predictor, InfluxDB, ...) at the top level']);
+    throw new ConfigError(source, [
+      'expected a mapping of sections (Predictor, InfluxDB, ...) at the top level',
+    ]);
   }
   applyEnv(raw as Record<string, unknown>, env);
   const res = ConfigSchema.safeParse(raw);
@@ -72,8 +74,10 @@ export function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   for (const [name, [section, key]] of ENV_OVERRIDES) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    const sec = (raw[section] ??= {});
-    if (typeof sec === 'object' && sec !== null && !Array.isArray(sec)) (sec as Record<string, unknown>)[key] = v;
+    raw[section] ??= {};
+    const sec = raw[section];
+    if (typeof sec === 'object' && sec !== null && !Array.isArray(sec))
+      (sec as Record<string, unknown>)[key] = v;
   }
 }
 
@@ -94,7 +98,11 @@ function describeIssue(i: z.core.$ZodIssue, lineFor: (path: PropertyKey[]) => nu
   return `${where}${line ? ` (line ${line})` : ''}: ${msg}`;
 }
 
-function lineOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: PropertyKey[]): number | undefined {
+function lineOf(
+  doc: ReturnType<typeof parseDocument>,
+  lc: LineCounter,
+  path: PropertyKey[],
+): number | undefined {
   // walk as far down the path as the document goes, then report that node's line
   let node: unknown = doc.contents;
   let found: unknown = node;

@@ -65,7 +65,10 @@ export const SlurmDbSchema = z
     /** mysql://user@host:3306/slurm_acct_db ; password from env PCM_SLURMDB_PASSWORD (or in the URL). */
     URL: z.string().default(''),
     /** Slurm ClusterName: rows are read from `<cluster>_job_table`. */
-    Cluster: z.string().regex(/^[A-Za-z0-9_]+$/, 'expected letters, digits or _').default('cluster'),
+    Cluster: z
+      .string()
+      .regex(/^[A-Za-z0-9_]+$/, 'expected letters, digits or _')
+      .default('cluster'),
     Password: z.string().optional(),
     BatchRows: positiveInt.max(1_000_000).default(10_000),
   })

@@ -48,8 +48,12 @@ function wasmPath(variant: Variant): URL {
 }
 
 /** Compile (once per process) the preferred variant: relaxed SIMD if the runtime takes it, else plain SIMD. */
-export function compileKernels(prefer: Variant | 'auto' = 'auto'): { module: WebAssembly.Module; variant: Variant } {
-  const order: Variant[] = prefer === 'simd' ? ['simd'] : prefer === 'relaxed' ? ['relaxed'] : ['relaxed', 'simd'];
+export function compileKernels(prefer: Variant | 'auto' = 'auto'): {
+  module: WebAssembly.Module;
+  variant: Variant;
+} {
+  const order: Variant[] =
+    prefer === 'simd' ? ['simd'] : prefer === 'relaxed' ? ['relaxed'] : ['relaxed', 'simd'];
   let lastErr: unknown;
   for (const v of order) {
     const cached = moduleCache.get(v);

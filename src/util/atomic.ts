@@ -1,11 +1,14 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** A temp path beside `path` (same filesystem, so rename is atomic), hidden and unique. */
 export function tempPathFor(path: string): string {
   // pid + time + random: unique, and opened with O_EXCL (wx) so a pre-created file or symlink is refused
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  return join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
+  );
 }
 
 /** Write a whole file atomically: temp file, fsync, rename; a crash leaves the old file or the new one. */

@@ -53,7 +53,10 @@ InfluxDB:
   });
 
   it('takes secrets from the environment over the file', () => {
-    const c = parseConfig('InfluxDB:\n  Token: fromfile\n', 'c', { PCM_INFLUX_TOKEN: 'fromenv', PCM_SLURMDB_PASSWORD: 'pw' });
+    const c = parseConfig('InfluxDB:\n  Token: fromfile\n', 'c', {
+      PCM_INFLUX_TOKEN: 'fromenv',
+      PCM_SLURMDB_PASSWORD: 'pw',
+    });
     assert.equal(c.InfluxDB.Token, 'fromenv');
     assert.equal(c.SlurmDB.Password, 'pw');
   });

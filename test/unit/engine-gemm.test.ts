@@ -13,7 +13,16 @@ function rand(n: number, seed: number): Float32Array {
 }
 
 /** Reference C = A·B (+C) in float64; A(i,k) = a[i*sai + k*sak]. */
-function refGemm(M: number, N: number, K: number, a: Float32Array, sai: number, sak: number, b: Float32Array, c0: Float32Array | null): Float64Array {
+function refGemm(
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  sai: number,
+  sak: number,
+  b: Float32Array,
+  c0: Float32Array | null,
+): Float64Array {
   const c = new Float64Array(M * N);
   for (let i = 0; i < M; i++)
     for (let j = 0; j < N; j++) {
@@ -59,7 +68,10 @@ for (const variant of ['simd', 'relaxed'] as const) {
               maxRef = Math.max(maxRef, Math.abs(want[i]));
               maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]));
             }
-            assert.ok(maxErr <= 1e-5 * maxRef * Math.max(1, Math.sqrt(K) / 4), `max err ${maxErr} vs max ${maxRef}`);
+            assert.ok(
+              maxErr <= 1e-5 * maxRef * Math.max(1, Math.sqrt(K) / 4),
+              `max err ${maxErr} vs max ${maxRef}`,
+            );
             e.release(mark);
           });
         }

@@ -289,7 +289,7 @@ describe('pcm power advise (CLI errors)', () => {
     const conf = join(dir, 'slurm.conf');
     writeFileSync(
       conf,
-      'ClusterName=none\nSlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=1\nNodeName=n1\n',
+      'ClusterName=none\nSlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=1\nNodeName=n1\nMessageTimeout=1\nTCPTimeout=1\n',
     );
     const r = pcm(['--policy', 'reactive'], { SLURM_CONF: conf });
     assert.notEqual(r.status, 0);
