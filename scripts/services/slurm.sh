@@ -12,8 +12,9 @@
 #      but `scontrol update nodename=X state=power_down|power_up` works through the hooks (pcm power advise).
 #      (SuspendTime=INFINITE would not do, tested: 22.05 then disables power saving and refuses a manual power_down
 #      with "Invalid node state specified".) PCM_SLURM_POWER_SAVE=0 leaves power saving out entirely.
-#      Tuned by PCM_SLURM_SUSPEND_TIME (31536000; e.g. 60 for Slurm's own idle timeout), PCM_SLURM_SUSPEND_TIMEOUT (10), PCM_SLURM_RESUME_TIMEOUT (30),
-#      PCM_SLURM_BOOT_DELAY (5), PCM_SLURM_SUSPEND_EXC (e.g. `node[01-16]:2`, default none).
+#      Tuned by PCM_SLURM_SUSPEND_TIME (31536000; e.g. 60 for Slurm's own idle timeout),
+#      PCM_SLURM_SUSPEND_TIMEOUT (10), PCM_SLURM_RESUME_TIMEOUT (30), PCM_SLURM_BOOT_DELAY (5),
+#      PCM_SLURM_SUSPEND_EXC (e.g. `node[01-16]:2`, default none).
 set -euo pipefail
 PCM_SVC=slurm
 source "$(dirname "$0")/lib.sh"
@@ -116,8 +117,8 @@ CONF
   chmod 600 "$S/etc/slurmdbd.conf"
 }
 
-# Power saving (on by default; SuspendTime a year = in practice manual only): "suspend" kills the node's slurmd, "resume"
-# starts it again with -b after a boot delay.
+# Power saving (on by default; SuspendTime a year = in practice manual only): "suspend" kills the node's
+# slurmd, "resume" starts it again with -b after a boot delay.
 write_power_save() {
   cat >> "$CONF" <<CONF
 SuspendProgram=$S/bin/suspend.sh

@@ -59,7 +59,7 @@ tmp=$(mktemp "$PCM_SERVICES_DIR/.env.sh.XXXXXX")
     echo "export PCM_TEST_SLURM_CLUSTER=pcmtest"
     echo "export PCM_TEST_SLURM_NODES=${PCM_SLURM_NODES:-16}"
     echo "export PCM_TEST_SLURM_NODE_CPUS=${PCM_SLURM_NODE_CPUS:-4}"
-    echo "export PCM_TEST_SLURM_POWER_SAVE=${PCM_SLURM_POWER_SAVE:-0}"
+    echo "export PCM_TEST_SLURM_POWER_SAVE=${PCM_SLURM_POWER_SAVE:-1}"
   fi
 } > "$tmp"
 mv "$tmp" "$PCM_SERVICES_DIR/env.sh"

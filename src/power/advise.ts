@@ -335,9 +335,10 @@ export function planAdvice(a: AdviseInput): Advice {
     const up = outlook.peak(a.now, wp.upS);
     const hold = outlook.peak(a.now, wp.holdS);
     if (Number.isNaN(up) || Number.isNaN(hold)) {
-      const last = a.forecast.times[a.forecast.times.length - 1];
+      const iso = (t: number) => new Date(t * 1000).toISOString();
+      const [first, last] = [a.forecast.times[0], a.forecast.times[a.forecast.times.length - 1]];
       throw new ForecastUnavailable(
-        `${a.forecast.source}: no forecast minute within the next ${wp.upS} s (forecast ends ${new Date(last * 1000).toISOString()}, now ${new Date(a.now * 1000).toISOString()}): stale forecast`,
+        `${a.forecast.source}: no forecast minute within the next ${wp.upS} s (forecast covers ${iso(first)} .. ${iso(last)}, now ${iso(a.now)}): ${last < a.now ? 'stale forecast' : 'clocks disagree'}`,
       );
     }
     if (a.forecast.stale) warnings.push(`forecast from ${a.forecast.source} is marked stale by the service`);

@@ -147,6 +147,8 @@ describe('pcm power advise on the real Slurm', { skip: skipAll }, () => {
   it('powers down idle nodes, never the job nodes or the drained one, then powers nodes up for rising demand', async () => {
     const n = states().size;
     const last = `node${String(n).padStart(2, '0')}`;
+    // slurmdbd hears of the start a moment after slurmctld
+    await waitFor(`sacct to show job ${job} running`, () => sacct(job)[0]?.split('|')[1] === 'RUNNING', 30);
     const record = sacct(job);
     assert.equal(record.length, 1, record.join('\n'));
     assert.match(record[0], new RegExp(`^${job}\\|RUNNING\\|node\\[01-03\\]\\|\\d+\\|3$`));
