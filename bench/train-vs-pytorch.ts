@@ -69,7 +69,9 @@ async function oursTrain(T: number, B: number, H: number): Promise<number[]> {
   for (let i = 0; i < y.length; i++) y[i] = 2 * r() - 1;
   new Int32Array(shared.lengths).fill(T);
   const module = new URL(
-    import.meta.url.endsWith('.ts') ? '../src/engine/model/seed-replica.ts' : '../src/engine/model/seed-replica.js',
+    import.meta.url.endsWith('.ts')
+      ? '../src/engine/model/seed-replica.ts'
+      : '../src/engine/model/seed-replica.js',
     import.meta.url,
   ).href;
   const dp = await DataParallel.create(nThreads, module, cfg, shared);
@@ -139,12 +141,27 @@ function torch(): { train: TorchTrain[]; infer: Array<{ batch: number; ms_median
   }
   const res = spawnSync(
     py,
-    [script, '--configs', idx.join(','), '--steps', String(steps), '--warmup', String(warmup), '--no-gemm', '--infer-runs', '50', '--json', out],
+    [
+      script,
+      '--configs',
+      idx.join(','),
+      '--steps',
+      String(steps),
+      '--warmup',
+      String(warmup),
+      '--no-gemm',
+      '--infer-runs',
+      '50',
+      '--json',
+      out,
+    ],
     { env, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   try {
     if (res.status !== 0) {
-      console.log(`pytorch: bench_train.py exited with ${res.status ?? res.signal} (is python3-torch installed?)`);
+      console.log(
+        `pytorch: bench_train.py exited with ${res.status ?? res.signal} (is python3-torch installed?)`,
+      );
       return null;
     }
     return JSON.parse(readFileSync(out, 'utf8'));
@@ -153,7 +170,11 @@ function torch(): { train: TorchTrain[]; infer: Array<{ batch: number; ms_median
   }
 }
 
-console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ours: ${threads} threads`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; ours: ${threads} threads`,
+);
 const ours: Array<{ T: number; B: number; H: number; ms: number; min: number }> = [];
 for (const [T, B, H] of configs) {
   const ts = await oursTrain(T, B, H);
@@ -163,7 +184,9 @@ for (const [T, B, H] of configs) {
   );
 }
 const inf = oursInfer();
-console.log(`ours  infer T=240 H=128 batch=1: median ${median(inf).toFixed(2)} ms (min ${Math.min(...inf).toFixed(2)})`);
+console.log(
+  `ours  infer T=240 H=128 batch=1: median ${median(inf).toFixed(2)} ms (min ${Math.min(...inf).toFixed(2)})`,
+);
 console.log(`pytorch (${torchEnv}):`);
 const t = torch();
 console.log('\n| T, B, H | ours ms/step | ours samples/s | PyTorch ms/step | PyTorch samples/s | ratio |');
@@ -179,4 +202,8 @@ const p1 = t?.infer.find((r) => r.batch === 1);
 console.log(
   `| forecast B=1, T=240, H=128 | ${median(inf).toFixed(2)} ms | | ${p1 ? p1.ms_median.toFixed(2) : '-'} ms | | ${p1 ? (p1.ms_median / median(inf)).toFixed(2) : '-'}× |`,
 );
-console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average at end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -70,7 +70,7 @@ export const SlurmDbSchema = z
       .regex(/^[A-Za-z0-9_]+$/, 'expected letters, digits or _')
       .default('cluster'),
     Password: z.string().optional(),
-    BatchRows: positiveInt.max(1_000_000).default(10_000),
+    BatchRows: positiveInt.max(1_000_000).default(2_000),
   })
   .prefault({});
 

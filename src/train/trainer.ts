@@ -258,11 +258,13 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
   const lastDir = join(opts.out, 'last');
   let resume: ResumeJson | null = null;
   let resumeManifest: ReturnType<typeof readManifest> | null = null;
+  let resumeState: ReturnType<typeof readTrainState> = null;
   if (opts.resume) {
     if (!existsSync(join(lastDir, 'model.json')))
       throw new UserError(`--resume: no checkpoint in ${lastDir} to resume from; start without --resume`);
     resumeManifest = readManifest(lastDir);
     const st = readTrainState(lastDir, resumeManifest);
+    resumeState = st;
     if (!st) throw new UserError(`--resume: ${lastDir} has no training state`);
     resume = st.json as ResumeJson;
     if (JSON.stringify(resume.model) !== JSON.stringify(cfg))
@@ -308,9 +310,9 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
     let step = 0;
     let history: EpochRecord[] = [];
     let secondsBefore = 0;
-    if (resume && resumeManifest) {
+    if (resume && resumeManifest && resumeState) {
       loadWeightsInto(main.model, lastDir, resumeManifest);
-      const st = readTrainState(lastDir, resumeManifest)!;
+      const st = resumeState;
       adam.loadState({ t: resume.adamT, m: st.tensors['adam.m'], v: st.tensors['adam.v'] });
       state = resume.schedule;
       step = resume.step;

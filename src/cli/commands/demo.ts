@@ -129,6 +129,8 @@ async function demo(o: DemoOptions): Promise<void> {
     config,
     '--speed',
     String(o.speed),
+    '--port',
+    String(o.port),
   ]);
 }
 
