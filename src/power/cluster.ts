@@ -1,3 +1,4 @@
+import { type EasyState, easyPass } from '../sim/easy.js';
 import { EventQueue } from '../sim/events.js';
 import type { SimJob } from '../sim/job.js';
 import type { NodePowerModel, StateSeconds } from './model.js';
@@ -506,52 +507,31 @@ export class PowerSim implements ClusterView, PowerActions {
     this.events.push(this.end[j], EV_END, j);
   }
 
-  /** One EASY pass at time t (the rules of ClusterSim.schedulePass). */
+  private easy?: EasyState;
+
+  /** One EASY pass at time t: the rule in ../sim/easy.ts, shared by ClusterSim and PowerSim. */
   private schedulePass(t: number): void {
-    if (this.qLen === 0) return;
-    const q = this.queue;
-    let h = 0;
-    while (h < this.qLen && this.need[q[h]] <= this.freeCount) this.startJob(q[h++], t);
-    if (h > 0) {
-      q.copyWithin(0, h, this.qLen);
-      this.qLen -= h;
-    }
-    if (!this.backfill || this.qLen <= 1 || this.freeCount === 0) return;
-    // reservation for the head: shadow time and extra nodes
-    const head = q[0];
-    const needHead = this.need[head];
-    let avail = this.freeCount;
-    let shadow = Number.POSITIVE_INFINITY;
-    let extra = 0;
-    for (let r = 0; r < this.running.length; r++) {
-      avail += this.need[this.running[r]];
-      if (avail >= needHead) {
-        shadow = Math.max(this.runExpEnd[r], t);
-        extra = avail - needHead;
-        break;
-      }
-    }
-    // backfill later jobs that fit now and do not delay the head
-    let w = 1;
-    for (let r = 1; r < this.qLen; r++) {
-      if (this.freeCount === 0) {
-        q.copyWithin(w, r, this.qLen);
-        w += this.qLen - r;
-        break;
-      }
-      const j = q[r];
-      const need = this.need[j];
-      if (need <= this.freeCount) {
-        const endsBefore = t + this.limit[j] <= shadow;
-        if (endsBefore || need <= extra) {
-          if (!endsBefore) extra -= need;
-          this.startJob(j, t);
-          continue;
-        }
-      }
-      q[w++] = j;
-    }
-    this.qLen = w;
+    // biome-ignore lint/complexity/noUselessThisAlias: the state's getters read this simulator
+    const sim = this;
+    this.easy ??= {
+      get queue() {
+        return sim.queue;
+      },
+      qLen: 0,
+      need: this.need,
+      limit: this.limit,
+      get running() {
+        return sim.running;
+      },
+      get runExpEnd() {
+        return sim.runExpEnd;
+      },
+      backfill: this.backfill,
+      freeCount: () => this.freeCount,
+      startJob: (j, at) => this.startJob(j, at),
+    };
+    this.easy.qLen = this.qLen;
+    this.qLen = easyPass(this.easy, t);
   }
 
   /** Run until every accepted job has ended and the energy window is over. */

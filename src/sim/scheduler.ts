@@ -1,5 +1,6 @@
 import { compress } from '../jobs/hostlist.js';
 import type { JobRecord } from '../jobs/record.js';
+import { type EasyState, easyPass } from './easy.js';
 import { EventQueue } from './events.js';
 import type { SimJob } from './job.js';
 
@@ -311,56 +312,35 @@ export class ClusterSim {
     this.hooks.onJobStart?.(this, j, t);
   }
 
-  /** One EASY pass at time t. */
+  private easy?: EasyState;
+
+  /** One EASY pass at time t: the rule in ./easy.ts, shared by ClusterSim and PowerSim. */
   private schedulePass(t: number): void {
-    if (this.qLen === 0) return;
-    const q = this.queue;
-    // 1. start queue-head jobs while they fit
-    let h = 0;
-    while (h < this.qLen && this.need[q[h]] <= this.freeCount) this.startJob(q[h++], t);
-    if (h > 0) {
-      q.copyWithin(0, h, this.qLen);
-      this.qLen -= h;
-    }
-    if (!this.backfill || this.qLen <= 1 || this.freeCount === 0) return;
-    // 2. reservation for the head: shadow time and extra nodes
-    const head = q[0];
-    const needHead = this.need[head];
-    let avail = this.freeCount;
-    let shadow = Number.POSITIVE_INFINITY;
-    let extra = 0;
-    for (let r = 0; r < this.running.length; r++) {
-      avail += this.need[this.running[r]];
-      if (avail >= needHead) {
-        shadow = Math.max(this.runExpEnd[r], t);
-        extra = avail - needHead;
-        break;
-      }
-    }
-    // 3. backfill later jobs that fit now and do not delay the head
-    let w = 1;
-    for (let r = 1; r < this.qLen; r++) {
-      if (this.freeCount === 0) {
-        // nothing else can start: keep the rest of the queue as it is
-        q.copyWithin(w, r, this.qLen);
-        w += this.qLen - r;
-        break;
-      }
-      const j = q[r];
-      const need = this.need[j];
-      if (need <= this.freeCount) {
-        const endsBefore = t + this.limit[j] <= shadow;
-        if (endsBefore || need <= extra) {
-          if (this.record) this.decisions.push({ time: t, job: j, head, shadow, extra });
-          if (!endsBefore) extra -= need;
-          this.backfilled[j] = 1;
-          this.startJob(j, t);
-          continue;
-        }
-      }
-      q[w++] = j;
-    }
-    this.qLen = w;
+    // biome-ignore lint/complexity/noUselessThisAlias: the state's getters read this simulator
+    const sim = this;
+    this.easy ??= {
+      get queue() {
+        return sim.queue;
+      },
+      qLen: 0,
+      need: this.need,
+      limit: this.limit,
+      get running() {
+        return sim.running;
+      },
+      get runExpEnd() {
+        return sim.runExpEnd;
+      },
+      backfill: this.backfill,
+      freeCount: () => this.freeCount,
+      startJob: (j, at) => this.startJob(j, at),
+      onBackfill: (j, time, head, shadow, extra) => {
+        if (this.record) this.decisions.push({ time, job: j, head, shadow, extra });
+        this.backfilled[j] = 1;
+      },
+    };
+    this.easy.qLen = this.qLen;
+    this.qLen = easyPass(this.easy, t);
   }
 
   stats(): SimStats {
