@@ -22,6 +22,7 @@ import { PowerSchema } from '../src/power/config.js';
 import { energyJ, powerModelFromConfig } from '../src/power/model.js';
 import { sampleWeekChart, tradeoffChart } from '../src/power/plots.js';
 import { AlwaysOn } from '../src/power/policies/always_on.js';
+import { chainsFromConfig } from '../src/power/policies/user_chains.js';
 import { DEFAULT_SWEEP, POLICY_NAMES, powerReplay } from '../src/power/replay.js';
 import { replayJobs } from '../src/sim/replay.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
         peakQuantile: cfg.Predictive.PeakQuantile,
         intervalS: cfg.Predictive.IntervalSeconds,
         minIdleS: cfg.Predictive.MinIdleSeconds,
+        chains: chainsFromConfig(cfg.Predictive),
       },
       policies: POLICY_NAMES,
       forecaster: { make: () => new Ridge(), fit: true },

@@ -2,10 +2,16 @@
  * The prediction service under load: `pcm serve` as a child process (embedded store fed by the live
  * simulator on 120 nodes in real time, ridge baseline), autocannon against POST /predict on loopback.
  *
- *   node --import tsx bench/serve.ts [--connections 100] [--duration 10] [--soak 60] [--json out.json] [--model DIR]
+ *   node --import tsx bench/serve.ts [--connections 100] [--duration 10] [--rate R] [--soak 60] [--json out.json]
+ *     [--model DIR] [--no-cache-miss] [--compiled DIR]
  *
- * Prints req/s, latency p50/p99, errors and non-2xx, and the child's RSS before/during/after (with
- * --soak: a 60 s run at the same load, RSS sampled every 5 s). Then, in this process, times cache-miss
+ * --compiled DIR runs the service from tsc output (`npx tsc -p tsconfig.json --outDir DIR`, with
+ * src/service/dashboard copied to DIR/service/) instead of through tsx, as an installed pcm runs.
+ * Prints req/s, latency p50/p99, errors and non-2xx, and the child's RSS sampled every second of the
+ * run (first / min / max / last and the least-squares slope in MB per minute: "flat" is a slope near 0
+ * against the GC sawtooth). --rate R holds the offered load at R requests/s over all connections
+ * (autocannon overallRate, latencies corrected for coordinated omission) instead of as fast as possible.
+ * With --soak S: a further S s run at the same load, RSS sampled every 5 s. Then, in this process, times cache-miss
  * forecasts over a simulated 14-day timeline: a telemetry read + quality check + features + ridge predict
  * per new minute (the refit, once an hour of telemetry, timed separately).
  * Bounded: every run stops after its duration. On the shared 2-core dev box (autocannon and the service
@@ -51,11 +57,13 @@ function rssMB(pid: number): number {
 }
 
 async function startService(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--host', '127.0.0.1', '--port', String(port)],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PCM_INFLUX_URL: '' } },
-  );
+  // --compiled DIR: the service as tsc output (DIR/cli/main.js, as installed), else through tsx
+  const ci = process.argv.indexOf('--compiled');
+  const entry = ci > 0 ? [`${process.argv[ci + 1]}/cli/main.js`] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...entry, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PCM_INFLUX_URL: '' },
+  });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -67,8 +75,15 @@ async function startService(port: number): Promise<ChildProcess> {
   return child;
 }
 
-async function load(url: string, connections: number, duration: number, onTick?: () => void) {
-  const timer = onTick ? setInterval(onTick, 5000) : null;
+async function load(
+  url: string,
+  connections: number,
+  duration: number,
+  onTick?: () => void,
+  rate?: number,
+  tickMs = 5000,
+) {
+  const timer = onTick ? setInterval(onTick, tickMs) : null;
   const r = await autocannon({
     url: `${url}/predict`,
     method: 'POST',
@@ -76,6 +91,7 @@ async function load(url: string, connections: number, duration: number, onTick?:
     body: JSON.stringify({ total_nodes: 120 }),
     connections,
     duration,
+    ...(rate ? { overallRate: rate } : {}),
   });
   if (timer) clearInterval(timer);
   return {
@@ -135,9 +151,30 @@ async function cacheMiss(n: number) {
   };
 }
 
+/** RSS samples summarised: first, min, max, last and the least-squares slope (MB per minute). */
+function rssSummary(samples: number[], everyS: number) {
+  const n = samples.length;
+  const mt = ((n - 1) * everyS) / 2;
+  const my = samples.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  samples.forEach((y, i) => {
+    sxy += (i * everyS - mt) * (y - my);
+    sxx += (i * everyS - mt) ** 2;
+  });
+  return {
+    first: samples[0],
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+    last: samples[n - 1],
+    slopeMBPerMin: sxx > 0 ? (sxy / sxx) * 60 : 0,
+  };
+}
+
 async function main(): Promise<void> {
   const connections = arg('connections', 100);
   const duration = arg('duration', 10);
+  const rate = process.argv.includes('--rate') ? arg('rate', 5000) : undefined;
   const soak = process.argv.includes('--soak') ? arg('soak', 60) : 0;
   const jsonOut = process.argv.includes('--json')
     ? process.argv[process.argv.indexOf('--json') + 1]
@@ -145,7 +182,11 @@ async function main(): Promise<void> {
   const port = await freePort();
   const child = await startService(port);
   const url = `http://127.0.0.1:${port}`;
-  const out: Record<string, unknown> = { connections, duration };
+  const out: Record<string, unknown> = {
+    connections,
+    duration,
+    service: process.argv.includes('--compiled') ? 'compiled' : 'tsx',
+  };
   try {
     // first request computes the first forecast (and fits the ridge); load starts after it
     await fetch(`${url}/predict`, {
@@ -154,19 +195,27 @@ async function main(): Promise<void> {
       body: '{}',
     });
     out.rssStartMB = rssMB(child.pid!);
-    await load(url, connections, 2); // warm-up (JIT), not reported
-    const main = await load(url, connections, duration);
+    await load(url, connections, 2, undefined, rate); // warm-up (JIT), not reported
+    const rss: number[] = [rssMB(child.pid!)];
+    const main = await load(url, connections, duration, () => rss.push(rssMB(child.pid!)), rate, 1000);
+    rss.push(rssMB(child.pid!));
     out.run = main;
+    out.rate = rate ?? null;
     out.rssAfterMB = rssMB(child.pid!);
+    out.rssEverySecondMB = rss.map((x) => Math.round(x));
+    const m = rssSummary(rss, 1);
+    out.rssSummary = m;
     process.stdout.write(
-      `POST /predict, ${connections} connections, ${duration} s: ${main.reqPerSec.toFixed(0)} req/s, ` +
+      `POST /predict, ${connections} connections, ${duration} s${rate ? ` at ${rate} req/s offered` : ''}: ` +
+        `${main.reqPerSec.toFixed(0)} req/s (${main.requests} requests), ` +
         `p50 ${main.latencyP50ms} ms, p99 ${main.latencyP99ms} ms, max ${main.latencyMaxMs} ms, ` +
         `errors ${main.errors}, timeouts ${main.timeouts}, non-2xx ${main.non2xx}; ` +
-        `RSS ${(out.rssStartMB as number).toFixed(0)} -> ${(out.rssAfterMB as number).toFixed(0)} MB\n`,
+        `RSS every 1 s: first ${m.first.toFixed(0)}, min ${m.min.toFixed(0)}, max ${m.max.toFixed(0)}, last ${m.last.toFixed(0)} MB, ` +
+        `slope ${m.slopeMBPerMin.toFixed(1)} MB/min (${rss.length} samples: ${rss.map((x) => x.toFixed(0)).join(' ')})\n`,
     );
     if (soak) {
       const samples: number[] = [rssMB(child.pid!)];
-      const s = await load(url, connections, soak, () => samples.push(rssMB(child.pid!)));
+      const s = await load(url, connections, soak, () => samples.push(rssMB(child.pid!)), rate);
       samples.push(rssMB(child.pid!));
       out.soak = { ...s, seconds: soak, rssMB: samples.map((x) => Math.round(x)) };
       const mid = samples[Math.floor(samples.length / 2)];
@@ -178,6 +227,10 @@ async function main(): Promise<void> {
     }
   } finally {
     child.kill('SIGTERM');
+  }
+  if (process.argv.includes('--no-cache-miss')) {
+    if (jsonOut) await writeFileAtomic(jsonOut, `${JSON.stringify(out, null, 2)}\n`);
+    return;
   }
   const cm = await cacheMiss(241);
   out.cacheMiss = cm;

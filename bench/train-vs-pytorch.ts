@@ -4,10 +4,12 @@
 // (src/engine/model/seed-replica.ts over src/engine/parallel.ts, --threads, default 2) + global-norm clipping
 // (1.0) + Adam: one full training step, like /work/shared/peer/bench_train.py's train_step (forward, Huber +
 // smoothness loss, backward, clip, Adam). Random data of the right shapes; median of --steps steps after
-// --warmup warm-ups. Single forecast: SeedModel.predict at B = 1, T = 240, H = 128, median of 50 after 5.
+// --warmup warm-ups. Single forecast: SeedModel.predict at B = 1, T = 240, H = 128, median of 50 after 5, on two
+// threads (shared engine + TwinInference) and, for comparison, on one.
 // PyTorch: spawns bench_train.py for the same configs (Debian's torch via /usr/bin/python3) with the thread
 // settings given by --torch-env (default OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1, the peer README's best
-// setting at the seed default) and reads its JSON.
+// setting at the seed default) and reads its JSON. An inherited OPENBLAS_CORETYPE is dropped (give it in
+// --torch-env to force one): OpenBLAS then uses its kernels for this CPU.
 //
 //   node --import tsx bench/train-vs-pytorch.ts [--peer /work/shared/peer] [--threads 2] [--steps 5]
 //        [--warmup 2] [--configs 240x256x128,48x64x64] [--no-torch] [--torch-env "OMP_NUM_THREADS=2 ..."]
@@ -15,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TwinInference } from '../src/engine/model/infer.js';
 import { SeedModel } from '../src/engine/model/seed.js';
 import { type SeedReplicaConfig, seedReplicaShared } from '../src/engine/model/seed-replica.js';
 import { Adam, clipGradNorm } from '../src/engine/optim.js';
@@ -94,23 +97,39 @@ async function oursTrain(T: number, B: number, H: number): Promise<number[]> {
   }
 }
 
-/** Our single forecast B = 1, T = 240, H = 128: ms per call. */
-function oursInfer(): number[] {
-  const e = new Engine();
+/**
+ * Our single forecast B = 1, T = 240, H = 128: ms per call, on one thread (plain engine) and on two threads
+ * (shared engine + TwinInference, src/engine/model/infer.ts). Both models get the same weights and input.
+ */
+async function oursInfer(): Promise<{ one: number[]; two: number[] }> {
   const T = 240;
-  const m = new SeedModel(e, { features: F, hidden: 128, horizon: N }, 1, T);
-  m.initTorchDefault(lcg(3));
-  const r = lcg(5);
-  const x = e.alloc(T * F, false);
-  const v = e.f32(x, T * F);
-  for (let i = 0; i < v.length; i++) v[i] = 2 * r() - 1;
-  const times: number[] = [];
-  for (let i = 0; i < 55; i++) {
-    const t0 = performance.now();
-    m.predict(1, T, x);
-    if (i >= 5) times.push(performance.now() - t0);
+  const time = (m: SeedModel, x: number): number[] => {
+    const times: number[] = [];
+    for (let i = 0; i < 55; i++) {
+      const t0 = performance.now();
+      m.predict(1, T, x);
+      if (i >= 5) times.push(performance.now() - t0);
+    }
+    return times;
+  };
+  const build = (shared: boolean): { m: SeedModel; x: number } => {
+    const e = new Engine('auto', { shared });
+    const m = new SeedModel(e, { features: F, hidden: 128, horizon: N }, 1, T);
+    m.initTorchDefault(lcg(3));
+    const r = lcg(5);
+    const x = e.alloc(T * F, false);
+    const v = e.f32(x, T * F);
+    for (let i = 0; i < v.length; i++) v[i] = 2 * r() - 1;
+    return { m, x };
+  };
+  const a = build(false);
+  const b = build(true);
+  const twin = await TwinInference.attach(b.m, { maxLoad: Number.POSITIVE_INFINITY }); // two threads even if busy
+  try {
+    return { one: time(a.m, a.x), two: time(b.m, b.x) };
+  } finally {
+    await twin.detach();
   }
-  return times;
 }
 
 interface TorchTrain {
@@ -135,6 +154,11 @@ function torch(): { train: TorchTrain[]; infer: Array<{ batch: number; ms_median
   const dir = mkdtempSync(join(tmpdir(), 'pcm-bench-'));
   const out = join(dir, 'torch.json');
   const env: NodeJS.ProcessEnv = { ...process.env };
+  // PyTorch at its best: OpenBLAS picks its kernels for this CPU (Cooperlake, AVX-512) unless --torch-env
+  // says otherwise. An inherited OPENBLAS_CORETYPE=Haswell (set on the dev VMs) made the B = 1 forecast
+  // ~2× and the (48, 64, 64) step ~1.4× slower (docs/benchmarks.md).
+  if (env.OPENBLAS_CORETYPE) console.log(`pytorch: not passing OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}`);
+  delete env.OPENBLAS_CORETYPE;
   for (const kv of torchEnv.split(/\s+/).filter(Boolean)) {
     const [k, v] = kv.split('=');
     env[k] = v;
@@ -183,9 +207,10 @@ for (const [T, B, H] of configs) {
     `ours  train T=${T} B=${B} H=${H}: ${median(ts).toFixed(1)} ms/step (min ${Math.min(...ts).toFixed(1)}) ${((B * 1000) / median(ts)).toFixed(1)} samples/s`,
   );
 }
-const inf = oursInfer();
+const infAll = await oursInfer();
+const inf = infAll.two;
 console.log(
-  `ours  infer T=240 H=128 batch=1: median ${median(inf).toFixed(2)} ms (min ${Math.min(...inf).toFixed(2)})`,
+  `ours  infer T=240 H=128 batch=1: two threads median ${median(inf).toFixed(2)} ms (min ${Math.min(...inf).toFixed(2)}); one thread median ${median(infAll.one).toFixed(2)} ms (min ${Math.min(...infAll.one).toFixed(2)})`,
 );
 console.log(`pytorch (${torchEnv}):`);
 const t = torch();
@@ -200,7 +225,7 @@ for (const o of ours) {
 }
 const p1 = t?.infer.find((r) => r.batch === 1);
 console.log(
-  `| forecast B=1, T=240, H=128 | ${median(inf).toFixed(2)} ms | | ${p1 ? p1.ms_median.toFixed(2) : '-'} ms | | ${p1 ? (p1.ms_median / median(inf)).toFixed(2) : '-'}× |`,
+  `| forecast B=1, T=240, H=128 (two threads; one: ${median(infAll.one).toFixed(2)} ms) | ${median(inf).toFixed(2)} ms | | ${p1 ? p1.ms_median.toFixed(2) : '-'} ms | | ${p1 ? (p1.ms_median / median(inf)).toFixed(2) : '-'}× |`,
 );
 console.log(
   `load average at end: ${loadavg()

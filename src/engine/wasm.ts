@@ -7,6 +7,10 @@ import { setFlagsFromString } from 'node:v8';
  * mark (e.g. per-batch scratch). Pointers are byte offsets; `f32(ptr, n)` gives a view.
  * Views must be re-taken after an allocation that grows memory (the old ArrayBuffer is detached);
  * size the arena up front with `reserve` to avoid growth in hot loops.
+ *
+ * A `shared` Engine runs the same kernels over a shared memory (the `*_shared.wasm` builds), so a second
+ * instance in a worker thread can compute on the same pointers (src/engine/twin.ts). Views of a shared
+ * memory are never detached, but only cover the memory's size when they were taken.
  */
 
 export type Ptr = number;
@@ -33,6 +37,26 @@ export type Kernels = Record<string, (...args: number[]) => number | undefined> 
 
 export type Variant = 'relaxed' | 'simd';
 
+/** One kernel call by export name and arguments, to run here or on a twin thread (src/engine/twin.ts). */
+export interface KernelCall {
+  name: string;
+  args: number[];
+}
+
+/**
+ * Runs independent kernel calls (they write disjoint memory): in order on this thread by default
+ * (`runInOrder`), or spread over threads that share the engine's memory (KernelTwin.run).
+ */
+export type RunCalls = (calls: KernelCall[]) => void;
+
+/** Run the calls one after the other on `e`. */
+export function runInOrder(e: Engine, calls: KernelCall[]): void {
+  for (const c of calls) e.k[c.name](...c.args);
+}
+
+/** Wasm pages (64 KiB) a shared memory may grow to: 4 GiB, all of wasm32. */
+export const SHARED_MAX_PAGES = 65536;
+
 let relaxedFlag = false;
 function enableRelaxedSimd(): void {
   // Node 20 (V8 11.3) compiles relaxed-SIMD modules only behind this flag; it must be set before compiling
@@ -41,14 +65,25 @@ function enableRelaxedSimd(): void {
   relaxedFlag = true;
 }
 
-const moduleCache = new Map<Variant, WebAssembly.Module>();
+const moduleCache = new Map<string, WebAssembly.Module>();
 
-function wasmPath(variant: Variant): URL {
-  return new URL(`./wasm/engine_${variant}.wasm`, import.meta.url);
+function wasmPath(variant: Variant, shared: boolean): URL {
+  return new URL(`./wasm/engine_${variant}${shared ? '_shared' : ''}.wasm`, import.meta.url);
 }
 
-/** Compile (once per process) the preferred variant: relaxed SIMD if the runtime takes it, else plain SIMD. */
-export function compileKernels(prefer: Variant | 'auto' = 'auto'): {
+/** A fresh shared memory for the `*_shared.wasm` builds (initial size as the builds declare). */
+export function sharedMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 32, maximum: SHARED_MAX_PAGES, shared: true });
+}
+
+/**
+ * Compile (once per process) the preferred variant: relaxed SIMD if the runtime takes it, else plain SIMD;
+ * `shared`: the build over an imported shared memory.
+ */
+export function compileKernels(
+  prefer: Variant | 'auto' = 'auto',
+  shared = false,
+): {
   module: WebAssembly.Module;
   variant: Variant;
 } {
@@ -56,15 +91,16 @@ export function compileKernels(prefer: Variant | 'auto' = 'auto'): {
     prefer === 'simd' ? ['simd'] : prefer === 'relaxed' ? ['relaxed'] : ['relaxed', 'simd'];
   let lastErr: unknown;
   for (const v of order) {
-    const cached = moduleCache.get(v);
+    const key = `${v}${shared ? '_shared' : ''}`;
+    const cached = moduleCache.get(key);
     if (cached) return { module: cached, variant: v };
     try {
       if (v === 'relaxed') enableRelaxedSimd();
-      const bytes = readFileSync(wasmPath(v));
+      const bytes = readFileSync(wasmPath(v, shared));
       const module = new WebAssembly.Module(bytes);
       // instantiate once to prove the runtime accepts the instructions
-      new WebAssembly.Instance(module, { env: { abort: wasmAbort } });
-      moduleCache.set(v, module);
+      new WebAssembly.Instance(module, kernelImports(shared ? sharedMemory() : undefined));
+      moduleCache.set(key, module);
       return { module, variant: v };
     } catch (e) {
       lastErr = e;
@@ -79,21 +115,37 @@ function wasmAbort(msg: number, file: number, line: number, col: number): never 
   throw new Error(`wasm abort at ${line}:${col} (msg ${msg}, file ${file})`);
 }
 
+/** The imports of a kernel instance: `memory` for the shared builds. */
+export function kernelImports(memory?: WebAssembly.Memory) {
+  return { env: memory ? { abort: wasmAbort, memory } : { abort: wasmAbort } };
+}
+
+export interface EngineOptions {
+  /** Use the shared-memory build (so a KernelTwin can run kernels on this engine's memory). */
+  shared?: boolean;
+}
+
 const ALIGN = 64;
 const PAGE = 65536;
 
-/** One wasm instance with its own memory and arena. Not shared between threads. */
+/** One wasm instance with its own memory and arena (only a `shared` engine's memory is also used by a twin thread). */
 export class Engine {
   readonly k: Kernels;
   readonly variant: Variant;
+  /** The compiled module (a twin thread instantiates it again over the same shared memory). */
+  readonly module: WebAssembly.Module;
+  readonly shared: boolean;
   private top: number;
   private readonly base: number;
 
-  constructor(prefer: Variant | 'auto' = 'auto') {
-    const { module, variant } = compileKernels(prefer);
-    const inst = new WebAssembly.Instance(module, { env: { abort: wasmAbort } });
+  constructor(prefer: Variant | 'auto' = 'auto', opts: EngineOptions = {}) {
+    const shared = opts.shared === true;
+    const { module, variant } = compileKernels(prefer, shared);
+    const inst = new WebAssembly.Instance(module, kernelImports(shared ? sharedMemory() : undefined));
     this.k = inst.exports as unknown as Kernels;
     this.variant = variant;
+    this.module = module;
+    this.shared = shared;
     this.base = align(this.k.heap_base());
     this.top = this.base;
   }

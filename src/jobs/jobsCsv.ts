@@ -6,7 +6,7 @@
  */
 import { AtomicFileWriter } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
-import { openLines, type ProgressingSource } from './lines.js';
+import { openHeadered, type ProgressingSource } from './lines.js';
 import { JOB_STATES, type JobRecord, type JobState, newReport, type ParseReport, skip } from './record.js';
 
 export const JOBS_CSV_COLUMNS = [
@@ -314,35 +314,14 @@ export function parseJobsCsvText(
 
 /** Open a job CSV (plain or gzip) as a stream; the header is checked before returning. */
 export async function openJobsCsv(path: string): Promise<ProgressingSource> {
-  const p = new JobsCsvParser(path);
   // LF only: a quoted cell may hold a lone CR, which readline would take for a line end
-  const ls = await openLines(path, { lfOnly: true });
-  let lineNo = 0;
-  try {
-    for (;;) {
-      const r = await ls.lines.next();
-      if (r.done) throw new InputError(`${path}: empty; expected the job CSV header ${JOBS_CSV_HEADER}`);
-      lineNo++;
-      if (r.value.trim() === '') continue;
-      p.line(r.value, lineNo);
-      break;
-    }
-  } catch (e) {
-    ls.close();
-    throw e;
-  }
-  async function* jobs(): AsyncGenerator<JobRecord> {
-    for await (const l of ls.lines) {
-      const j = p.line(l, ++lineNo);
-      if (j) yield j;
-    }
-    p.finish();
-  }
-  return {
-    kind: 'csv',
-    meta: {},
-    report: p.report,
-    jobs: jobs(),
-    progress: () => ({ done: ls.bytesRead(), total: ls.totalBytes }),
-  };
+  return openHeadered(
+    path,
+    'csv',
+    new JobsCsvParser(path),
+    `empty; expected the job CSV header ${JOBS_CSV_HEADER}`,
+    {
+      lfOnly: true,
+    },
+  );
 }

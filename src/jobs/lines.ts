@@ -7,6 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { InputError, UserError } from '../util/errors.js';
+import type { JobRecord, ParseReport } from './record.js';
 import type { JobSource } from './source.js';
 
 /** A file job source that can say how far it has read (bytes), for progress bars. */
@@ -146,4 +147,56 @@ export async function openLines(path: string, opts: OpenLinesOptions = {}): Prom
     }
   }
   return { path, gzip, totalBytes: size, bytesRead: () => raw.bytesRead, lines: lines(), close };
+}
+
+/** A line-by-line job parser whose first non-blank line is a header (the sacct and job CSV parsers). */
+export interface HeaderedParser {
+  readonly report: ParseReport;
+  /** One line (1-based number): the header first (throws on a bad one), then a job or null (skipped). */
+  line(text: string, lineNo: number): JobRecord | null;
+  /** End of input (e.g. a record left open). */
+  finish?(): void;
+}
+
+/**
+ * Open a header-then-rows job file (plain or gzip) as a source: the header is read and checked before
+ * this returns, so a wrong file fails at open time, before any output is written; then the rows stream.
+ * `empty` is the message of a file with no header line.
+ */
+export async function openHeadered(
+  path: string,
+  kind: JobSource['kind'],
+  parser: HeaderedParser,
+  empty: string,
+  opts: OpenLinesOptions = {},
+): Promise<ProgressingSource> {
+  const ls = await openLines(path, opts);
+  let lineNo = 0;
+  try {
+    for (;;) {
+      const r = await ls.lines.next();
+      if (r.done) throw new InputError(`${path}: ${empty}`);
+      lineNo++;
+      if (r.value.trim() === '') continue;
+      parser.line(r.value, lineNo);
+      break;
+    }
+  } catch (e) {
+    ls.close();
+    throw e;
+  }
+  async function* jobs(): AsyncGenerator<JobRecord> {
+    for await (const l of ls.lines) {
+      const j = parser.line(l, ++lineNo);
+      if (j) yield j;
+    }
+    parser.finish?.();
+  }
+  return {
+    kind,
+    meta: {},
+    report: parser.report,
+    jobs: jobs(),
+    progress: () => ({ done: ls.bytesRead(), total: ls.totalBytes }),
+  };
 }

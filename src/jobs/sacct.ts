@@ -10,7 +10,7 @@
 import { InputError } from '../util/errors.js';
 import { checkTimeZone, parseDateTime } from './datetime.js';
 import { count as hostlistCount } from './hostlist.js';
-import { openLines, type ProgressingSource } from './lines.js';
+import { openHeadered, type ProgressingSource } from './lines.js';
 import {
   JOB_STATES,
   type JobRecord,
@@ -316,34 +316,5 @@ export function parseSacctText(
 
 /** Open a sacct parsable export (plain or gzip); the header is checked before returning. */
 export async function openSacct(path: string, opts: SacctOptions = {}): Promise<ProgressingSource> {
-  const p = new SacctParser(path, opts);
-  const ls = await openLines(path);
-  let lineNo = 0;
-  // header first: errors about missing columns come at open time
-  try {
-    for (;;) {
-      const r = await ls.lines.next();
-      if (r.done) throw new InputError(`${path}: empty; expected a sacct header line`);
-      lineNo++;
-      if (r.value.trim() === '') continue;
-      p.line(r.value, lineNo);
-      break;
-    }
-  } catch (e) {
-    ls.close();
-    throw e;
-  }
-  async function* jobs(): AsyncGenerator<JobRecord> {
-    for await (const l of ls.lines) {
-      const j = p.line(l, ++lineNo);
-      if (j) yield j;
-    }
-  }
-  return {
-    kind: 'sacct',
-    meta: {},
-    report: p.report,
-    jobs: jobs(),
-    progress: () => ({ done: ls.bytesRead(), total: ls.totalBytes }),
-  };
+  return openHeadered(path, 'sacct', new SacctParser(path, opts), 'empty; expected a sacct header line');
 }

@@ -32,11 +32,9 @@ import {
   TRES_NODE,
   tresCount,
 } from './slurmdb-map.js';
-import type { JobSource, OpenOptions, SourceMeta } from './source.js';
+import { DEFAULT_BATCH_ROWS, type JobSource, type OpenOptions, type SourceMeta } from './source.js';
 
 export interface SlurmDbOptions extends OpenOptions {
-  /** Rows per query (config SlurmDB.BatchRows); default 2 000 (faster and leaner than 10 000: docs/benchmarks.md). */
-  batchRows?: number;
   /** Connect timeout in ms; default 10 000. */
   connectTimeoutMs?: number;
 }
@@ -48,7 +46,8 @@ export interface SlurmDbSource extends JobSource {
   progress(): { done: number; total: number };
 }
 
-export const DEFAULT_BATCH_ROWS = 2_000;
+/** Rows per query by default: 2 000 (faster and leaner than 10 000: docs/benchmarks.md). */
+export { DEFAULT_BATCH_ROWS };
 
 /** Where we read from, for messages: everything but the password. */
 interface Where {

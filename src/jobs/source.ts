@@ -35,4 +35,9 @@ export interface OpenOptions {
   cluster?: string;
   /** Slurm DB: password (else from the URL or env PCM_SLURMDB_PASSWORD). */
   password?: string;
+  /** Slurm DB: rows per query (config SlurmDB.BatchRows); default DEFAULT_BATCH_ROWS. */
+  batchRows?: number;
 }
+
+/** Slurm DB rows per query when neither the config nor the command line says (docs/benchmarks.md). */
+export const DEFAULT_BATCH_ROWS = 2_000;

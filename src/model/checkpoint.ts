@@ -161,7 +161,7 @@ export async function saveCheckpoint(
   const keep = new Set([weights.file, trainState?.state.file]);
   for (const f of readdirSync(dir)) {
     const stale = /^(weights|state)-[0-9a-f]{16}\.bin$/.test(f) && !keep.has(f);
-    const temp = /^\.(weights|state)-.*\.tmp$/.test(f);
+    const temp = /^\.((weights|state)-.*|model\.json\..*)\.tmp$/.test(f);
     if (stale || temp) rmSync(join(dir, f), { force: true });
   }
   syncDir(dir);

@@ -8,7 +8,7 @@ import { UserError } from '../util/errors.js';
  * Row t describes what is known at the instant t (the timeline snapshot), never later:
  *  - cluster columns from the timeline, node-valued ones divided by capacity, CPU-valued ones by total CPUs,
  *    counts as log1p, durations in hours (the scheduler-aware known future, ending_*_nodes and
- *    queued_nodes, is included);
+ *    queued_nodes, the running nodes by age and the expected nodes freed within 30 minutes are included);
  *  - calendar in the site's time zone: hour of day (with minutes), weekday and month as sin/cos, and a
  *    public-holiday flag (date-holidays, type `public`; no country = always 0);
  *  - same time in history: busy nodes one day and one week before the minute t + lead (lead defaults to
@@ -37,6 +37,13 @@ const CLUSTER_FEATURES: ReadonlyArray<[name: string, column: TimelineColumn, tra
   ['ending_5m_nodes', 'ending_5m_nodes', 'capacity'],
   ['ending_10m_nodes', 'ending_10m_nodes', 'capacity'],
   ['ending_30m_nodes', 'ending_30m_nodes', 'capacity'],
+  ['ending_60m_nodes', 'ending_60m_nodes', 'capacity'],
+  ['ending_240m_nodes', 'ending_240m_nodes', 'capacity'],
+  ['age_lt5m_nodes', 'age_lt5m_nodes', 'capacity'],
+  ['age_5_30m_nodes', 'age_5_30m_nodes', 'capacity'],
+  ['age_30_120m_nodes', 'age_30_120m_nodes', 'capacity'],
+  ['age_ge120m_nodes', 'age_ge120m_nodes', 'capacity'],
+  ['expected_end_30m_nodes', 'expected_end_30m_nodes', 'capacity'],
   ['submitted_last_min', 'submitted_last_min', 'log1p'],
   ['started_last_min', 'started_last_min', 'log1p'],
   ['ended_last_min', 'ended_last_min', 'log1p'],

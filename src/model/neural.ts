@@ -42,6 +42,12 @@ export interface NeuralConfig {
   horizon: number;
   /** Repeat the origin minute's features in every LSTM step (F more inputs per step). */
   nowEveryStep?: boolean;
+  /**
+   * The head also sees the origin step directly: its input is concat(mean-pooled attention, the biLSTM
+   * output and the step's inputs at the last step) instead of the pooled attention alone (the seed).
+   * Absent = false (models saved before it existed).
+   */
+  lastStepSkip?: boolean;
 }
 
 export const NEURAL_DEFAULTS: Omit<NeuralConfig, 'features'> = {
@@ -83,6 +89,7 @@ export function seedConfigOf(cfg: NeuralConfig): SeedModelConfig {
     headHidden: cfg.headHidden,
     horizon: 3 * cfg.horizon,
     dropout: cfg.dropout,
+    lastStepSkip: cfg.lastStepSkip === true,
   };
 }
 
@@ -104,7 +111,22 @@ export function neuralConfigProblem(c: NeuralConfig): string | null {
     return `lookback ${c.lookback} is not a multiple of resolution ${c.resolution}`;
   if ((2 * c.hidden) % c.heads !== 0) return `heads ${c.heads} must divide 2·hidden = ${2 * c.hidden}`;
   if (!(c.dropout >= 0 && c.dropout < 1)) return `dropout: expected a number in [0, 1), got ${c.dropout}`;
+  for (const k of ['nowEveryStep', 'lastStepSkip'] as const)
+    if (c[k] !== undefined && typeof c[k] !== 'boolean') return `${k}: expected true or false, got ${c[k]}`;
   return null;
+}
+
+/** Whether two configs build the same model (an absent flag is false: older saved configs lack them). */
+export function sameNeuralConfig(a: NeuralConfig, b: NeuralConfig): boolean {
+  const norm = (c: NeuralConfig) => ({
+    ...c,
+    nowEveryStep: c.nowEveryStep === true,
+    lastStepSkip: c.lastStepSkip === true,
+  });
+  const [x, y] = [norm(a), norm(b)];
+  const keys = new Set([...Object.keys(x), ...Object.keys(y)]) as Set<keyof NeuralConfig>;
+  for (const k of keys) if (x[k] !== y[k]) return false;
+  return true;
 }
 
 /**

@@ -2,7 +2,7 @@ import { type EasyState, easyPass } from '../sim/easy.js';
 import { EventQueue } from '../sim/events.js';
 import type { SimJob } from '../sim/job.js';
 import type { NodePowerModel, StateSeconds } from './model.js';
-import type { ClusterView, PowerActions, PowerPolicy } from './policy.js';
+import type { ClusterView, JobEvent, PowerActions, PowerPolicy } from './policy.js';
 
 /**
  * The simulator's FCFS + EASY-backfilling scheduler (same rules as src/sim/scheduler.ts `ClusterSim`, which a
@@ -152,6 +152,8 @@ export class PowerSim implements ClusterView, PowerActions {
   readonly cpus: Float64Array;
   readonly runtime: Float64Array;
   readonly limit: Float64Array;
+  /** User id per job, interned in job order (-1 = unknown). */
+  readonly user: Int32Array;
   /** When the job got its nodes (NaN = never). */
   readonly alloc: Float64Array;
   /** When it started running (all its nodes up). */
@@ -225,9 +227,17 @@ export class PowerSim implements ClusterView, PowerActions {
     this.end = new Float64Array(n).fill(Number.NaN);
     this.allocAt = new Int32Array(n).fill(-1);
     this.running8 = new Uint8Array(n);
+    this.user = new Int32Array(n);
+    const users = new Map<string, number>();
     let total = 0;
     for (let i = 0; i < n; i++) {
       const j = jobs[i];
+      if (j.user === null) this.user[i] = -1;
+      else {
+        const u = users.get(j.user) ?? users.size;
+        if (u === users.size) users.set(j.user, u);
+        this.user[i] = u;
+      }
       this.submit[i] = j.submit;
       this.need[i] = j.nodes;
       this.cpus[i] = j.cpus;
@@ -382,6 +392,7 @@ export class PowerSim implements ClusterView, PowerActions {
       case EV_SUBMIT:
         this.queue[this.qLen++] = arg;
         this.submittedSince++;
+        this.tell('submit', arg, t);
         break;
       case EV_RUN:
         this.startRunning(arg);
@@ -438,6 +449,12 @@ export class PowerSim implements ClusterView, PowerActions {
     this.runExpEnd.splice(idx, 1);
     if (this.end[j] > this.alloc[j]) this.endedSince++;
     this.done++;
+    this.tell('end', j, t);
+  }
+
+  /** Deliver a job event to a policy that observes them (at the event's instant: nothing from the future). */
+  private tell(kind: JobEvent['kind'], j: number, t: number): void {
+    this.policy.observe?.({ kind, t, user: this.user[j], nodes: this.need[j] });
   }
 
   private findRunning(j: number): number {

@@ -55,6 +55,16 @@ export const PredictiveSchema = z
     IntervalSeconds: z.number().int().positive().max(3600).default(60),
     /** Power down only nodes idle at least this long (s); 0 = as soon as the forecast allows. */
     MinIdleSeconds: z.number().int().nonnegative().max(86_400).default(0),
+    /**
+     * Users' submission chains: a user counts as active this long after their last submission or job end,
+     * and the warm pool keeps idle nodes for the next job of every active user (sized by their latest job).
+     * 0 = off (the forecast alone).
+     */
+    UserWindowSeconds: z.number().int().nonnegative().max(86_400).default(600),
+    /** Only users whose latest job asks for at most this many nodes are covered by UserWindowSeconds. */
+    UserMaxNodes: z.number().int().nonnegative().max(1_000_000).default(4),
+    /** A job's end also makes its user active (its freed nodes stay warm for the user's next job). */
+    UserEnds: z.boolean().default(true),
   })
   .prefault({});
 

@@ -20,6 +20,7 @@ import {
 } from '../model/features.js';
 import { P90_BINS, p90Bin } from '../timeline/build.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../timeline/columns.js';
+import { ageBin, cellIndex, EndingTable, remBin, sizeBin } from '../timeline/survival.js';
 import type { PowerSim } from './cluster.js';
 import type { DemandOutlook } from './policies/warm_pool.js';
 
@@ -49,9 +50,18 @@ export class LiveTimeline {
   cols: Record<TimelineColumn, Float64Array>;
   private readonly hCount = new Float64Array(P90_BINS);
   private readonly hSum = new Float64Array(P90_BINS);
+  /** P(ends within 30 min) per cell for expected_end_30m_nodes (default: the time-limit prior). */
+  private readonly endP: Float64Array;
 
   /** `start` = the first row's instant (a multiple of 60). */
-  constructor(start: number, capacity: number, totalCpus: number, expectMinutes = 1024) {
+  constructor(
+    start: number,
+    capacity: number,
+    totalCpus: number,
+    expectMinutes = 1024,
+    endingTable: EndingTable = new EndingTable(),
+  ) {
+    this.endP = endingTable.probabilities();
     this.start = start;
     this.capacity = capacity;
     this.totalCpus = totalCpus;
@@ -81,6 +91,13 @@ export class LiveTimeline {
     let e5 = 0;
     let e10 = 0;
     let e30 = 0;
+    let e60 = 0;
+    let e240 = 0;
+    let age5 = 0;
+    let age30 = 0;
+    let age120 = 0;
+    let ageMore = 0;
+    let expEnd = 0;
     const hc = this.hCount;
     const hs = this.hSum;
     hc.fill(0);
@@ -102,6 +119,15 @@ export class LiveTimeline {
       if (planned <= t + 300) e5 += need;
       if (planned <= t + 600) e10 += need;
       if (planned <= t + 1800) e30 += need;
+      if (planned <= t + 3600) e60 += need;
+      if (planned <= t + 14400) e240 += need;
+      // age since allocation (the builder's start), and the expected end within 30 minutes
+      const age = (t - sim.alloc[j]) / 60;
+      if (age < 5) age5 += need;
+      else if (age < 30) age30 += need;
+      else if (age < 120) age120 += need;
+      else ageMore += need;
+      expEnd += need * this.endP[cellIndex(ageBin(age), remBin((planned - t) / 60), sizeBin(need))];
     }
     let qn = 0;
     let qc = 0;
@@ -138,6 +164,13 @@ export class LiveTimeline {
     c.ending_5m_nodes[m] = e5;
     c.ending_10m_nodes[m] = e10;
     c.ending_30m_nodes[m] = e30;
+    c.ending_60m_nodes[m] = e60;
+    c.ending_240m_nodes[m] = e240;
+    c.age_lt5m_nodes[m] = age5;
+    c.age_5_30m_nodes[m] = age30;
+    c.age_30_120m_nodes[m] = age120;
+    c.age_ge120m_nodes[m] = ageMore;
+    c.expected_end_30m_nodes[m] = expEnd;
     c.submitted_last_min[m] = sim.submittedSince;
     c.started_last_min[m] = sim.startedSince;
     c.ended_last_min[m] = sim.endedSince;
@@ -181,6 +214,13 @@ const CLUSTER_TRANSFORMS: Record<string, [TimelineColumn, Transform]> = {
   ending_5m_nodes: ['ending_5m_nodes', 'capacity'],
   ending_10m_nodes: ['ending_10m_nodes', 'capacity'],
   ending_30m_nodes: ['ending_30m_nodes', 'capacity'],
+  ending_60m_nodes: ['ending_60m_nodes', 'capacity'],
+  ending_240m_nodes: ['ending_240m_nodes', 'capacity'],
+  age_lt5m_nodes: ['age_lt5m_nodes', 'capacity'],
+  age_5_30m_nodes: ['age_5_30m_nodes', 'capacity'],
+  age_30_120m_nodes: ['age_30_120m_nodes', 'capacity'],
+  age_ge120m_nodes: ['age_ge120m_nodes', 'capacity'],
+  expected_end_30m_nodes: ['expected_end_30m_nodes', 'capacity'],
   submitted_last_min: ['submitted_last_min', 'log1p'],
   started_last_min: ['started_last_min', 'log1p'],
   ended_last_min: ['ended_last_min', 'log1p'],

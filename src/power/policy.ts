@@ -38,6 +38,21 @@ export interface PowerActions {
   powerDown(node: number): boolean;
 }
 
+/**
+ * A job event as it happens, for policies that learn from users' submission patterns: `submit` when the job
+ * enters the queue, `end` when it leaves its nodes. Delivered at the event's instant (`t` <= the `now` of
+ * every later decision), so a policy never learns of a job before it is submitted.
+ */
+export interface JobEvent {
+  readonly kind: 'submit' | 'end';
+  /** Epoch seconds (the instant of the event). */
+  readonly t: number;
+  /** User id, interned per run (-1 = unknown user). */
+  readonly user: number;
+  /** Nodes the job asks for. */
+  readonly nodes: number;
+}
+
 export interface PowerPolicy {
   /** Report name (`always_on`, `reactive`, `predictive`, `oracle`). */
   readonly name: string;
@@ -46,6 +61,8 @@ export interface PowerPolicy {
   /** The policy's main knob and its value, for trade-off curves (e.g. SuspendTime 600). */
   readonly knob?: { name: string; value: number };
   decide(view: ClusterView, act: PowerActions): void;
+  /** Optional: job events as they happen (submissions and ends), in time order. */
+  observe?(e: JobEvent): void;
 }
 
 /**

@@ -18,6 +18,7 @@ import { AlwaysOn } from './policies/always_on.js';
 import { oraclePolicy, StepPeak } from './policies/oracle.js';
 import { predictivePolicy } from './policies/predictive.js';
 import { Reactive } from './policies/reactive.js';
+import type { UserChainsOptions } from './policies/user_chains.js';
 import type { PowerPolicy } from './policy.js';
 
 /**
@@ -105,7 +106,14 @@ export interface PowerReplayOptions {
   totalCpus: number;
   model: NodePowerModel;
   reactive: ReactiveConfig;
-  predictive: { margin: number; peakQuantile: number; intervalS: number; minIdleS?: number };
+  predictive: {
+    margin: number;
+    peakQuantile: number;
+    intervalS: number;
+    minIdleS?: number;
+    /** Users' submission chains (./policies/user_chains.ts); null or windowS 0 = the forecast alone. */
+    chains?: UserChainsOptions | null;
+  };
   policies: readonly PolicyName[];
   /** Makes the predictive policy's forecaster; `fit` false for a trained model loaded from disk. */
   forecaster?: { make: () => Forecaster | Promise<Forecaster>; fit: boolean };
@@ -246,6 +254,7 @@ async function policyRun(
         o.predictive.intervalS,
         o.predictive.minIdleS ?? 0,
         bootSlack(o),
+        o.predictive.chains ?? null,
       );
       return simulate(ctx, jobs, pol, { live, features, forecast: fc, trace });
     }

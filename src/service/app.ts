@@ -1,4 +1,9 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
 import { makeAuth, tokenFrom } from './auth.js';
@@ -88,6 +93,23 @@ export function buildApp(deps: AppDeps): App {
     // strict validation: no type coercion, unknown fields rejected (not silently removed)
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     return503OnClosing: true,
+    // a client must send its whole request within this (Fastify's default 0 lets a slow client hold a
+    // connection open forever by trickling its body)
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // malformed or over-long path parameters (`/dashboard/%zz`, 100+ chars) in the API's error shape
+    frameworkErrors: (err, _req, reply) => {
+      const e = describeError(err);
+      return (reply as FastifyReply).code(e.status).send(e.body);
+    },
+  });
+  // the URL (path + query) is bounded like the body: 414 before routing, validation or auth
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.length > MAX_URL_CHARS)
+      await reply.code(414).send({
+        error: 'uri_too_long',
+        field: 'url',
+        message: `url: ${req.url.length} characters, expected at most ${MAX_URL_CHARS}`,
+      });
   });
   // JSON only: other media types (Fastify also parses text/plain by default) -> 415
   app.removeContentTypeParser('text/plain');
@@ -100,7 +122,7 @@ export function buildApp(deps: AppDeps): App {
     );
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const e = describeError(err);
+    const e = describeError(err, cfg.Service.BodyLimitBytes);
     if (e.status >= 500) req.log.error(err);
     return reply.code(e.status).send(e.body);
   });
@@ -114,16 +136,39 @@ export function buildApp(deps: AppDeps): App {
   return { app, hub, metrics };
 }
 
+/** Time to receive a whole request (headers and body), ms: 408 and the connection closed after it. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Longest request URL (path and query string) accepted; the routes need a few dozen characters. */
+export const MAX_URL_CHARS = 2048;
+
 interface AjvError {
   instancePath: string;
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
   data?: unknown;
+  parentSchema?: { properties?: Record<string, unknown> };
+}
+
+/** Longest piece of the request echoed in an error message (field names, values). */
+const ECHO_CHARS = 64;
+
+/** A request value as shown in a message: JSON, non-finite numbers by name, cut to ECHO_CHARS. */
+export function shown(v: unknown): string {
+  const s = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
+  return s.length > ECHO_CHARS ? `${s.slice(0, ECHO_CHARS)}...(${s.length} chars)` : s;
+}
+
+function shownName(name: string): string {
+  return name.length > ECHO_CHARS ? `${name.slice(0, ECHO_CHARS)}...(${name.length} chars)` : name;
 }
 
 /** An error as the API's answer: status and a one-line message naming the field. */
-export function describeError(err: FastifyError): { status: number; body: Record<string, unknown> } {
+export function describeError(
+  err: FastifyError,
+  bodyLimit?: number,
+): { status: number; body: Record<string, unknown> } {
   if (err instanceof UnknownSeriesError)
     return { status: 404, body: { error: 'unknown_series', message: err.message } };
   if (err.validation) {
@@ -133,16 +178,17 @@ export function describeError(err: FastifyError): { status: number; body: Record
     let reason = v.message ?? 'invalid';
     if (v.keyword === 'additionalProperties') {
       field = [field, String(v.params.additionalProperty)].filter(Boolean).join('.');
-      reason = 'unknown field';
+      const known = Object.keys(v.parentSchema?.properties ?? {});
+      reason = known.length ? `unknown field, expected one of ${known.join(', ')}` : 'unknown field';
     } else if (v.keyword === 'required') {
       field = [field, String(v.params.missingProperty)].filter(Boolean).join('.');
       reason = 'required';
     } else if (v.data !== undefined && typeof v.data !== 'object') {
-      reason = `${reason}, got ${JSON.stringify(v.data)}`;
+      reason = `${reason}, got ${shown(v.data)}`;
     } else if (v.data !== undefined) {
       reason = `${reason}, got ${v.data === null ? 'null' : Array.isArray(v.data) ? 'an array' : 'an object'}`;
     }
-    const name = field || where;
+    const name = shownName(field || where);
     return { status: 400, body: { error: 'bad_request', field: name, message: `${name}: ${reason}` } };
   }
   switch (err.code) {
@@ -155,7 +201,11 @@ export function describeError(err: FastifyError): { status: number; body: Record
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return {
         status: 413,
-        body: { error: 'payload_too_large', field: 'body', message: `body: ${err.message}` },
+        body: {
+          error: 'payload_too_large',
+          field: 'body',
+          message: `body: too large, expected at most ${bodyLimit ?? 'Service.BodyLimitBytes'} bytes (Service.BodyLimitBytes)`,
+        },
       };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
@@ -167,14 +217,43 @@ export function describeError(err: FastifyError): { status: number; body: Record
         },
       };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, body: { error: 'bad_request', field: 'content-length', message: err.message } };
+      return {
+        status: 400,
+        body: {
+          error: 'bad_request',
+          field: 'content-length',
+          message: 'content-length: does not match the body, expected its length in bytes',
+        },
+      };
+    case 'FST_ERR_BAD_URL':
+      return {
+        status: 400,
+        body: { error: 'bad_request', field: 'url', message: 'url: malformed, expected valid %-escapes' },
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        status: 414,
+        body: {
+          error: 'uri_too_long',
+          field: 'url',
+          message: 'url: a path segment is too long, expected at most 100 characters',
+        },
+      };
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-  const message = status === 500 ? `internal error: ${err.message}` : err.message;
-  return { status, body: { error: status === 500 ? 'internal' : 'bad_request', message } };
+  // a 500 is a bug: its details (paths, internals) go to the log only
+  if (status === 500)
+    return { status, body: { error: 'internal', message: 'internal error (details in the service log)' } };
+  return {
+    status,
+    body: { error: 'bad_request', field: 'request', message: `request: ${shownName(err.message)}` },
+  };
 }
 
 function jsonReason(err: FastifyError): string {
   if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'empty, expected a JSON object';
-  return `malformed JSON (${err.message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'/, '').trim() || 'parse error'})`;
+  const detail = err.message
+    .replace(/^Body is not valid JSON but content-type is set to 'application\/json'/, '')
+    .trim();
+  return `malformed JSON (${shownName(detail || 'parse error')}), expected a JSON object`;
 }

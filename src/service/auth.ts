@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { UserError } from '../util/errors.js';
 
 /**
  * Bearer-token auth. The token comes from `Service.ApiToken` or the environment (`PCM_API_TOKEN`, which
@@ -20,12 +21,28 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
+/** Shortest token accepted (as Service.ApiToken's schema). */
+export const MIN_TOKEN_CHARS = 16;
+
+/**
+ * The configured token, checked: at least MIN_TOKEN_CHARS characters and no whitespace or control
+ * characters (a header `Bearer <token>` could never carry it). Throws a UserError naming where it came from.
+ */
 export function tokenFrom(
   cfgToken: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
+  const where = env.PCM_API_TOKEN ? 'PCM_API_TOKEN' : 'Service.ApiToken';
   const t = env.PCM_API_TOKEN || cfgToken;
-  return t ? t : undefined;
+  if (!t) return undefined;
+  if (t.length < MIN_TOKEN_CHARS)
+    throw new UserError(`${where}: expected at least ${MIN_TOKEN_CHARS} characters, got ${t.length}`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\s\x00-\x1f\x7f]/.test(t))
+    throw new UserError(
+      `${where}: expected no spaces or control characters (it is sent as 'Bearer <token>')`,
+    );
+  return t;
 }
 
 export function makeAuth(token: string | undefined, requireForReads: boolean): Auth {

@@ -145,7 +145,7 @@ function withCapacity(r: HubResult, s: Snapshot, o: ViewOptions, fallbackReason:
         body: {
           error: 'bad_request',
           field: 'total_nodes',
-          message: `total_nodes: ${o.totalNodes} is less than the ${busyNow} nodes busy now in ${s.series.cluster}/${s.series.partition}`,
+          message: `total_nodes: ${o.totalNodes} is less than the ${busyNow} nodes busy now in ${s.series.cluster}/${s.series.partition}, expected at least ${busyNow}`,
         },
       };
     }

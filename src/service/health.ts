@@ -68,7 +68,14 @@ export function healthReport(
       s.quality?.flags.includes('no_data')
     )
       fresh = false;
-    if (s.quality && s.quality.verdict !== 'ok') allOk = false;
+    if (s.quality && s.quality.verdict !== 'ok') {
+      allOk = false;
+      // a forecast is served but flagged: say why (no_forecast / error already gave their reason)
+      if (s.status === 'ok')
+        reasons.push(
+          `${name}: telemetry ${s.quality.verdict}: ${s.quality.reasons[0] ?? s.quality.flags.join(', ')}`,
+        );
+    }
     return seriesHealth(id, s, now);
   });
   if (reachable === false) reasons.unshift(`InfluxDB unreachable or failing (${backend.describe})`);

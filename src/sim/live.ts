@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord } from '../jobs/record.js';
 import { ALL_PARTITIONS, rowOfTimeline, type TelemetryRow } from '../telemetry/schema.js';
 import type { TelemetryWriter } from '../telemetry/types.js';
-import { buildTimeline } from '../timeline/build.js';
+import { buildTimeline, ENDING_BLOCK_ROWS } from '../timeline/build.js';
+import { EndingTable } from '../timeline/survival.js';
 import { errorMessage, InputError } from '../util/errors.js';
 import { localMidnight } from './calendar.js';
 import type { SimulatorConfig } from './config.js';
@@ -102,7 +103,15 @@ export function liveRow(
   sim: ClusterSim,
   t: number,
   extra: Iterable<number>,
-  o: { cpusPerNode: number; cluster: string; partition: string; stamp: Uint32Array; tick: number },
+  o: {
+    cpusPerNode: number;
+    cluster: string;
+    partition: string;
+    stamp: Uint32Array;
+    tick: number;
+    /** For expected_end_30m_nodes (see endingTableAt). */
+    endingTable?: EndingTable;
+  },
 ): TelemetryRow {
   const recs: JobRecord[] = [];
   const add = (i: number) => {
@@ -130,8 +139,30 @@ export function liveRow(
   for (const i of sim.runningIndices()) add(i);
   for (const i of sim.queuedIndices()) add(i);
   for (const i of extra) add(i);
-  const tl = buildTimeline(recs, { capacity: sim.nodes, cpusPerNode: o.cpusPerNode, start: t, end: t + 60 });
+  const tl = buildTimeline(recs, {
+    capacity: sim.nodes,
+    cpusPerNode: o.cpusPerNode,
+    start: t,
+    end: t + 60,
+    endingTable: o.endingTable,
+  });
   return rowOfTimeline(tl, 0, o.cluster, o.partition);
+}
+
+/**
+ * The ending table of the jobs that ended by t (the scheduler's state at t): what a batch timeline starting
+ * at the first row uses for the day that starts at t (src/timeline/build.ts, online refit once a day).
+ */
+export function endingTableAt(sim: ClusterSim, t: number): EndingTable {
+  const table = new EndingTable();
+  for (let i = 0; i < sim.end.length; i++) {
+    const start = sim.start[i];
+    const end = sim.end[i];
+    if (!(end <= t) || !(end > start) || !(sim.need[i] > 0)) continue;
+    const limit = sim.limit[i];
+    table.addRun((end - start) / 60, limit > 0 ? limit / 60 : Number.NaN, sim.need[i]);
+  }
+  return table;
 }
 
 /** Start live mode; rows go to `writer` until `stop()` (or the signal, or the end of the workload). */
@@ -177,6 +208,7 @@ export function startLiveSimulation(opts: LiveOptions, writer: TelemetryWriter):
     partition,
     stamp: new Uint32Array(work.jobs.length),
     tick: 0,
+    endingTable: undefined as EndingTable | undefined,
   };
   const maxBatch = opts.maxBatchRows ?? 1440;
   const maxPending = opts.maxPendingRows ?? 1440 * 7;
@@ -237,6 +269,9 @@ export function startLiveSimulation(opts: LiveOptions, writer: TelemetryWriter):
       const rows: TelemetryRow[] = [];
       while (next <= due && next < end && rows.length < maxBatch) {
         sim.advanceTo(next);
+        // the ending table is refitted once a day of rows, like a batch timeline from the first row
+        if ((next - firstRow) % (60 * ENDING_BLOCK_ROWS) === 0)
+          rowOpts.endingTable = endingTableAt(sim, next);
         rowOpts.tick++;
         rows.push(liveRow(sim, next, touched, rowOpts));
         touched.length = 0;

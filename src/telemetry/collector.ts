@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord, ParseReport } from '../jobs/record.js';
 import { buildTimeline } from '../timeline/build.js';
+import type { EndingTable } from '../timeline/survival.js';
 import { errorMessage, InputError, UserError } from '../util/errors.js';
 import { checkName } from './influxql.js';
 import { type NodeStateField, rowOfTimeline, type TelemetryRow } from './schema.js';
@@ -40,12 +41,17 @@ export async function readSlurm(partition?: string, timeoutMs = 30_000): Promise
   return { now, jobs, report, nodes: s.nodes, cpus: s.cpus, nodeStates: s.nodeStates };
 }
 
-/** The timeline row at minute instant t from a snapshot's jobs (via buildTimeline, one row). */
+/**
+ * The timeline row at minute instant t from a snapshot's jobs (via buildTimeline, one row).
+ * expected_end_30m_nodes uses `endingTable` (saved by `pcm timeline --ending-table`), else the time-limit
+ * prior: a snapshot has no finished jobs to learn from.
+ */
 export function snapshotRow(
   snap: SlurmSnapshot,
   cluster: string,
   partition: string,
   t?: number,
+  endingTable?: EndingTable,
 ): TelemetryRow {
   const at = t ?? Math.floor(snap.now / 60) * 60;
   if (at % 60 !== 0) throw new InputError(`snapshot time ${at} is not a whole minute`);
@@ -54,6 +60,7 @@ export function snapshotRow(
     totalCpus: snap.cpus > 0 ? snap.cpus : undefined,
     start: at,
     end: at + 60,
+    endingTable,
   });
   return { ...rowOfTimeline(tl, 0, cluster, partition), nodeStates: snap.nodeStates };
 }
@@ -74,6 +81,8 @@ export interface CollectOptions {
   onRow?: (row: TelemetryRow, snap: SlurmSnapshot) => void;
   /** A failure in loop mode (the loop goes on); in --once mode failures throw instead. */
   onError?: (message: string) => void;
+  /** Table for expected_end_30m_nodes (default: the time-limit prior; see snapshotRow). */
+  endingTable?: EndingTable;
   /** Where the snapshot comes from (default: squeue/sinfo). */
   read?: () => Promise<SlurmSnapshot>;
 }
@@ -135,7 +144,7 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
       o.onError?.(errorMessage(e));
     }
     if (snap) {
-      const row = snapshotRow(snap, o.cluster, o.partition);
+      const row = snapshotRow(snap, o.cluster, o.partition, undefined, o.endingTable);
       res.rows++;
       o.onRow?.(row, snap);
       for (const s of state) s.pending.push(row);

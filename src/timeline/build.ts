@@ -1,6 +1,7 @@
 import type { JobRecord, JobState } from '../jobs/record.js';
 import { InputError } from '../util/errors.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from './columns.js';
+import { CELLS, EndingTable, MAX_PIECES, segmentsInto } from './survival.js';
 
 /**
  * Jobs -> minute timeline, by a sweep over events: every job adds a few interval updates to
@@ -23,6 +24,12 @@ import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from './columns.
  *   when that bin holds one distinct limit (the usual case: limits are round numbers) and otherwise lies
  *   within that bin. Limits below 60 s share bin 0, above 365 days the last bin.
  * - *_last_min flow counts: events in (t-60, t].
+ * - age_*_nodes: running nodes by t - start in [0, 5), [5, 30), [30, 120), [120, inf) minutes.
+ * - expected_end_30m_nodes: sum of nodes * P(ends within 30 min | cell) over running jobs, P from an
+ *   EndingTable (src/timeline/survival.ts): `opts.endingTable` for every row when given (live rows), else
+ *   fitted online — the rows of day k (blocks of 1440 rows from the first row) use the table of the jobs
+ *   that ended by the start of that day (so never a job's own future). P is constant over a job's minutes
+ *   of one cell and one day, so each such piece is one difference-array update.
  */
 
 /** Histogram resolution of p90_limit_running_s (see the module comment). */
@@ -53,6 +60,11 @@ export interface BuildOptions {
   start?: number;
   /** Rows stop before this instant (exclusive, epoch s). Default: up to and including the ceil-minute of the latest event. */
   end?: number;
+  /**
+   * The ending table for expected_end_30m_nodes on every row (e.g. one saved by `pcm timeline`, for a live
+   * row built from a queue snapshot). Default: fitted online from the jobs given (see the module comment).
+   */
+  endingTable?: EndingTable;
 }
 
 /** What the builder did with the jobs it was given, for the summary's data-quality section. */
@@ -217,7 +229,22 @@ export class TimelineBuilder {
     const tl: Timeline = { start: T0, minutes: M, capacity, totalCpus, columns: cols };
     if (M === 0) return tl;
     sweep(this.store, this.n, T0, M, capacity, totalCpus, cols);
+    expectedEnds(this.store, this.n, T0, M, cols.expected_end_30m_nodes, this.opts.endingTable);
     return tl;
+  }
+
+  /** The ending table of every job added so far that held nodes and has ended (to save for live rows). */
+  endingTable(): EndingTable {
+    const t = new EndingTable();
+    const s = this.store;
+    for (let j = 0; j < this.n; j++) {
+      const o = j * STRIDE;
+      const start = s[o + F_START];
+      const end = s[o + F_END];
+      if (Number.isNaN(start) || Number.isNaN(end) || !(s[o + F_NODES] > 0) || end <= start) continue;
+      t.addRun((end - start) / 60, s[o + F_LIMIT] / 60, s[o + F_NODES]);
+    }
+    return t;
   }
 }
 
@@ -284,7 +311,20 @@ const ENDING: ReadonlyArray<[TimelineColumn, number]> = [
   ['ending_5m_nodes', 5],
   ['ending_10m_nodes', 10],
   ['ending_30m_nodes', 30],
+  ['ending_60m_nodes', 60],
+  ['ending_240m_nodes', 240],
 ];
+
+/** Age columns: nodes of running jobs with t - start below each bound (minutes), the last unbounded. */
+const AGES: ReadonlyArray<[TimelineColumn, number]> = [
+  ['age_lt5m_nodes', 5],
+  ['age_5_30m_nodes', 30],
+  ['age_30_120m_nodes', 120],
+  ['age_ge120m_nodes', Number.POSITIVE_INFINITY],
+];
+
+/** Rows per refit of the online ending table (one day). */
+export const ENDING_BLOCK_ROWS = 1440;
 
 /** The sweep: store (n jobs x STRIDE) -> columns (M rows). */
 function sweep(
@@ -345,6 +385,15 @@ function sweep(
     addRange(dRaw, a, b, nodes);
     addRange(dCpus, a, b, cpus);
     addRange(dSumStart, a, b, start - T0);
+    // age columns: rows [a, b) cut where t - start reaches each bound
+    let lo = a;
+    for (const [col, bound] of AGES) {
+      const hi = Math.min(b, rowAtOrAfter(start + 60 * bound, T0, M));
+      if (lo < hi) {
+        addRange(c[col], lo, hi, nodes);
+        lo = hi;
+      }
+    }
     const limit = store[o + F_LIMIT];
     if (Number.isNaN(limit)) continue;
     addRange(dLimCnt, a, b, 1);
@@ -378,6 +427,7 @@ function sweep(
 
   for (const d of [dRun, dRaw, dCpus, dSumStart, dLimSum, dLimCnt, dQ, dQNodes, dQCpus]) prefixSum(d);
   for (const [col] of ENDING) prefixSum(c[col]);
+  for (const [col] of AGES) prefixSum(c[col]);
 
   const busy = c.busy_nodes;
   const util = c.cpu_util;
@@ -433,4 +483,85 @@ function sweep(
       p90[i] = hSum[bi] / hCount[bi];
     } else dLimSum[i] = 0;
   }
+}
+
+/**
+ * expected_end_30m_nodes into `out` (M rows): per running job, nodes * P[cell] over the rows of each piece
+ * of constant cell and day. P: from `fixed` for every row, else per day from the jobs ended by its start.
+ */
+function expectedEnds(
+  store: Float64Array,
+  n: number,
+  T0: number,
+  M: number,
+  out: Float64Array,
+  fixed?: EndingTable,
+): void {
+  const nb = Math.ceil(M / ENDING_BLOCK_ROWS);
+  const blockS = 60 * ENDING_BLOCK_ROWS;
+  let P: Float64Array;
+  if (fixed) P = fixed.probabilities();
+  else {
+    // finished jobs grouped by the first day that starts at or after their end (CSR)
+    P = new Float64Array(nb * CELLS);
+    const off = new Int32Array(nb + 1);
+    const group = new Int32Array(n).fill(-1);
+    for (let j = 0; j < n; j++) {
+      const o = j * STRIDE;
+      const start = store[o + F_START];
+      const end = store[o + F_END];
+      if (Number.isNaN(start) || Number.isNaN(end) || !(store[o + F_NODES] > 0) || end <= start) continue;
+      const g = Math.max(0, Math.ceil((end - T0) / blockS));
+      if (g >= nb) continue;
+      group[j] = g;
+      off[g + 1]++;
+    }
+    for (let k = 0; k < nb; k++) off[k + 1] += off[k];
+    const fill = off.slice(0, nb);
+    const idx = new Int32Array(off[nb]);
+    for (let j = 0; j < n; j++) if (group[j] >= 0) idx[fill[group[j]]++] = j;
+    const table = new EndingTable();
+    for (let k = 0; k < nb; k++) {
+      for (let e = off[k]; e < off[k + 1]; e++) {
+        const o = idx[e] * STRIDE;
+        table.addRun(
+          (store[o + F_END] - store[o + F_START]) / 60,
+          store[o + F_LIMIT] / 60,
+          store[o + F_NODES],
+        );
+      }
+      P.set(table.probabilities(), k * CELLS);
+    }
+  }
+  const stride = fixed ? 0 : CELLS;
+  const from = new Float64Array(MAX_PIECES);
+  const to = new Float64Array(MAX_PIECES);
+  const cell = new Int32Array(MAX_PIECES);
+  for (let j = 0; j < n; j++) {
+    const o = j * STRIDE;
+    const start = store[o + F_START];
+    const end = store[o + F_END];
+    const nodes = store[o + F_NODES];
+    if (Number.isNaN(start) || !(nodes > 0) || end <= start) continue;
+    const a = rowAtOrAfter(start, T0, M);
+    const b = rowAtOrAfter(end, T0, M);
+    if (a >= b) continue;
+    // ages (minutes) of rows a and b; a piece of ages [p, q) holds rows ceil((start + 60p - T0) / 60) ..
+    const x0 = (T0 + 60 * a - start) / 60;
+    const x1 = (T0 + 60 * b - start) / 60;
+    const base = (start - T0) / 60;
+    const m = segmentsInto(x0, x1, store[o + F_LIMIT] / 60, nodes, from, to, cell);
+    for (let k = 0; k < m; k++) {
+      let lo = Math.max(a, Math.ceil(base + from[k] - 1e-7));
+      const hi = Math.min(b, Math.ceil(base + to[k] - 1e-7));
+      while (lo < hi) {
+        const blk = Math.floor(lo / ENDING_BLOCK_ROWS);
+        const e = Math.min(hi, (blk + 1) * ENDING_BLOCK_ROWS);
+        addRange(out, lo, e, nodes * P[blk * stride + cell[k]]);
+        lo = e;
+      }
+    }
+  }
+  prefixSum(out);
+  for (let i = 0; i < M; i++) if (out[i] < 1e-9) out[i] = 0; // rounding left by the prefix sums
 }

@@ -28,10 +28,24 @@ export const TIMELINE_COLUMNS = [
   /** Mean and 90th percentile of running jobs' time limits, seconds (jobs without a limit excluded). */
   'mean_limit_running_s',
   'p90_limit_running_s',
-  /** Scheduler-aware known future: nodes of running jobs whose time limit ends by t+5/10/30 min. */
+  /** Scheduler-aware known future: nodes of running jobs whose time limit ends by t+5/10/30/60/240 min. */
   'ending_5m_nodes',
   'ending_10m_nodes',
   'ending_30m_nodes',
+  'ending_60m_nodes',
+  'ending_240m_nodes',
+  /** Running nodes by how long their job has run at t (age = t - start): < 5 min, 5-30 min, 30-120 min, >= 120 min. */
+  'age_lt5m_nodes',
+  'age_5_30m_nodes',
+  'age_30_120m_nodes',
+  'age_ge120m_nodes',
+  /**
+   * Expected nodes freed by t+30 min: the sum over running jobs of nodes * P(the job ends within 30 min | age,
+   * remaining limit, size), P from an empirical table of finished jobs (src/timeline/survival.ts). History:
+   * refitted once per day from the jobs ended by then (causal); live: a table saved by `pcm timeline`, else
+   * the time-limit prior (then it equals ending_30m_nodes).
+   */
+  'expected_end_30m_nodes',
   /** Flow counts over the minute that just ended: submits of any job; starts and ends of node-holding jobs. */
   'submitted_last_min',
   'started_last_min',

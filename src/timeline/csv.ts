@@ -14,6 +14,20 @@ import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from './columns.
 export const TIMESTAMP_COLUMN = 'timestamp';
 /** Cluster-size columns written after the contract columns. */
 export const SIZE_COLUMNS = ['capacity', 'total_cpus'] as const;
+/**
+ * Columns added after the first release (running nodes by age, ending within 60/240 min, expected ends): a
+ * CSV without them was written by an older pcm and is refused with that reason (they cannot be filled in
+ * from the other columns; the jobs are needed).
+ */
+const ADDED_COLUMNS: ReadonlySet<string> = new Set([
+  'ending_60m_nodes',
+  'ending_240m_nodes',
+  'age_lt5m_nodes',
+  'age_5_30m_nodes',
+  'age_30_120m_nodes',
+  'age_ge120m_nodes',
+  'expected_end_30m_nodes',
+]);
 export const CSV_HEADER = [TIMESTAMP_COLUMN, ...TIMELINE_COLUMNS, ...SIZE_COLUMNS].join(',');
 
 /** Compact number text: integers as is, others rounded to 6 significant digits (>= 1e5: to integer). */
@@ -228,6 +242,11 @@ async function readOne(
     nFields = names.length;
     const pos = new Map(names.map((n, k) => [n, k]));
     const missing = [TIMESTAMP_COLUMN, ...TIMELINE_COLUMNS].filter((c) => !pos.has(c));
+    if (missing.length && missing.every((c) => ADDED_COLUMNS.has(c))) {
+      throw new InputError(
+        `${file}: line 1: no ${missing.join(', ')}: written by an older pcm; rebuild it with pcm timeline`,
+      );
+    }
     if (missing.length) {
       throw new InputError(
         `${file}: line 1: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,

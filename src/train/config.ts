@@ -22,6 +22,8 @@ export const ModelSchema = z
     Dropout: z.number().min(0).lt(1).default(0.2),
     /** Repeat the origin minute's features in every LSTM step (the current state reaches every step). */
     NowEveryStep: z.boolean().default(false),
+    /** The head also sees the origin step: concat(mean-pooled attention, biLSTM output and inputs at the last step). */
+    LastStepSkip: z.boolean().default(true),
     /** Forecast minutes H. */
     Horizon: posInt.max(240).default(30),
   })

@@ -21,6 +21,7 @@ import {
   neuralConfigProblem,
   quantileHead,
   quantileLoss,
+  sameNeuralConfig,
   type TargetTransform,
 } from '../model/neural.js';
 import type { Timeline } from '../timeline/columns.js';
@@ -117,6 +118,7 @@ export function neuralConfigFrom(m: ModelSection, features: number): NeuralConfi
     dropout: m.Dropout,
     horizon: m.Horizon,
     nowEveryStep: m.NowEveryStep,
+    lastStepSkip: m.LastStepSkip,
   };
   const p = neuralConfigProblem(cfg);
   if (p) throw new UserError(`Model: ${p}`);
@@ -267,7 +269,7 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
     resumeState = st;
     if (!st) throw new UserError(`--resume: ${lastDir} has no training state`);
     resume = st.json as ResumeJson;
-    if (JSON.stringify(resume.model) !== JSON.stringify(cfg))
+    if (!sameNeuralConfig(resume.model, cfg))
       throw new UserError(
         `--resume: ${lastDir} was trained with a different Model config; start without --resume`,
       );
@@ -349,6 +351,11 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
     let epochsHere = 0;
 
     epochs: while (state.epoch < tc.Epochs) {
+      // resumed from the checkpoint of the epoch that met the early-stopping rule: it stays stopped
+      if (state.sinceBest >= sched.stopPatience) {
+        stoppedBy = 'early-stop';
+        break;
+      }
       if (opts.stopAfterEpochs !== undefined && epochsHere >= opts.stopAfterEpochs) {
         stoppedBy = 'stop-after';
         break;
@@ -386,7 +393,8 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
           lr,
           samplesPerSecond: ((s + 1) * B) / sec,
         });
-        if (performance.now() > deadline) {
+        // out of time: stop mid-epoch, but not before a first epoch is validated and saved (a model always exists)
+        if (performance.now() > deadline && history.length > 0) {
           stoppedBy = 'time';
           break epochs;
         }
@@ -424,11 +432,12 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
         seed: tc.Seed,
         seconds: secondsBefore + (performance.now() - t0) / 1000,
       };
+      // history.json before last/: a kill in between re-runs this epoch on resume and rewrites it
+      writeFileAtomicSync(join(opts.out, 'history.json'), `${JSON.stringify({ history }, null, 1)}\n`);
       await saveCheckpoint(lastDir, main.model, meta(), {
         tensors: { 'adam.m': a.m, 'adam.v': a.v },
         json: resumeJson,
       });
-      writeFileAtomicSync(join(opts.out, 'history.json'), `${JSON.stringify({ history }, null, 1)}\n`);
       opts.onEpoch?.(rec);
       if (r.stop) {
         stoppedBy = 'early-stop';

@@ -381,7 +381,10 @@ const timelineArb = fc
     fc.integer({ min: 0, max: 50_000_000 }),
     fc.integer({ min: 1, max: 100_000 }),
     fc.integer({ min: 1, max: 64 }),
-    fc.array(fc.double({ min: -1e12, max: 1e12, noNaN: true }), { minLength: 60 * 19, maxLength: 60 * 19 }),
+    fc.array(fc.double({ min: -1e12, max: 1e12, noNaN: true }), {
+      minLength: 60 * TIMELINE_COLUMNS.length,
+      maxLength: 60 * TIMELINE_COLUMNS.length,
+    }),
   )
   .map(([minutes, startMin, capacity, ppn, values]): Timeline => {
     const columns = {} as Timeline['columns'];

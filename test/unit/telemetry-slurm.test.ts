@@ -7,6 +7,7 @@ import { type SlurmSnapshot, snapshotRow } from '../../src/telemetry/collector.j
 import { parseDuration, parseSinfo, parseSqueue, squeueArgs } from '../../src/telemetry/slurm.js';
 import { buildTimeline } from '../../src/timeline/build.js';
 import { TIMELINE_COLUMNS } from '../../src/timeline/columns.js';
+import { EndingTable } from '../../src/timeline/survival.js';
 
 const FIX = new URL('../fixtures/telemetry/', import.meta.url);
 const squeueText = readFileSync(new URL('squeue-slurm22.05.txt', FIX), 'utf8');
@@ -127,6 +128,15 @@ describe('slurm: the live row is the timeline builder row', () => {
   });
 
   it('property: a squeue view at `now` gives the same row as the full history (MinJobAge 300 s)', () => {
+    const table = new EndingTable();
+    for (const [run, limit, nodes] of [
+      [3, 60, 1],
+      [40, 60, 2],
+      [200, 120, 8],
+      [7, Number.NaN, 4],
+      [90, Number.NaN, 1],
+    ])
+      table.addRun(run, limit, nodes);
     fc.assert(
       fc.property(
         fc.array(arbJob, { maxLength: 40 }),
@@ -170,8 +180,15 @@ describe('slurm: the live row is the timeline builder row', () => {
             cpus: 64,
             nodeStates: parseSinfo('').nodeStates,
           };
-          const live = snapshotRow(s, 'c', 'p');
-          const hist = buildTimeline(truth, { capacity: 16, totalCpus: 64, start: t, end: t + 60 });
+          // the same ending table on both sides (a snapshot has no finished jobs to fit one from)
+          const live = snapshotRow(s, 'c', 'p', undefined, table);
+          const hist = buildTimeline(truth, {
+            capacity: 16,
+            totalCpus: 64,
+            start: t,
+            end: t + 60,
+            endingTable: table,
+          });
           for (const c of TIMELINE_COLUMNS) {
             assert.equal(live.values[c], hist.columns[c][0], `${c} at t=${t}`);
           }

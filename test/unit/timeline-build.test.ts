@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { JobRecord, JobState } from '../../src/jobs/record.js';
 import { buildTimeline, P90_BINS, p90Bin, TimelineBuilder } from '../../src/timeline/build.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
+import { ageBin, cellIndex, EndingTable, remBin, sizeBin } from '../../src/timeline/survival.js';
 
 const T = 1_704_067_200; // 2024-01-01T00:00:00Z
 
@@ -241,7 +242,37 @@ describe('buildTimeline: edge cases', () => {
 
 const FINISHED = new Set<JobState>(['COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'NODE_FAIL']);
 
-function reference(jobs: JobRecord[], T0: number, M: number, cap: number, totalCpus: number) {
+/** The online ending table's P on day k of a timeline from T0: the jobs that held nodes and ended by its start. */
+function dailyP(jobs: JobRecord[], T0: number, fixed?: EndingTable): (i: number) => Float64Array {
+  const cache = new Map<number, Float64Array>();
+  return (i) => {
+    const k = Math.floor(i / 1440);
+    let P = cache.get(k);
+    if (!P) {
+      const tab = fixed ?? new EndingTable();
+      if (!fixed) {
+        for (const j of jobs) {
+          if (j.start === null || j.end === null || !(j.nodes > 0) || !(j.end > j.start)) continue;
+          if (j.end <= T0 + 86400 * k)
+            tab.addRun((j.end - j.start) / 60, (j.timeLimit ?? Number.NaN) / 60, j.nodes);
+        }
+      }
+      P = tab.probabilities();
+      cache.set(k, P);
+    }
+    return P;
+  };
+}
+
+function reference(
+  jobs: JobRecord[],
+  T0: number,
+  M: number,
+  cap: number,
+  totalCpus: number,
+  fixed?: EndingTable,
+) {
+  const pOfDay = dailyP(jobs, T0, fixed);
   const out = Object.fromEntries(TIMELINE_COLUMNS.map((c) => [c, new Float64Array(M)])) as Record<
     TimelineColumn,
     Float64Array
@@ -257,7 +288,10 @@ function reference(jobs: JobRecord[], T0: number, M: number, cap: number, totalC
     let qn = 0;
     let qc = 0;
     const limits: number[] = [];
-    const ending = [0, 0, 0];
+    const ending = [0, 0, 0, 0, 0];
+    const ages = [0, 0, 0, 0];
+    let expected = 0;
+    const P = pOfDay(i);
     for (const j of jobs) {
       const holds = j.start !== null && j.nodes > 0 && (j.end === null || j.end > j.start);
       if (holds && j.start! <= t && (j.end === null || t < j.end)) {
@@ -265,9 +299,13 @@ function reference(jobs: JobRecord[], T0: number, M: number, cap: number, totalC
         raw += j.nodes;
         cpus += j.cpus;
         elapsed += t - j.start!;
+        const age = (t - j.start!) / 60;
+        ages[age < 5 ? 0 : age < 30 ? 1 : age < 120 ? 2 : 3] += j.nodes;
+        const rem = j.timeLimit !== null && j.timeLimit > 0 ? j.timeLimit / 60 - age : Number.NaN;
+        expected += j.nodes * P[cellIndex(ageBin(age), remBin(rem), sizeBin(j.nodes))];
         if (j.timeLimit !== null && j.timeLimit > 0) {
           limits.push(j.timeLimit);
-          [5, 10, 30].forEach((k, x) => {
+          [5, 10, 30, 60, 240].forEach((k, x) => {
             if (j.start! + j.timeLimit! <= t + 60 * k) ending[x] += j.nodes;
           });
         }
@@ -301,6 +339,13 @@ function reference(jobs: JobRecord[], T0: number, M: number, cap: number, totalC
     out.ending_5m_nodes[i] = ending[0];
     out.ending_10m_nodes[i] = ending[1];
     out.ending_30m_nodes[i] = ending[2];
+    out.ending_60m_nodes[i] = ending[3];
+    out.ending_240m_nodes[i] = ending[4];
+    out.age_lt5m_nodes[i] = ages[0];
+    out.age_5_30m_nodes[i] = ages[1];
+    out.age_30_120m_nodes[i] = ages[2];
+    out.age_ge120m_nodes[i] = ages[3];
+    out.expected_end_30m_nodes[i] = expected;
   }
   return { out, exactP90 };
 }
@@ -407,6 +452,46 @@ describe('buildTimeline: the sweep equals a brute-force per-minute computation',
       assert.ok(exactRows > 0);
     });
   }
+
+  it('expected_end_30m_nodes over several days: online daily table, or a fixed one', () => {
+    const r = mulberry32(99);
+    const jobs: JobRecord[] = [];
+    for (let k = 0; k < 400; k++) {
+      const submit = T + r() * 4 * 86400;
+      const start = submit + (r() < 0.5 ? 0 : r() * 7200);
+      const run = 60 * Math.floor(1 + r() * r() * 900) + (r() < 0.3 ? 17.5 : 0);
+      jobs.push(
+        job({
+          id: String(k),
+          submit,
+          start,
+          end: r() < 0.02 ? null : start + run,
+          nodes: [1, 2, 3, 8, 20, 70][Math.floor(r() * 6)],
+          timeLimit: r() < 0.15 ? null : Math.ceil((run * (1 + r())) / 3600) * 3600,
+          state: 'COMPLETED',
+        }),
+      );
+    }
+    const cap = 200;
+    const fixed = new EndingTable();
+    for (const j of jobs.slice(0, 150))
+      if (j.end !== null) fixed.addRun((j.end - j.start!) / 60, (j.timeLimit ?? Number.NaN) / 60, j.nodes);
+    for (const table of [undefined, fixed]) {
+      const tl = buildTimeline(jobs, { capacity: cap, endingTable: table });
+      assert.ok(tl.minutes > 3 * 1440);
+      const { out } = reference(jobs, tl.start, tl.minutes, cap, cap, table);
+      let nonZero = 0;
+      for (let i = 0; i < tl.minutes; i++) {
+        const got = tl.columns.expected_end_30m_nodes[i];
+        const want = out.expected_end_30m_nodes[i];
+        assert.ok(Math.abs(got - want) <= 1e-6 * Math.max(1, want), `row ${i}: got ${got}, want ${want}`);
+        if (want > 0) nonZero++;
+        for (const c of ['age_lt5m_nodes', 'age_ge120m_nodes', 'ending_240m_nodes'] as const)
+          assert.equal(tl.columns[c][i], out[c][i], `${c}[${i}]`);
+      }
+      assert.ok(nonZero > 1000);
+    }
+  });
 
   it('the p90 bins are log-spaced over 60 s .. 365 d', () => {
     assert.equal(p90Bin(1), 0);

@@ -160,6 +160,17 @@ describe('timeline CSV', () => {
     await bad('missing.csv', `${h}\n`, /line 1: missing columns busy_nodes, ended_last_min/);
   });
 
+  it('refuses a CSV of an older pcm (no age / expected-end columns) with the reason', async () => {
+    const old = TIMELINE_COLUMNS.filter(
+      (c) => !c.startsWith('age_') && c !== 'expected_end_30m_nodes' && c !== 'ending_60m_nodes',
+    );
+    await bad(
+      'old.csv',
+      `timestamp,${old.join(',')}\n`,
+      /line 1: no ending_60m_nodes, age_lt5m_nodes, .*expected_end_30m_nodes: written by an older pcm; rebuild it/,
+    );
+  });
+
   it('rejects gaps and disorder with the line', async () => {
     const gap = [header, okRow('2024-01-01T00:00:00Z'), okRow('2024-01-01T00:03:00Z')].join('\n');
     await bad('gap.csv', gap, /line 3: timestamp 2024-01-01T00:03:00Z gap of 2 missing minute\(s\)/);
@@ -181,7 +192,9 @@ describe('timeline CSV', () => {
     await bad(
       'ragged.csv',
       `${header}\n${okRow('2024-01-01T00:00:00Z')},9\n`,
-      /line 2: expected 20 fields, found 21/,
+      new RegExp(
+        `line 2: expected ${TIMELINE_COLUMNS.length + 1} fields, found ${TIMELINE_COLUMNS.length + 2}`,
+      ),
     );
     const p = join(dir, 'nocap.csv');
     writeFileSync(p, `${header}\n${okRow('2024-01-01T00:00:00Z')}\n`);

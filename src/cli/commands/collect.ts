@@ -5,6 +5,7 @@ import { CsvSink } from '../../telemetry/csvSink.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { ALL_PARTITIONS, type TelemetryRow } from '../../telemetry/schema.js';
 import type { TelemetryWriter } from '../../telemetry/types.js';
+import { readEndingTable } from '../../timeline/survival.js';
 import { UserError } from '../../util/errors.js';
 
 interface CollectCliOptions {
@@ -16,6 +17,7 @@ interface CollectCliOptions {
   out?: string;
   influx: boolean;
   json?: boolean;
+  endingTable?: string;
 }
 
 function seconds(v: string): number {
@@ -54,6 +56,10 @@ export function register(program: Command): void {
     .option('--out <file>', 'append rows to this CSV (timeline CSV columns + cluster,partition)')
     .option('--no-influx', 'do not write to InfluxDB even if one is configured')
     .option('--json', 'print each row as a JSON line on stdout')
+    .option(
+      '--ending-table <file>',
+      'table for expected_end_30m_nodes written by pcm timeline --ending-table (default: the time-limit prior)',
+    )
     .addHelpText(
       'after',
       '\nStops cleanly on SIGINT/SIGTERM (the current minute is finished). While InfluxDB is unreachable, rows\n' +
@@ -61,6 +67,7 @@ export function register(program: Command): void {
     )
     .action(async (o: CollectCliOptions) => {
       const cfg = loadConfig(o.config);
+      const endingTable = o.endingTable ? readEndingTable(o.endingTable) : undefined;
       const sinks: Array<{ name: string; writer: TelemetryWriter }> = [];
       let csv: CsvSink | undefined;
       if (o.influx && cfg.InfluxDB.URL) {
@@ -94,6 +101,7 @@ export function register(program: Command): void {
           slurmPartition: o.partition,
           intervalS: o.interval,
           once: Boolean(o.once),
+          endingTable,
           sinks,
           signal: ac.signal,
           onRow: (row, snap) => {

@@ -1,17 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
 import { checkTimeZone, isoUtc, parseDateArg } from '../../jobs/datetime.js';
 import { writeJobsCsv } from '../../jobs/jobsCsv.js';
 import type { ProgressingSource } from '../../jobs/lines.js';
 import { type JobFormat, openJobSource } from '../../jobs/open.js';
 import { formatReport, type JobRecord, type ParseReport } from '../../jobs/record.js';
-import type { JobSource, SourceMeta } from '../../jobs/source.js';
+import { DEFAULT_BATCH_ROWS, type JobSource, type SourceMeta } from '../../jobs/source.js';
 import { InputError, UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
 import { checkOutputFile } from '../output.js';
 
 interface ExtractOptions {
+  config?: string;
+  batchRows?: number;
   swf?: string;
   sacct?: string;
   jobs?: string;
@@ -36,12 +39,51 @@ export interface ExtractSummary {
   meta: SourceMeta;
 }
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new UserError(`--ppn: expected a positive whole number, got '${v}'`);
-  }
-  return n;
+function positiveInt(flag: string, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0 || n > max) {
+      const range = max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : '';
+      throw new UserError(`${flag}: expected a positive whole number${range}, got '${v}'`);
+    }
+    return n;
+  };
+}
+
+/** Largest `--batch-rows` (as SlurmDB.BatchRows in the config schema). */
+const MAX_BATCH_ROWS = 1_000_000;
+
+/** What the Slurm DB reader gets: from the options, else (with --config) the SlurmDB section. */
+export interface SlurmDbSettings {
+  cluster?: string;
+  password?: string;
+  batchRows?: number;
+}
+
+/**
+ * Fill the options from `--config FILE` (SlurmDB section): the input URL when no input is named,
+ * `--cluster`, the password (PCM_SLURMDB_PASSWORD wins, as everywhere) and `--batch-rows`. Options
+ * given on the command line win over the file.
+ */
+export function withConfig(
+  o: ExtractOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ExtractOptions & SlurmDbSettings {
+  if (!o.config) return { ...o };
+  const db = loadConfig(o.config, env).SlurmDB;
+  const noInput = [o.swf, o.sacct, o.jobs, o.slurmdb].every((v) => v === undefined);
+  const slurmdb = o.slurmdb ?? (noInput && db.URL ? db.URL : undefined);
+  if (noInput && !slurmdb)
+    throw new UserError(
+      `give an input (--swf, --sacct, --jobs or --slurmdb), or set SlurmDB.URL in ${o.config}`,
+    );
+  return {
+    ...o,
+    slurmdb,
+    cluster: o.cluster ?? (slurmdb ? db.Cluster : undefined),
+    password: db.Password,
+    batchRows: o.batchRows ?? db.BatchRows,
+  };
 }
 
 /** The one input the options name, with its format. */
@@ -63,9 +105,12 @@ function chooseInput(o: ExtractOptions): { spec: string; format: JobFormat } {
 }
 
 /** Run an extraction: open, stream into the CSV (atomically), summarise. */
-export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
-  checkTimeZone(o.tz);
+export async function extract(opts: ExtractOptions): Promise<ExtractSummary> {
+  checkTimeZone(opts.tz);
+  const o = withConfig(opts);
   const { spec, format } = chooseInput(o);
+  if (opts.batchRows !== undefined && format !== 'slurmdb')
+    throw new UserError('--batch-rows applies to the Slurm DB (--slurmdb) only');
   checkOutputFile(o.out, '--out');
   const since = o.since === undefined ? undefined : parseDateArg(o.since, '--since', o.tz);
   const until = o.until === undefined ? undefined : parseDateArg(o.until, '--until', o.tz);
@@ -76,6 +121,7 @@ export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
     until,
     timeZone: o.tz,
     cluster: o.cluster,
+    ...(format === 'slurmdb' ? { password: o.password, batchRows: o.batchRows } : {}),
   });
   try {
     mkdirSync(dirname(o.out), { recursive: true });
@@ -160,11 +206,20 @@ export function register(program: Command): void {
       '--slurmdb <url>',
       'Slurm accounting DB, mysql://user@host:3306/slurm_acct_db (password: PCM_SLURMDB_PASSWORD)',
     )
-    .option('--cluster <name>', 'Slurm ClusterName (with --slurmdb)')
+    .option('--cluster <name>', 'Slurm ClusterName (with --slurmdb; default SlurmDB.Cluster with --config)')
+    .option(
+      '--config <file>',
+      'YAML config: its SlurmDB section gives the URL (when no input is named), Cluster, BatchRows and the password',
+    )
+    .option(
+      '--batch-rows <n>',
+      `Slurm DB rows per query (default SlurmDB.BatchRows with --config, else ${DEFAULT_BATCH_ROWS})`,
+      positiveInt('--batch-rows', MAX_BATCH_ROWS),
+    )
     .option(
       '--ppn <n>',
       'SWF: processors per node (default MaxProcs/MaxNodes from the header, else 1)',
-      positiveInt,
+      positiveInt('--ppn'),
     )
     .option(
       '--since <date>',

@@ -18,6 +18,7 @@ import {
 } from '../../power/advise.js';
 import { powerModelFromConfig } from '../../power/model.js';
 import { sampleWeekChart, tradeoffChart } from '../../power/plots.js';
+import { chainsFromConfig } from '../../power/policies/user_chains.js';
 import {
   DEFAULT_SWEEP,
   POLICY_NAMES,
@@ -189,6 +190,7 @@ async function runReplay(o: ReplayOpts): Promise<void> {
         peakQuantile: cfg.Power.Predictive.PeakQuantile,
         intervalS: cfg.Power.Predictive.IntervalSeconds,
         minIdleS: cfg.Power.Predictive.MinIdleSeconds,
+        chains: chainsFromConfig(cfg.Power.Predictive),
       },
       policies,
       forecaster: withPred

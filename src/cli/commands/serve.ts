@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { buildApp, configuredSeries } from '../../service/app.js';
+import { tokenFrom } from '../../service/auth.js';
 import { type Feed, ReplayFeed, SimulatorFeed } from '../../service/feed.js';
 import { loadForecaster } from '../../service/model.js';
 import { openTelemetry } from '../../telemetry/index.js';
@@ -53,6 +54,7 @@ function listenAddress(url: string, o: ServeOptions): { host: string; port: numb
 
 async function serve(o: ServeOptions): Promise<void> {
   const cfg = loadConfig(o.config);
+  tokenFrom(cfg.Service.ApiToken); // a weak API token fails here, before anything starts
   const { host, port } = listenAddress(cfg.Predictor.URL, o);
   const note = (m: string) => process.stderr.write(`pcm serve: ${m}\n`);
   let clock = () => Date.now() / 1000;
@@ -91,15 +93,22 @@ async function serve(o: ServeOptions): Promise<void> {
   }
   // embedded feeds announce each row as they write it (hub.notify): no ingest grace needed
   const config = feed ? { ...cfg, Service: { ...cfg.Service, IngestGraceSeconds: 0 } } : cfg;
-  const { app, hub } = buildApp({
-    config,
-    reader: tel.reader,
-    forecaster: model,
-    clock: () => clock(),
-    backend: { kind: tel.kind, describe: tel.describe },
-    series,
-    logger: o.log ? { level: 'info' } : false,
-  });
+  let built: ReturnType<typeof buildApp>;
+  try {
+    built = buildApp({
+      config,
+      reader: tel.reader,
+      forecaster: model,
+      clock: () => clock(),
+      backend: { kind: tel.kind, describe: tel.describe },
+      series,
+      logger: o.log ? { level: 'info' } : false,
+    });
+  } catch (e) {
+    feed?.stop(); // the live simulation runs from its construction: stop it, or the process never exits
+    throw e;
+  }
+  const { app, hub } = built;
   feed?.start((s) => hub.notify(s));
   hub.start();
   try {

@@ -7,6 +7,7 @@ import { TimelineBuilder } from '../../timeline/build.js';
 import type { Timeline } from '../../timeline/columns.js';
 import { writeTimelineCsv, writeTimelineCsvPerYear } from '../../timeline/csv.js';
 import { formatSummary, summarizeTimeline, type TimelineSummary } from '../../timeline/summary.js';
+import { writeEndingTable } from '../../timeline/survival.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
 import { checkOutputDir, checkOutputFile } from '../output.js';
@@ -24,6 +25,8 @@ export interface TimelineCommandOptions {
   perYear?: boolean;
   summary?: boolean;
   json?: boolean;
+  /** Also write the ending table of all finished jobs (for `pcm collect --ending-table`). */
+  endingTable?: string;
 }
 
 export interface TimelineCommandResult {
@@ -59,6 +62,7 @@ function checkOutput(o: TimelineCommandOptions): void {
 export async function runTimeline(o: TimelineCommandOptions): Promise<TimelineCommandResult> {
   checkOutput(o);
   if (o.out) (o.perYear ? checkOutputDir : checkOutputFile)(o.out, '--out');
+  if (o.endingTable) checkOutputFile(o.endingTable, '--ending-table');
   checkTimeZone(o.tz);
   const since = o.since === undefined ? undefined : parseDateArg(o.since, '--since', o.tz);
   const until = o.until === undefined ? undefined : parseDateArg(o.until, '--until', o.tz);
@@ -112,6 +116,10 @@ export async function runTimeline(o: TimelineCommandOptions): Promise<TimelineCo
       wbar.stop();
     }
   }
+  if (o.endingTable) {
+    writeEndingTable(o.endingTable, b.endingTable());
+    written.push(o.endingTable);
+  }
   return { written, summary: summarizeTimeline(tl, { stats: b.stats, report: src.report }), timeline: tl };
 }
 
@@ -145,6 +153,10 @@ export function register(program: Command): void {
     .option('--per-year', 'write one job_timeline_YYYY.csv per UTC year into the --out directory')
     .option('--summary', 'print a summary instead of writing the timeline')
     .option('--json', 'print the summary as JSON on stdout')
+    .option(
+      '--ending-table <file>',
+      'also write the table of how likely running jobs end within 30 min (JSON) for pcm collect --ending-table',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +

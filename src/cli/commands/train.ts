@@ -19,6 +19,7 @@ interface TrainCliOptions {
   lr?: number;
   hidden?: number;
   resolution?: number;
+  lastStepSkip?: boolean;
   seed?: number;
   timeZone?: string;
   holidays?: string;
@@ -54,6 +55,7 @@ function sections(
   const t = { ...(cfg.Train as TrainSection) };
   if (opts.hidden !== undefined) m.Hidden = opts.hidden;
   if (opts.resolution !== undefined) m.ResolutionMinutes = opts.resolution;
+  if (opts.lastStepSkip !== undefined) m.LastStepSkip = opts.lastStepSkip;
   if (opts.epochs !== undefined) t.Epochs = opts.epochs;
   if (opts.batch !== undefined) t.BatchSize = opts.batch;
   if (opts.samplesPerEpoch !== undefined) t.SamplesPerEpoch = opts.samplesPerEpoch;
@@ -93,6 +95,14 @@ export function register(program: Command): void {
     .option('--lr <rate>', 'peak learning rate (Train.LearningRate)', positive)
     .option('--hidden <n>', 'LSTM hidden size per direction (Model.Hidden)', positiveInt)
     .option('--resolution <minutes>', 'minutes per LSTM step (Model.ResolutionMinutes)', positiveInt)
+    .option(
+      '--last-step-skip <on|off>',
+      'the head also sees the origin step directly (Model.LastStepSkip; off = the seed head)',
+      (v) => {
+        if (v === 'on' || v === 'off') return v === 'on';
+        throw new InvalidArgumentError('expected on or off');
+      },
+    )
     .option('--seed <n>', 'random seed (Train.Seed)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');

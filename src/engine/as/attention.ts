@@ -112,18 +112,40 @@ export function attention_backward(B: i32, T: i32, E: i32, NH: i32, lengths: usi
  */
 export function attention_pooled_forward(B: i32, T: i32, E: i32, NH: i32, lengths: usize, x: usize, w_in: usize, b_in: usize,
                                          qk: usize, pooled: usize, kt: usize, s: usize, w: usize, xbar: usize): void {
+  attention_pooled_heads(B, T, E, NH, 0, NH, lengths, x, w_in, b_in, qk, pooled, kt, s, w, xbar);
+}
+
+/**
+ * attention_pooled_forward restricted to heads [h0, h1): projects only those heads' Q and K columns and
+ * writes only their D-column slices of pooled. Two calls with disjoint head ranges and their own scratch
+ * (kt, s, w, xbar) may run at the same time on two threads over one shared memory (qk's columns and
+ * pooled's slices they write are disjoint); each gives bit-for-bit the values of the full call.
+ */
+export function attention_pooled_heads(B: i32, T: i32, E: i32, NH: i32, h0: i32, h1: i32, lengths: usize, x: usize,
+                                       w_in: usize, b_in: usize, qk: usize, pooled: usize, kt: usize, s: usize,
+                                       w: usize, xbar: usize): void {
   const D = E / NH, E3 = 3 * E;
   const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>D));
+  const c0 = h0 * D, nc = (h1 - h0) * D; // this call's columns of the Q block (and of the K block at + E)
+  const c0b = <usize>c0 << 2, kb = <usize>E << 2, ncb = <usize>nc << 2;
   for (let b = 0; b < B; b++) {
     const L = load<i32>(lengths + (<usize>b << 2));
     const off = T - L;
     const invL: f32 = 1 / <f32>L;
     const L4 = L & ~3;
     const xb = x + (((<usize>b * T + off) * E) << 2), qb = qk + (((<usize>b * T + off) * E3) << 2);
-    // Q, K of the valid rows: bias, then += x·[Wq Wk]
-    for (let t = 0; t < L; t++) memory.copy(qb + ((<usize>t * E3) << 2), b_in, <usize>(2 * E) << 2);
-    sgemm(L, 2 * E, E, xb, E, 1, w_in, E3, qb, E3, 1);
-    for (let h = 0; h < NH; h++) {
+    // this range's Q and K columns of the valid rows: bias, then += x·[Wq Wk] (column slices)
+    for (let t = 0; t < L; t++) {
+      const row = qb + ((<usize>t * E3) << 2);
+      memory.copy(row + c0b, b_in + c0b, ncb);
+      memory.copy(row + kb + c0b, b_in + kb + c0b, ncb);
+    }
+    if (h0 == 0 && h1 == NH) sgemm(L, 2 * E, E, xb, E, 1, w_in, E3, qb, E3, 1); // all of Q and K at once
+    else {
+      sgemm(L, nc, E, xb, E, 1, w_in + c0b, E3, qb + c0b, E3, 1);
+      sgemm(L, nc, E, xb, E, 1, w_in + kb + c0b, E3, qb + kb + c0b, E3, 1);
+    }
+    for (let h = h0; h < h1; h++) {
       const q = qb + (<usize>(h * D) << 2), k = q + (<usize>E << 2);
       // Kᵀ, S = Q·Kᵀ, P = softmax(S / sqrt(D)) as in attention_forward
       transpose_strided(L, D, k, E3, kt);

@@ -1,5 +1,5 @@
 import type { Param, ParamStore } from '../params.js';
-import type { Engine, Ptr } from '../wasm.js';
+import { type Engine, type KernelCall, type Ptr, type RunCalls, runInOrder } from '../wasm.js';
 import {
   checkDims,
   checkLengths,
@@ -75,6 +75,9 @@ export class SelfAttention {
   private pcat: Ptr = 0; // (B, E) pooled head outputs (forwardPooled)
   private w: Ptr = 0; // (T) column means of P (forwardPooled)
   private xbar: Ptr = 0; // (E) P-weighted mean of x (forwardPooled)
+  private scratch2: Ptr[] = []; // a second kt, s, w, xbar for the other half of the heads (forwardPooled)
+  /** Default `run` of forwardPooled (e.g. a KernelTwin's: two halves of the heads on two threads). */
+  run: RunCalls | undefined = undefined;
   /** After forwardPooled: (B, E). */
   pooled: Ptr = 0;
   // what the last forward ran with
@@ -124,6 +127,12 @@ export class SelfAttention {
     this.pooled = e.alloc(maxB * E, false);
     this.w = e.alloc(maxT, false);
     this.xbar = e.alloc(E, false);
+    this.scratch2 = [
+      e.alloc(D * maxT, false),
+      e.alloc(maxT * maxT, false),
+      e.alloc(maxT, false),
+      e.alloc(E, false),
+    ];
   }
 
   /** x (B, T, E) → `out` (B, T, E); returns `out`. */
@@ -170,9 +179,10 @@ export class SelfAttention {
    * (B, E) into `pooled`, without materialising the per-step outputs: with w = the column means of P,
    * mean_i P·V = (w·X)·Wv + bv, then one output projection per sample. Same result as forward + MeanPool
    * up to rounding, with half the work (the value projections, the P·V products and the per-step output
-   * projections drop out; padded rows are skipped).
+   * projections drop out; padded rows are skipped). `run` (default `this.run`): how to run the two halves of
+   * the heads (independent), e.g. on two threads with a KernelTwin; without, one call over all heads.
    */
-  forwardPooled(e: Engine, B: number, T: number, x: Ptr, lengths: Ptr = 0): Ptr {
+  forwardPooled(e: Engine, B: number, T: number, x: Ptr, lengths: Ptr = 0, run?: RunCalls): Ptr {
     checkDims('attention', { B: [B, this.maxB], T: [T, this.maxT] });
     const { E, NH } = this;
     const k = e.k;
@@ -181,23 +191,18 @@ export class SelfAttention {
       lengths = this.full;
     } else checkLengths(e, 'attention', lengths, B, T);
     this.B = 0; // no backward from here
-    // per sample: Q, K of the valid rows, mean over queries of softmax(Q Kᵀ/√D), that mix of x through Wv
-    k.attention_pooled_forward(
-      B,
-      T,
-      E,
-      NH,
-      lengths,
-      x,
-      this.inW.ptr,
-      this.inB.ptr,
-      this.qkv,
-      this.pcat,
-      this.sc1,
-      this.sc2,
-      this.w,
-      this.xbar,
-    );
+    // per sample: Q, K of the valid rows, mean over queries of softmax(Q Kᵀ/√D), that mix of x through Wv;
+    // two independent halves of the heads (own scratch, disjoint outputs) when a `run` spreads them
+    const call = (h0: number, h1: number, sc: Ptr[]): KernelCall => ({
+      name: 'attention_pooled_heads',
+      args: [B, T, E, NH, h0, h1, lengths, x, this.inW.ptr, this.inB.ptr, this.qkv, this.pcat, ...sc],
+    });
+    const own = [this.sc1, this.sc2, this.w, this.xbar];
+    const runner = run ?? this.run;
+    if (runner && NH > 1) {
+      const half = NH >> 1;
+      runner([call(0, half, own), call(half, NH, this.scratch2)]);
+    } else runInOrder(e, [call(0, NH, own)]);
     // pooled = pcat·Wout + bout
     k.linear_forward(B, E, E, this.pcat, this.outW.ptr, this.outB.ptr, this.pooled);
     return this.pooled;

@@ -1,5 +1,5 @@
 import type { ParamStore } from '../params.js';
-import type { Engine, Ptr } from '../wasm.js';
+import { type Engine, type Ptr, type RunCalls, runInOrder } from '../wasm.js';
 import { fromTorchLayout, LSTMDirection, toTorchLayout } from './lstm.js';
 
 /**
@@ -42,6 +42,11 @@ export interface BiLSTMForwardOptions {
   lengths?: Ptr;
   dropMask?: Ptr;
   dropout?: { p: number; seed: number };
+  /**
+   * How to run the D directions of a layer (independent calls writing disjoint halves of the output):
+   * in order on this thread by default; a KernelTwin's `run` puts them on two threads (shared engine).
+   */
+  run?: RunCalls;
 }
 
 export interface BiLSTMBackwardOptions {
@@ -65,6 +70,11 @@ export class BiLSTM {
   /** After forward: (B, T, D·H) output; after backward with dx: (B, T, F) input gradient. */
   out: Ptr = 0;
   dx: Ptr = 0;
+  /**
+   * Default for BiLSTMForwardOptions.run: e.g. a KernelTwin's `run` (src/engine/model/infer.ts sets it on
+   * a model whose engine is shared, so every forward runs the two directions of a layer at once).
+   */
+  run: RunCalls | undefined = undefined;
   /** After forward: final states (L·D, B, H). */
   hn: Ptr = 0;
   cn: Ptr = 0;
@@ -165,22 +175,27 @@ export class BiLSTM {
     let inW = F;
     for (let l = 0; l < L; l++) {
       const y = this.ys[l];
-      // both directions write their half of the (T, B, D·H) output
+      // both directions write their half of the (T, B, D·H) output (independent: may run concurrently)
+      const calls = [];
       for (let d = 0; d < D; d++) {
         const s = l * D + d;
-        this.cells[l][d].forward(
-          e,
-          T,
-          B,
-          inp,
-          inW,
-          y + d * H * 4,
-          DH,
-          lengths,
-          this.hn + s * state,
-          this.cn + s * state,
+        calls.push(
+          this.cells[l][d].forwardCall(
+            T,
+            B,
+            inp,
+            inW,
+            y + d * H * 4,
+            DH,
+            lengths,
+            this.hn + s * state,
+            this.cn + s * state,
+          ),
         );
       }
+      const run = opts.run ?? this.run;
+      if (run) run(calls);
+      else runInOrder(e, calls);
       inp = y;
       inW = DH;
       // dropout between layers: the next layer reads y ⊙ mask

@@ -1,5 +1,5 @@
 import type { Param, ParamStore } from '../params.js';
-import type { Engine, Ptr } from '../wasm.js';
+import type { Engine, KernelCall, Ptr } from '../wasm.js';
 
 /**
  * One LSTM layer-direction (PyTorch `nn.LSTM` cell semantics, gate order i, f, g, o) over the fused
@@ -95,29 +95,48 @@ export class LSTMDirection {
     hn: Ptr = 0,
     cn: Ptr = 0,
   ): void {
+    const c = this.forwardCall(T, B, x, ldx, hs, ldh, lengths, hn, cn);
+    e.k.lstm_forward(...c.args);
+  }
+
+  /** The kernel call `forward` makes (to run it on another thread over a shared memory). */
+  forwardCall(
+    T: number,
+    B: number,
+    x: Ptr,
+    ldx: number,
+    hs: Ptr,
+    ldh: number,
+    lengths: Ptr,
+    hn: Ptr = 0,
+    cn: Ptr = 0,
+  ): KernelCall {
     this.check(T, B);
-    e.k.lstm_forward(
-      T,
-      B,
-      this.F,
-      this.H,
-      this.reverse ? 1 : 0,
-      x,
-      ldx,
-      this.W.ptr,
-      this.U.ptr,
-      this.bih.ptr,
-      this.bhh.ptr,
-      lengths,
-      this.gates,
-      this.cs,
-      this.tcs,
-      hs,
-      ldh,
-      hn,
-      cn,
-      this.bsum,
-    );
+    return {
+      name: 'lstm_forward',
+      args: [
+        T,
+        B,
+        this.F,
+        this.H,
+        this.reverse ? 1 : 0,
+        x,
+        ldx,
+        this.W.ptr,
+        this.U.ptr,
+        this.bih.ptr,
+        this.bhh.ptr,
+        lengths,
+        this.gates,
+        this.cs,
+        this.tcs,
+        hs,
+        ldh,
+        hn,
+        cn,
+        this.bsum,
+      ],
+    };
   }
 
   /**

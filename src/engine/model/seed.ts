@@ -6,6 +6,7 @@ import { Linear } from '../layers/linear.js';
 import { MeanPool } from '../layers/meanpool.js';
 import { ParamStore } from '../params.js';
 import type { Engine, Ptr } from '../wasm.js';
+import { LastStepConcat } from './last-step.js';
 
 /**
  * The seed forecaster (PyTorch `SeedForecaster` of /work/shared/peer/seed_model.py), one replica in one
@@ -14,6 +15,11 @@ import type { Engine, Ptr } from '../wasm.js';
  *   x (B, T, F) → biLSTM (numLayers, H per direction, dropout between layers) → h (B, T, 2H)
  *   → self-attention (heads, E = 2H, attention dropout) → a (B, T, E) → dropout → mean over valid t (B, E)
  *   → BatchNorm1d(E) → Linear(E, headHidden) → ReLU → dropout → Linear(headHidden, horizon) → pred (B, horizon)
+ *
+ * With `lastStepSkip` (not in the seed) the head also sees the origin step directly: the pooled (B, E) is
+ * concatenated with the biLSTM output at the last step h[:, T−1] (E) and the input there x[:, T−1] (F)
+ * (src/engine/model/last-step.ts), and BatchNorm1d / fc1 take D = 2E + F inputs. Without it the model is
+ * exactly the seed's (and matches the PyTorch fixtures).
  *
  * Parameters carry the PyTorch state_dict names (`lstm.weight_ih_l0`, …, `attn.in_proj_weight`,
  * `attn.out_proj.weight`, `bn.weight`, `fc1.weight`, `fc2.bias`, …) in one ParamStore (our layouts:
@@ -38,6 +44,8 @@ export interface SeedModelConfig {
   headHidden: number;
   horizon: number;
   dropout: number;
+  /** Head input = concat(mean-pooled attention, biLSTM output and input at the last step) (default false). */
+  lastStepSkip?: boolean;
 }
 
 /** The seed's defaults (seed_model.py SeedConfig): F = 20, H = 128, 2 layers, 4 heads, 128, 30, 0.2. */
@@ -49,6 +57,7 @@ export const SEED_DEFAULTS: SeedModelConfig = {
   headHidden: 128,
   horizon: 30,
   dropout: 0.2,
+  lastStepSkip: false,
 };
 
 export interface SeedForwardOptions {
@@ -72,6 +81,8 @@ export class SeedModel {
   readonly attn: SelfAttention;
   readonly dropAttnOut: Dropout;
   readonly pool: MeanPool;
+  /** The head's skip input (lastStepSkip only). */
+  readonly skip: LastStepConcat | null;
   readonly bn: BatchNorm1d;
   readonly fc1: Linear;
   readonly dropHead: Dropout;
@@ -80,6 +91,8 @@ export class SeedModel {
   readonly maxT: number;
   /** Width of the attention / pooled features (2H). */
   readonly E: number;
+  /** Width of the head's input: E, or 2E + F with lastStepSkip. */
+  readonly D: number;
   private readonly lengthsPtr: Ptr;
   private readonly lstmMask: Ptr;
   // what the last forward ran with
@@ -106,6 +119,9 @@ export class SeedModel {
     this.maxT = maxT;
     const E = 2 * c.hidden;
     this.E = E;
+    this.skip = c.lastStepSkip ? new LastStepConcat(E, E, c.features) : null;
+    const D = this.skip ? this.skip.D : E;
+    this.D = D;
     const s = this.store;
     // declare parameters in PyTorch's module order
     this.lstm = new BiLSTM(s, {
@@ -117,8 +133,8 @@ export class SeedModel {
     this.attn = new SelfAttention(s, { embedDim: E, numHeads: c.heads, dropout: c.dropout, prefix: 'attn.' });
     this.dropAttnOut = new Dropout(c.dropout);
     this.pool = new MeanPool(E);
-    this.bn = new BatchNorm1d(s, { channels: E, prefix: 'bn.' });
-    this.fc1 = new Linear(s, { inFeatures: E, outFeatures: c.headHidden, prefix: 'fc1.' });
+    this.bn = new BatchNorm1d(s, { channels: D, prefix: 'bn.' });
+    this.fc1 = new Linear(s, { inFeatures: D, outFeatures: c.headHidden, prefix: 'fc1.' });
     this.dropHead = new Dropout(c.dropout);
     this.fc2 = new Linear(s, { inFeatures: c.headHidden, outFeatures: c.horizon, prefix: 'fc2.' });
     // parameters, then activations sized for maxB x maxT
@@ -127,6 +143,7 @@ export class SeedModel {
     this.attn.allocate(e, maxB, maxT);
     this.dropAttnOut.allocate(e, maxB * maxT * E);
     this.pool.allocate(e, maxB, maxT);
+    this.skip?.allocate(e, maxB);
     this.bn.allocate(e, maxB);
     this.fc1.allocate(e, maxB);
     this.dropHead.allocate(e, maxB * c.headHidden);
@@ -167,7 +184,9 @@ export class SeedModel {
     const a = this.attn.forward(e, B, T, h, { lengths, training, seed: dropoutSeed(seed, 0, SITE_ATTN) });
     // dropout, mean over valid steps
     const ad = this.dropAttnOut.forward(e, B * T * E, a, training, dropoutSeed(seed, 0, SITE_POOL));
-    const z = this.pool.forward(e, B, T, ad, lengths);
+    const pooled = this.pool.forward(e, B, T, ad, lengths);
+    // (skip) concat the origin step's biLSTM output and input
+    const z = this.skip ? this.skip.forward(e, B, T, pooled, h, x) : pooled;
     // BatchNorm → fc1 → ReLU (in place) → dropout → fc2
     const zn = this.bn.forward(e, B, z, training);
     const u = this.fc1.forward(e, B, zn);
@@ -185,7 +204,8 @@ export class SeedModel {
     const len = this.setLengths(B, T, lengths);
     this.B = 0; // no backward from here
     const h = this.lstm.forward(e, B, T, x, { lengths: len });
-    const z = this.attn.forwardPooled(e, B, T, h, len);
+    const pooled = this.attn.forwardPooled(e, B, T, h, len);
+    const z = this.skip ? this.skip.forward(e, B, T, pooled, h, x) : pooled;
     const zn = this.bn.forward(e, B, z, false);
     const u = this.fc1.forward(e, B, zn);
     e.k.relu_forward(B * cfg.headHidden, u, u);
@@ -201,12 +221,19 @@ export class SeedModel {
     d = this.dropHead.backward(e, d);
     e.k.relu_backward(B * cfg.headHidden, this.fc1.out, d, d);
     d = this.fc1.backward(e, d, { dx: true });
-    // BatchNorm → mean-pool → dropout → attention → biLSTM
+    // BatchNorm → (skip: split off the origin step's part) → mean-pool → dropout → attention
     d = this.bn.backward(e, d);
+    if (this.skip) d = this.skip.backward(e, d);
     d = this.pool.backward(e, d);
     d = this.dropAttnOut.backward(e, d);
-    d = this.attn.backward(e, d, { dx: true });
-    return this.lstm.backward(e, d, { dx: opts.dx === true });
+    const dh = this.attn.backward(e, d, { dx: true });
+    // (skip) the origin step's biLSTM output gradient joins the attention's
+    if (this.skip) this.skip.addLastStep(e, this.skip.dLastH, this.E, dh);
+    // biLSTM
+    const dx = this.lstm.backward(e, dh, { dx: opts.dx === true });
+    // (skip) the origin step's input gradient
+    if (this.skip && dx) this.skip.addLastStep(e, this.skip.dLastX, cfg.features, dx);
+    return dx;
   }
 
   /** Check B, T and the lengths, and copy the lengths (default: all T) into wasm memory. */
@@ -277,7 +304,8 @@ export class SeedModel {
       lstm_out: e.f32(this.lstm.out, B * T * E),
       attn_out: e.f32(this.attn.out, B * T * E),
       pooled: e.f32(this.pool.out, B * E),
-      bn_out: e.f32(this.bn.out, B * E),
+      ...(this.skip ? { head_in: e.f32(this.skip.out, B * this.D) } : {}),
+      bn_out: e.f32(this.bn.out, B * this.D),
       fc1_relu: e.f32(this.fc1.out, B * cfg.headHidden),
       pred: e.f32(this.fc2.out, B * cfg.horizon),
     };

@@ -1,11 +1,14 @@
 import type { NodePowerModel } from '../model.js';
-import { type DemandOutlook, WarmPool } from './warm_pool.js';
+import { UserChains, type UserChainsOptions } from './user_chains.js';
+import { type ArrivalOutlook, type DemandOutlook, WarmPool } from './warm_pool.js';
 
 /**
  * Forecast-driven warm pool: demand = the peak of the forecast over the window plus its calibrated peak band
  * (made from data up to now only, see ../live.ts), kept available over the boot horizon plus `margin` nodes;
  * nodes powered down only when the forecast says they will stay unneeded past the break-even time (and,
- * optionally, only nodes idle at least `minIdleS`, which keeps just-freed nodes for the next job of a burst).
+ * optionally, only nodes idle at least `minIdleS`, which keeps just-freed nodes for the next job of a burst);
+ * with `chains`, also idle nodes for the next job of each active user's submission chain (./user_chains.ts),
+ * or for any other outlook of arrivals given instead (the bench's foresight bounds).
  */
 export function predictivePolicy(
   outlook: DemandOutlook,
@@ -14,6 +17,8 @@ export function predictivePolicy(
   intervalS = 60,
   minIdleS = 0,
   upSlackS = 0,
+  chains: UserChainsOptions | ArrivalOutlook | null = null,
 ): WarmPool {
-  return new WarmPool('predictive', outlook, model, margin, intervalS, minIdleS, upSlackS);
+  const uc = chains && 'windowS' in chains ? (chains.windowS > 0 ? new UserChains(chains) : null) : chains;
+  return new WarmPool('predictive', outlook, model, margin, intervalS, minIdleS, upSlackS, uc);
 }

@@ -1,5 +1,11 @@
 import { breakEvenSeconds, type NodePowerModel } from '../model.js';
-import { type ClusterView, type PowerActions, type PowerPolicy, powerDownLongestIdle } from '../policy.js';
+import {
+  type ClusterView,
+  type JobEvent,
+  type PowerActions,
+  type PowerPolicy,
+  powerDownLongestIdle,
+} from '../policy.js';
 
 /**
  * What a warm-pool policy knows about demand ahead: the most nodes that jobs will hold at any instant in
@@ -10,12 +16,24 @@ export interface DemandOutlook {
 }
 
 /**
+ * Idle nodes to hold for job arrivals expected in [now, now + withinS] on top of what jobs hold now (e.g.
+ * users' submission chains, ./user_chains.ts), learnt from job events as they happen.
+ */
+export interface ArrivalOutlook {
+  nodes(now: number, withinS: number): number;
+  observe(e: JobEvent): void;
+}
+
+/**
  * The control law shared by `predictive` and `oracle`: keep `peak demand over the boot horizon + margin`
  * nodes available (busy + idle + booting), booting ahead of demand; power idle nodes down only when demand
  * over the break-even horizon (plus margin) leaves them unneeded, so a shutdown pays for its boot.
  *   up window   = boot + decision interval (+ slack for rate-limited boots): a boot started now serves demand
  *                 from now + boot on
  *   hold window = max(break-even gap, shutdown + boot + interval)
+ * With `arrivals` (e.g. users' submission chains, ./user_chains.ts), each target is at least busy + the idle
+ * nodes held for arrivals expected within its window: a burst's next job finds warm nodes, and nodes freed by
+ * an active user's job are not powered down while that user is likely to submit again.
  */
 export class WarmPool implements PowerPolicy {
   readonly intervalS: number;
@@ -33,11 +51,17 @@ export class WarmPool implements PowerPolicy {
     readonly minIdleS = 0,
     /** Extra boot lead (s), e.g. for boots queued by ResumeRate: 60 x ceil(nodes / ResumeRate). */
     upSlackS = 0,
+    /** Expected arrivals (learnt from `observe`); none = the forecast alone. */
+    readonly arrivals: ArrivalOutlook | null = null,
   ) {
     this.intervalS = intervalS;
     this.upS = model.bootS + intervalS + upSlackS;
     this.holdS = Math.max(breakEvenSeconds(model), model.shutdownS + model.bootS + intervalS);
     this.knob = { name: 'margin', value: margin };
+  }
+
+  observe(e: JobEvent): void {
+    this.arrivals?.observe(e);
   }
 
   decide(view: ClusterView, act: PowerActions): void {
@@ -49,8 +73,14 @@ export class WarmPool implements PowerPolicy {
     }
     const cap = view.capacity;
     // targets: demand ahead (never below what is held now) plus the margin, at most the cluster
-    const up = Math.min(cap, Math.max(view.busy, Math.ceil(upPeak - 1e-9)) + this.margin);
-    const hold = Math.min(cap, Math.max(view.busy, Math.ceil(holdPeak - 1e-9)) + this.margin);
+    // held now + idle nodes for the arrivals expected over each window (none without an arrival outlook)
+    const upArr = view.busy + (this.arrivals?.nodes(view.now, this.upS) ?? 0);
+    const holdArr = view.busy + (this.arrivals?.nodes(view.now, this.holdS) ?? 0);
+    const up = Math.min(cap, Math.max(Math.max(view.busy, Math.ceil(upPeak - 1e-9)) + this.margin, upArr));
+    const hold = Math.min(
+      cap,
+      Math.max(Math.max(view.busy, Math.ceil(holdPeak - 1e-9)) + this.margin, holdArr),
+    );
     const avail = view.busy + view.idle + view.booting;
     if (avail < up) act.powerUp(up - avail);
     else if (avail > hold) powerDownLongestIdle(view, act, avail - hold, this.minIdleS);
