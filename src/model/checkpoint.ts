@@ -235,12 +235,20 @@ function exists(p: string): boolean {
   }
 }
 
+/** Blob file names written by saveCheckpoint (no directories, no `..`). */
+const BLOB_NAME = /^(weights|state)-[0-9a-f]{16}\.bin$/;
+
 /** Read a blob, check its size and sha256, and return its tensors by name. */
 function readBlob(
   dir: string,
   ref: BlobRef & { tensors: TensorEntry[] },
   what: string,
 ): Map<string, Float32Array> {
+  // only the names writeBlob produces: a manifest cannot point outside its own directory
+  if (typeof ref.file !== 'string' || !BLOB_NAME.test(ref.file))
+    throw new InputError(
+      `model ${dir}: ${what}: file ${JSON.stringify(String(ref.file).slice(0, 64))} is not a blob name (expected ${what === 'weights' ? 'weights' : 'state'}-<16 hex>.bin in the model directory)`,
+    );
   const path = join(dir, ref.file);
   let bytes: Buffer;
   try {

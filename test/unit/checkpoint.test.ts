@@ -144,6 +144,30 @@ describe('checkpoint', () => {
     assert.throws(() => loadNeural(other), /format: expected "pcm-neural-forecaster"/);
   });
 
+  it('a manifest cannot make the loader read a file outside the model directory', async () => {
+    const dir = join(tmp, 'escape');
+    await save(randomForecaster(3), dir);
+    const p = join(dir, MANIFEST);
+    const good = JSON.parse(readFileSync(p, 'utf8'));
+    writeFileSync(join(tmp, 'outside.bin'), readFileSync(join(dir, good.weights.file)));
+    for (const file of [
+      '../outside.bin',
+      '/etc/passwd',
+      '../../../../etc/passwd',
+      'sub/weights-0123456789abcdef.bin',
+      'weights-x.bin\0',
+      'model.json',
+    ]) {
+      const m = { ...good, weights: { ...good.weights, file } };
+      writeFileSync(p, JSON.stringify(m));
+      assert.throws(
+        () => loadNeural(dir),
+        (e: unknown) => e instanceof InputError && /is not a blob name/.test((e as Error).message),
+        file,
+      );
+    }
+  });
+
   it('saving again replaces the model and removes the old weights file', async () => {
     const dir = join(tmp, 'again');
     const m1 = await save(randomForecaster(3), dir);
