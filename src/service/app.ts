@@ -160,8 +160,15 @@ export function shown(v: unknown): string {
   return s.length > ECHO_CHARS ? `${s.slice(0, ECHO_CHARS)}...(${s.length} chars)` : s;
 }
 
+/** A name or detail from the request as shown: control and line-separator characters escaped (one line), cut. */
 function shownName(name: string): string {
-  return name.length > ECHO_CHARS ? `${name.slice(0, ECHO_CHARS)}...(${name.length} chars)` : name;
+  let s = '';
+  for (const ch of name) {
+    const c = ch.charCodeAt(0);
+    s +=
+      c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029 ? `\\u${c.toString(16).padStart(4, '0')}` : ch;
+  }
+  return s.length > ECHO_CHARS ? `${s.slice(0, ECHO_CHARS)}...(${s.length} chars)` : s;
 }
 
 /** An error as the API's answer: status and a one-line message naming the field. */

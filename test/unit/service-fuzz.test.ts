@@ -239,6 +239,15 @@ describe('POST /predict under fuzzing', () => {
     );
   });
 
+  it('a field name with control characters is echoed on one line (a counterexample found in CI)', async () => {
+    for (const name of ['horizon_m\nutes', 'a\rb', 'x\u2028y', 'tab\there', 'nul\u0000']) {
+      const r = await check(inject, post(JSON.stringify({ total_nodes: 120, cluster: 'c', [name]: 1 })));
+      assert.equal(r.status, 400);
+      assert.match(r.body.message as string, /unknown field, expected one of/);
+      assert.match(r.body.field as string, /\\u00|\\u2028/);
+    }
+  });
+
   it('non-JSON bytes, cut JSON and bytes flipped in a valid body (1500 bodies)', async () => {
     const valid = '{"total_nodes": 120, "horizon_minutes": 10, "cluster": "c"}';
     await fc.assert(
