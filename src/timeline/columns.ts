@@ -54,6 +54,20 @@ export const TIMELINE_COLUMNS = [
 
 export type TimelineColumn = (typeof TIMELINE_COLUMNS)[number];
 
+/**
+ * Columns added after the first release (running nodes by age, ending within 60/240 min, expected ends):
+ * a timeline CSV without them was written by an older pcm (src/timeline/csv.ts refuses it with that reason).
+ */
+export const COLUMNS_ADDED_AFTER_FIRST_RELEASE: readonly TimelineColumn[] = [
+  'ending_60m_nodes',
+  'ending_240m_nodes',
+  'age_lt5m_nodes',
+  'age_5_30m_nodes',
+  'age_30_120m_nodes',
+  'age_ge120m_nodes',
+  'expected_end_30m_nodes',
+];
+
 /** A minute timeline in columns: row i is the instant `start + 60*i` (epoch s, UTC). */
 export interface Timeline {
   /** Epoch seconds of row 0; a multiple of 60. */

@@ -2,7 +2,12 @@ import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AtomicFileWriter } from '../util/atomic.js';
 import { errorMessage, InputError, UserError } from '../util/errors.js';
-import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from './columns.js';
+import {
+  COLUMNS_ADDED_AFTER_FIRST_RELEASE,
+  TIMELINE_COLUMNS,
+  type Timeline,
+  type TimelineColumn,
+} from './columns.js';
 
 /**
  * The timeline as CSV: `timestamp` (ISO UTC, `2024-01-01T00:00:00Z`) first, then the contract columns in
@@ -19,15 +24,7 @@ export const SIZE_COLUMNS = ['capacity', 'total_cpus'] as const;
  * CSV without them was written by an older pcm and is refused with that reason (they cannot be filled in
  * from the other columns; the jobs are needed).
  */
-const ADDED_COLUMNS: ReadonlySet<string> = new Set([
-  'ending_60m_nodes',
-  'ending_240m_nodes',
-  'age_lt5m_nodes',
-  'age_5_30m_nodes',
-  'age_30_120m_nodes',
-  'age_ge120m_nodes',
-  'expected_end_30m_nodes',
-]);
+const ADDED_COLUMNS: ReadonlySet<string> = new Set(COLUMNS_ADDED_AFTER_FIRST_RELEASE);
 export const CSV_HEADER = [TIMESTAMP_COLUMN, ...TIMELINE_COLUMNS, ...SIZE_COLUMNS].join(',');
 
 /** Compact number text: integers as is, others rounded to 6 significant digits (>= 1e5: to integer). */
