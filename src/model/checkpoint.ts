@@ -15,6 +15,7 @@ import {
   neuralConfigProblem,
   PREDICT_CHUNK,
   seedConfigOf,
+  shrinkProblem,
   type TargetTransform,
 } from './neural.js';
 import { type ScalerJSON, StandardScaler } from './scaler.js';
@@ -214,6 +215,10 @@ export function readManifest(dir: string): Manifest {
   const t = m.target;
   if (t?.kind !== 'delta' || !(t.scale > 0) || !(t.capacity > 0))
     throw new InputError(`${path}: target: expected {kind: "delta", scale > 0, capacity > 0}`);
+  if (t.shrink !== undefined) {
+    const p = shrinkProblem(t.shrink, cfg!.horizon);
+    if (p) throw new InputError(`${path}: target.shrink: ${p}`);
+  }
   const fs = m.feature_spec;
   if (!fs || !Array.isArray(fs.names) || typeof fs.timeZone !== 'string' || !Number.isInteger(fs.historyLead))
     throw new InputError(`${path}: feature_spec: expected {names, timeZone, holidayCountry, historyLead}`);
@@ -224,6 +229,23 @@ export function readManifest(dir: string): Manifest {
   if (!m.weights || typeof m.weights.file !== 'string' || !Array.isArray(m.weights.tensors))
     throw new InputError(`${path}: weights: expected {file, bytes, sha256, tensors}`);
   return m as Manifest;
+}
+
+/**
+ * Store a fitted per-horizon shrinkage (target.shrink) and its fit report (training.shrink) in the model of
+ * `dir`: model.json is rewritten atomically; the weights are untouched.
+ */
+export function writeShrink(dir: string, shrink: number[], report: Record<string, unknown>): Manifest {
+  const m = readManifest(dir);
+  const p = shrinkProblem(shrink, m.model.horizon);
+  if (p) throw new Error(`checkpoint: shrink: ${p}`);
+  const out: Manifest = {
+    ...m,
+    target: { ...m.target, shrink },
+    training: { ...m.training, shrink: report },
+  };
+  writeFileAtomicSync(join(dir, MANIFEST), `${JSON.stringify(out, null, 1)}\n`);
+  return out;
 }
 
 function exists(p: string): boolean {

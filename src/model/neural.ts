@@ -66,6 +66,12 @@ export interface TargetTransform {
   kind: 'delta';
   /** Nodes per model unit. */
   scale: number;
+  /**
+   * Per-horizon shrinkage toward persistence α_h ∈ [0, 1] (H values), fitted on validation after training
+   * (`fitShrink`): the P50 change becomes α_h·Δ50 and the P10/P90 band moves with it (width unchanged).
+   * Absent = all 1 (models saved before it existed: unchanged predictions).
+   */
+  shrink?: number[];
 }
 
 /** LSTM steps of a window of `lookback` minutes. */
@@ -308,6 +314,51 @@ export function initNeural(model: SeedModel, H: number, seed: number, spread0 = 
   bias.fill(softplusInverse(spread0), H, 3 * H);
 }
 
+/** The α grid of `fitShrink`: 0, 0.05, …, 1. */
+export const SHRINK_GRID: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 20);
+
+/**
+ * Per-horizon shrinkage toward persistence (post-hoc, on validation samples): for each h, the α in `grid`
+ * minimising mean_b |clip(now[b] + α·d50[b, h], 0, cap) − y[b, h]|, with d50 the predicted change and y the
+ * actual busy value, both in nodes, (B, H) each. Ties keep the larger α (closer to the model).
+ */
+export function fitShrink(
+  B: number,
+  H: number,
+  now: ArrayLike<number>,
+  d50: ArrayLike<number>,
+  y: ArrayLike<number>,
+  cap: number,
+  grid: readonly number[] = SHRINK_GRID,
+): number[] {
+  const order = [...grid].sort((a, b) => b - a); // largest α first: a tie keeps it
+  const alpha: number[] = [];
+  for (let h = 0; h < H; h++) {
+    let best = 1;
+    let bestErr = Number.POSITIVE_INFINITY;
+    for (const a of order) {
+      // validation P50 MAE of busy(t) + α·Δ̂_h
+      let err = 0;
+      for (let b = 0; b < B; b++) err += Math.abs(clip(now[b] + a * d50[b * H + h], cap) - y[b * H + h]);
+      if (err < bestErr) {
+        bestErr = err;
+        best = a;
+      }
+    }
+    alpha.push(best);
+  }
+  return alpha;
+}
+
+/** Check a stored shrinkage vector; returns a one-line problem or null. */
+export function shrinkProblem(shrink: unknown, H: number): string | null {
+  if (!Array.isArray(shrink) || shrink.length !== H) return `expected ${H} numbers in [0, 1]`;
+  for (const [h, a] of shrink.entries())
+    if (typeof a !== 'number' || !(a >= 0 && a <= 1))
+      return `value ${h} is ${JSON.stringify(a)}, expected a number in [0, 1]`;
+  return null;
+}
+
 /** What a NeuralForecaster needs besides its weights. */
 export interface NeuralMeta {
   name?: string;
@@ -330,6 +381,8 @@ export class NeuralForecaster implements Forecaster {
   readonly model: SeedModel;
   readonly cfg: NeuralConfig;
   readonly target: TargetTransform;
+  /** Per-horizon shrinkage toward persistence (null = none, α = 1 everywhere). Settable: `evaluate --no-shrink`. */
+  shrink: Float64Array | null;
   private readonly px: number;
   private readonly coarse: Float32Array;
   private readonly coarseLen: Int32Array;
@@ -341,6 +394,7 @@ export class NeuralForecaster implements Forecaster {
     this.name = meta.name ?? 'neural';
     this.cfg = meta.config;
     this.target = meta.target;
+    this.shrink = meta.target.shrink ? Float64Array.from(meta.target.shrink) : null;
     this.window = { lookback: meta.config.lookback, scaler: meta.scaler, featureSpec: meta.featureSpec };
     const chunk = opts.chunk ?? PREDICT_CHUNK;
     const Tc = coarseSteps(this.cfg);
@@ -404,13 +458,16 @@ export class NeuralForecaster implements Forecaster {
     const cap = batch.data.capacity;
     const s = this.target.scale;
     const busy = batch.data.busy;
+    const alpha = this.shrink;
     for (let b = 0; b < B; b++) {
       const now = busy[batch.origins[b]];
       for (let h = 0; h < H; h++) {
         const i = b * H + h;
-        d50[i] = clip(now + d50[i] * s, cap);
-        d10[i] = clip(now + d10[i] * s, cap);
-        d90[i] = clip(now + d90[i] * s, cap);
+        // shrink the median change by α_h and move the band with it: shift = (α_h − 1)·Δ50 (exactly 0 at α = 1)
+        const shift = alpha ? (alpha[h] - 1) * d50[i] : 0;
+        d50[i] = clip(now + (d50[i] + shift) * s, cap);
+        d10[i] = clip(now + (d10[i] + shift) * s, cap);
+        d90[i] = clip(now + (d90[i] + shift) * s, cap);
       }
     }
     return { p50: d50, p10: d10, p90: d90 };

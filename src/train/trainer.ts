@@ -6,15 +6,19 @@ import { Adam, AdamW, clipGradNorm } from '../engine/optim.js';
 import { DataParallel } from '../engine/parallel.js';
 import {
   type CheckpointMeta,
+  loadNeural,
   loadWeightsInto,
+  MANIFEST,
   readManifest,
   readTrainState,
   saveCheckpoint,
+  writeShrink,
 } from '../model/checkpoint.js';
 import { type Dataset, makeBatch, type PreparedData, prepareData } from '../model/dataset.js';
 import type { FeatureOptions } from '../model/features.js';
 import {
   coarsen,
+  fitShrink,
   type LossWeights,
   type NeuralConfig,
   NeuralForecaster,
@@ -82,8 +86,37 @@ export interface EpochRecord {
   improved: boolean;
 }
 
+/** Validation of the untrained model ("epoch 0": p50 = persistence by construction), the bar every epoch must beat. */
+export interface UntrainedRecord {
+  val_loss: number;
+  val_mae: number;
+  val_coverage: number;
+  val_mae_persistence: number;
+}
+
+/** The per-horizon shrinkage toward persistence fitted on validation after training (see fitShrink). */
+export interface ShrinkReport {
+  /** α_h, h = 1..H. */
+  alpha: number[];
+  /** Validation origins it was fitted on. */
+  samples: number;
+  /** Validation P50 MAE over all horizons (nodes), before (α = 1) and after, and persistence's. */
+  val_mae_before: number;
+  val_mae_after: number;
+  val_mae_persistence: number;
+  /** Share of validation targets inside P10..P90, before and after (the band moves with the median). */
+  val_coverage_before: number;
+  val_coverage_after: number;
+}
+
 export interface TrainResult {
   history: EpochRecord[];
+  /** Validation of the untrained model (null: resumed from a run saved before it was recorded). */
+  untrained: UntrainedRecord | null;
+  /** Whether the best epoch beat the untrained model on Train.SelectBy (false: training did not help). */
+  beatsUntrained: boolean | null;
+  /** The shrinkage stored in the best model (null: not fitted, e.g. stopped by stopAfterEpochs). */
+  shrink: ShrinkReport | null;
   bestEpoch: number;
   /** The best validation metric (Train.SelectBy). */
   bestValMetric: number;
@@ -99,6 +132,7 @@ interface ResumeJson {
   step: number;
   adamT: number;
   history: EpochRecord[];
+  untrained?: UntrainedRecord;
   model: NeuralConfig;
   target: TargetTransform;
   threads: number;
@@ -227,6 +261,81 @@ export function validate(
   };
 }
 
+/**
+ * Fit the per-horizon shrinkage toward persistence of a trained model on validation origins (deterministic:
+ * eval-mode forward, fixed grid) and report MAE and P10–P90 coverage before and after.
+ */
+export function shrinkOnValidation(
+  f: NeuralForecaster,
+  p: PreparedData,
+  origins: Int32Array,
+  chunk = 512,
+): ShrinkReport {
+  const { cfg, target } = f;
+  const H = cfg.horizon;
+  const N = origins.length;
+  const s = target.scale;
+  const cap = p.data.capacity;
+  // per sample: busy now, predicted changes (nodes), actual busy (N, H)
+  const now = new Float64Array(N);
+  const c50 = new Float64Array(N * H);
+  const c10 = new Float64Array(N * H);
+  const c90 = new Float64Array(N * H);
+  const y = new Float64Array(N * H);
+  for (let i = 0; i < N; i += chunk) {
+    const o = origins.subarray(i, Math.min(i + chunk, N));
+    const batch = makeBatch(p.data, o, { lookback: cfg.lookback, x: p.x });
+    const B = batch.B;
+    const raw = f.raw(B, batch.x, batch.lengths);
+    const d50 = new Float32Array(B * H);
+    const d10 = new Float32Array(B * H);
+    const d90 = new Float32Array(B * H);
+    quantileHead(B, H, raw, d50, d10, d90);
+    for (let b = 0; b < B; b++) {
+      now[i + b] = p.data.busy[o[b]];
+      for (let h = 0; h < H; h++) {
+        const k = b * H + h;
+        const j = (i + b) * H + h;
+        c50[j] = d50[k] * s;
+        c10[j] = d10[k] * s;
+        c90[j] = d90[k] * s;
+        y[j] = batch.y[k];
+      }
+    }
+  }
+  const alpha = fitShrink(N, H, now, c50, y, cap);
+  const clip = (v: number) => Math.min(Math.max(v, 0), cap);
+  // MAE and coverage of the predictions with shrinkage a (the band shifted by (α − 1)·Δ50, as in predict)
+  const score = (a: number[] | null) => {
+    let abs = 0;
+    let inside = 0;
+    let absPersist = 0;
+    for (let b = 0; b < N; b++)
+      for (let h = 0; h < H; h++) {
+        const j = b * H + h;
+        const shift = a ? (a[h] - 1) * c50[j] : 0;
+        abs += Math.abs(clip(now[b] + c50[j] + shift) - y[j]);
+        absPersist += Math.abs(now[b] - y[j]);
+        const lo = clip(now[b] + c10[j] + shift);
+        const hi = clip(now[b] + c90[j] + shift);
+        if (y[j] >= lo && y[j] <= hi) inside++;
+      }
+    const n = Math.max(1, N * H);
+    return { mae: abs / n, coverage: inside / n, persistence: absPersist / n };
+  };
+  const before = score(null);
+  const after = score(alpha);
+  return {
+    alpha,
+    samples: N,
+    val_mae_before: before.mae,
+    val_mae_after: after.mae,
+    val_mae_persistence: before.persistence,
+    val_coverage_before: before.coverage,
+    val_coverage_after: after.coverage,
+  };
+}
+
 function replicaModule(): string {
   const self = import.meta.url;
   return new URL(self.endsWith('.ts') ? './replica.ts' : './replica.js', self).href;
@@ -341,6 +450,28 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
       },
     });
 
+    // "epoch 0": the untrained model, validated once at the start of a fresh run (kept across resumes)
+    let untrained: UntrainedRecord | null = resume ? (resume.untrained ?? null) : null;
+    if (!resume) {
+      const v0 = validate(forecaster, prep0, validOrigins, loss);
+      untrained = {
+        val_loss: v0.loss,
+        val_mae: v0.mae,
+        val_coverage: v0.coverage,
+        val_mae_persistence: v0.persistenceMae,
+      };
+    }
+    const beats = (): boolean | null => {
+      const best = history.find((h) => h.epoch === state.bestEpoch);
+      if (!untrained || !best) return null;
+      return tc.SelectBy === 'mae' ? best.val_mae < untrained.val_mae : best.val_loss < untrained.val_loss;
+    };
+    const historyJson = () => ({
+      history,
+      ...(untrained ? { untrained } : {}),
+      best_beats_untrained: beats(),
+    });
+
     const sx = new Float32Array(shared.x);
     const sy = new Float32Array(shared.y);
     const sl = new Int32Array(shared.lengths);
@@ -426,6 +557,7 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
         step,
         adamT: a.t,
         history,
+        ...(untrained ? { untrained } : {}),
         model: cfg,
         target,
         threads,
@@ -433,7 +565,7 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
         seconds: secondsBefore + (performance.now() - t0) / 1000,
       };
       // history.json before last/: a kill in between re-runs this epoch on resume and rewrites it
-      writeFileAtomicSync(join(opts.out, 'history.json'), `${JSON.stringify({ history }, null, 1)}\n`);
+      writeFileAtomicSync(join(opts.out, 'history.json'), `${JSON.stringify(historyJson(), null, 1)}\n`);
       await saveCheckpoint(lastDir, main.model, meta(), {
         tensors: { 'adam.m': a.m, 'adam.v': a.v },
         json: resumeJson,
@@ -448,8 +580,22 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
         break;
       }
     }
+    // once at the end, on the best checkpoint: per-horizon shrinkage toward persistence (not after a
+    // simulated kill: the resumed run fits it)
+    let shrink: ShrinkReport | null = null;
+    if (stoppedBy !== 'stop-after' && existsSync(join(opts.out, MANIFEST))) {
+      shrink = shrinkOnValidation(loadNeural(opts.out), prep0, validOrigins);
+      writeShrink(opts.out, shrink.alpha, { ...shrink });
+      writeFileAtomicSync(
+        join(opts.out, 'history.json'),
+        `${JSON.stringify({ ...historyJson(), shrink }, null, 1)}\n`,
+      );
+    }
     return {
       history,
+      untrained,
+      beatsUntrained: beats(),
+      shrink,
       bestEpoch: state.bestEpoch,
       bestValMetric: state.best,
       stoppedBy,

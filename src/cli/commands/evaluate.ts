@@ -13,6 +13,7 @@ import { errorByHorizonChart, sampleWeekChart } from '../../evaluate/plots.js';
 import { formatTable, resultToJson } from '../../evaluate/report.js';
 import { makeDataset } from '../../model/dataset.js';
 import { buildFeatures } from '../../model/features.js';
+import { NeuralForecaster } from '../../model/neural.js';
 import { isoMinute, readTimelineCsv } from '../../timeline/csv.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -35,6 +36,7 @@ interface EvaluateCliOptions {
   stride: number;
   json?: string;
   plots?: string;
+  shrink: boolean;
 }
 
 function positiveInt(v: string): number {
@@ -72,6 +74,10 @@ export function register(program: Command): void {
     )
     .requiredOption('--timeline <file>', 'timeline CSV (or a directory of job_timeline_*.csv)')
     .option('--model <dir>', 'also evaluate the trained model in this directory')
+    .option(
+      '--no-shrink',
+      "evaluate --model without its fitted shrinkage toward persistence (α = 1: the network's raw forecast)",
+    )
     .option(
       '--config <file>',
       'YAML config (Cluster.TimeZone, Cluster.HolidayCountry, Predictor.ForecastMinutes)',
@@ -117,6 +123,7 @@ export function register(program: Command): void {
       const factories: ForecasterFactory[] = baselineFactories();
       if (opts.model) {
         const model = await loadModelForecaster(opts.model);
+        if (!opts.shrink && model instanceof NeuralForecaster) model.shrink = null;
         factories.push(() => model);
       }
       const bar = startProgress('evaluate', 0, '{what}');
@@ -142,6 +149,7 @@ export function register(program: Command): void {
       const json = resultToJson(res, {
         timeline_file: opts.timeline,
         model_dir: opts.model ?? null,
+        model_shrink: opts.model ? opts.shrink : null,
         time_zone: timeZone,
         holiday_country: holidayCountry,
         options: {

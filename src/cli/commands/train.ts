@@ -157,8 +157,22 @@ export function register(program: Command): void {
         return;
       }
       const best = res.history.find((h) => h.epoch === res.bestEpoch);
-      process.stdout.write(
-        `trained ${res.history.length} epochs in ${(res.seconds / 60).toFixed(1)} min (stopped by ${res.stoppedBy}); best epoch ${res.bestEpoch + 1}: val loss ${best?.val_loss.toFixed(4)}, val MAE ${best?.val_mae.toFixed(2)} nodes, coverage ${best ? (100 * best.val_coverage).toFixed(1) : '-'}%\nmodel: ${opts.out}\n`,
-      );
+      const lines = [
+        `trained ${res.history.length} epochs in ${(res.seconds / 60).toFixed(1)} min (stopped by ${res.stoppedBy}); best epoch ${res.bestEpoch + 1}: val loss ${best?.val_loss.toFixed(4)}, val MAE ${best?.val_mae.toFixed(2)} nodes, coverage ${best ? (100 * best.val_coverage).toFixed(1) : '-'}%`,
+      ];
+      if (res.beatsUntrained === false)
+        lines.push(
+          `warning: no epoch beat the untrained model (persistence) on validation ${res.untrained ? `(val MAE ${res.untrained.val_mae.toFixed(2)} nodes)` : ''}`,
+        );
+      const sh = res.shrink;
+      if (sh) {
+        const a = sh.alpha;
+        const mean = a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+        lines.push(
+          `shrinkage toward persistence (validation): α mean ${mean.toFixed(2)} (h=1 ${a[0]}, h=${a.length} ${a[a.length - 1]}); val MAE ${sh.val_mae_before.toFixed(2)} → ${sh.val_mae_after.toFixed(2)} nodes (persistence ${sh.val_mae_persistence.toFixed(2)}), coverage ${(100 * sh.val_coverage_before).toFixed(1)}% → ${(100 * sh.val_coverage_after).toFixed(1)}%`,
+        );
+      }
+      lines.push(`model: ${opts.out}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
     });
 }
