@@ -528,21 +528,14 @@ export class PowerSim implements ClusterView, PowerActions {
 
   /** One EASY pass at time t: the rule in ../sim/easy.ts, shared by ClusterSim and PowerSim. */
   private schedulePass(t: number): void {
-    // biome-ignore lint/complexity/noUselessThisAlias: the state's getters read this simulator
-    const sim = this;
+    // the arrays are allocated once (constructor) and changed in place, so the state holds them directly
     this.easy ??= {
-      get queue() {
-        return sim.queue;
-      },
+      queue: this.queue,
       qLen: 0,
       need: this.need,
       limit: this.limit,
-      get running() {
-        return sim.running;
-      },
-      get runExpEnd() {
-        return sim.runExpEnd;
-      },
+      running: this.running,
+      runExpEnd: this.runExpEnd,
       backfill: this.backfill,
       freeCount: () => this.freeCount,
       startJob: (j, at) => this.startJob(j, at),

@@ -105,10 +105,10 @@ export class ClusterSim {
   private freeStack: Int32Array;
   private freeCount: number;
   // queue (FCFS) and running set sorted by expected end (start + limit)
-  private queue: Int32Array;
+  private readonly queue: Int32Array;
   private qLen = 0;
-  private running: number[] = [];
-  private runExpEnd: number[] = [];
+  private readonly running: number[] = [];
+  private readonly runExpEnd: number[] = [];
   readonly events = new EventQueue(4096);
   private handlers: EventHandler[] = [];
   private hooks: SimHooks;
@@ -316,21 +316,14 @@ export class ClusterSim {
 
   /** One EASY pass at time t: the rule in ./easy.ts, shared by ClusterSim and PowerSim. */
   private schedulePass(t: number): void {
-    // biome-ignore lint/complexity/noUselessThisAlias: the state's getters read this simulator
-    const sim = this;
+    // the arrays are allocated once (constructor) and changed in place, so the state holds them directly
     this.easy ??= {
-      get queue() {
-        return sim.queue;
-      },
+      queue: this.queue,
       qLen: 0,
       need: this.need,
       limit: this.limit,
-      get running() {
-        return sim.running;
-      },
-      get runExpEnd() {
-        return sim.runExpEnd;
-      },
+      running: this.running,
+      runExpEnd: this.runExpEnd,
       backfill: this.backfill,
       freeCount: () => this.freeCount,
       startJob: (j, at) => this.startJob(j, at),
