@@ -10,13 +10,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { writeFileAtomic } from '../../src/util/atomic.js';
+import { freePort } from '../helpers/net.js';
 
 /** What app.js exposes as window.__pcm (typed here: the project compiles without the DOM lib). */
 interface PcmState {
@@ -61,17 +61,6 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** `pcm serve` as a child; resolves once it prints that it listens. */
 async function startService(port: number): Promise<ChildProcess> {

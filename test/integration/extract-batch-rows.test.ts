@@ -10,11 +10,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
+import { freePort } from '../helpers/net.js';
+import { createSlurmAccounting, PrivateMariaDb } from '../helpers/private-mariadb.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const skip = process.env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
@@ -24,57 +25,21 @@ const CLUSTER = 'pcmtest';
 const USER = 'pcm_batch';
 const PASSWORD = `Bq7@x:y/z%#'"\\ ;&$`;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /** Batch queries keyset pagination makes for `rows` rows: it stops at the first short batch. */
 const batches = (rows: number, batch: number) => Math.floor(rows / batch) + 1;
 
 describe('pcm extract --config: SlurmDB.BatchRows reaches the queries', { skip }, () => {
   let base = '';
-  let port = 0;
+  let db: PrivateMariaDb;
   let env: NodeJS.ProcessEnv = {};
-  const socket = () => join(base, 'svc', 'mariadb', 'run', 'mysqld.sock');
-  const svc = (cmd: string) =>
-    run('bash', [join(ROOT, 'scripts/services/mariadb.sh'), cmd], {
-      env: {
-        ...process.env,
-        PCM_SERVICES_DIR: join(base, 'svc'),
-        PCM_MYSQL_PORT: String(port),
-        PCM_SERVICES_KEEP_DATA: '0',
-      },
-    });
-  const root = () => mysql.createConnection({ socketPath: socket(), user: 'root' });
 
   before(async () => {
     base = mkdtempSync('/tmp/pcmb-'); // short: the unix socket path must stay under ~100 characters
-    port = await freePort();
-    await svc('start');
-    const c = await root();
+    db = new PrivateMariaDb(join(base, 'svc'), await freePort());
+    await db.start(false);
+    const c = await db.root();
     try {
-      await c.query('CREATE DATABASE slurm_acct_db');
-      await c.query('USE slurm_acct_db');
-      const ddl = readFileSync(join(ROOT, 'test/fixtures/slurmdb/pcmtest-schema.sql'), 'utf8')
-        .split('\n')
-        .filter((l) => !l.startsWith('--'))
-        .join('\n')
-        .split(';')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      for (const stmt of ddl) await c.query(stmt);
-      for (const host of ['127.0.0.1', 'localhost']) {
-        await c.query(`CREATE USER '${USER}'@'${host}' IDENTIFIED BY ?`, [PASSWORD]);
-        await c.query(`GRANT SELECT ON slurm_acct_db.* TO '${USER}'@'${host}'`);
-      }
-      await c.query(
-        `INSERT INTO ${CLUSTER}_event_table (time_start, node_name, cluster_nodes, reason, tres) ` +
-          "VALUES (1700000000, '', 'cn[001-128]', '', '1=512,2=512000,4=128,5=512')",
-      );
+      await createSlurmAccounting(c, USER, PASSWORD);
       await c.query(
         `INSERT INTO ${CLUSTER}_job_table (id_job, id_assoc, id_resv, id_wckey, id_user, id_group, het_job_id, ` +
           'het_job_offset, state_reason_prev, job_name, cpus_req, nodes_alloc, `partition`, priority, state, ' +
@@ -90,14 +55,14 @@ describe('pcm extract --config: SlurmDB.BatchRows reaches the queries', { skip }
   });
   after(async () => {
     if (base) {
-      await svc('stop').catch(() => {});
+      await db?.stop().catch(() => {});
       rmSync(base, { recursive: true, force: true });
     }
   });
 
   /** Run `pcm extract ARGS`; the selects the server ran meanwhile (nothing else talks to it). */
   async function extract(args: string[]): Promise<{ selects: number; stderr: string; out: string }> {
-    const c = await root();
+    const c = await db.root();
     const count = async () => {
       const [r] = await c.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Com_select'");
       return Number(r[0].Value);
@@ -121,7 +86,7 @@ describe('pcm extract --config: SlurmDB.BatchRows reaches the queries', { skip }
   }
 
   it('BatchRows from the config, --batch-rows over it, the default without either', async () => {
-    const url = `mysql://${USER}@127.0.0.1:${port}/slurm_acct_db`;
+    const url = `mysql://${USER}@127.0.0.1:${db.port}/slurm_acct_db`;
     const cfg = join(base, 'pcm.yaml');
     writeFileSync(cfg, `SlurmDB:\n  URL: "${url}"\n  Cluster: ${CLUSTER}\n  BatchRows: 700\n`);
     const fromConfig = await extract(['--config', cfg]);

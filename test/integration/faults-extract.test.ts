@@ -23,16 +23,15 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
+import { freePort } from '../helpers/net.js';
+import { createSlurmAccounting, PrivateMariaDb } from '../helpers/private-mariadb.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const skip = process.env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
-const run = promisify(execFile);
 
 const ROWS = 400_000;
 const CLUSTER = 'pcmtest';
@@ -40,81 +39,11 @@ const USER = 'pcm_fault';
 /** URL, SQL and shell special characters: must never be printed. */
 const PASSWORD = `Fz9@p:a/s%s#w'o"r\\d ;--&$x`;
 
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** The private server: scripts/services/mariadb.sh with our own directory and port. */
-class PrivateMariaDb {
-  constructor(
-    readonly dir: string,
-    readonly port: number,
-  ) {}
-  get socket(): string {
-    return join(this.dir, 'mariadb', 'run', 'mysqld.sock');
-  }
-  get pid(): number {
-    return Number(readFileSync(join(this.dir, 'mariadb', 'run', 'mysqld.pid'), 'utf8').trim());
-  }
-  private env(keep: boolean): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      PCM_SERVICES_DIR: this.dir,
-      PCM_MYSQL_PORT: String(this.port),
-      PCM_SERVICES_KEEP_DATA: keep ? '1' : '0',
-    };
-  }
-  /** Start (keep = reuse the data directory, as after a crash). */
-  async start(keep: boolean): Promise<void> {
-    await run('bash', [join(ROOT, 'scripts/services/mariadb.sh'), 'start'], { env: this.env(keep) });
-  }
-  async stop(): Promise<void> {
-    await run('bash', [join(ROOT, 'scripts/services/mariadb.sh'), 'stop'], { env: this.env(true) });
-  }
-  async running(): Promise<boolean> {
-    try {
-      await run('bash', [join(ROOT, 'scripts/services/mariadb.sh'), 'status'], { env: this.env(true) });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  /** Clean shutdown, without waiting (the server ends the running queries). */
-  shutdown(): Promise<unknown> {
-    return run('mariadb-admin', ['--no-defaults', `--socket=${this.socket}`, '-uroot', 'shutdown']);
-  }
-  root(database?: string): Promise<mysql.Connection> {
-    return mysql.createConnection({ socketPath: this.socket, user: 'root', database });
-  }
-}
-
 /** Create the slurmdbd schema, the user with the special password, and ROWS jobs. */
 async function fill(db: PrivateMariaDb): Promise<void> {
   const c = await db.root();
   try {
-    await c.query('CREATE DATABASE IF NOT EXISTS slurm_acct_db');
-    await c.query('USE slurm_acct_db');
-    const ddl = readFileSync(join(ROOT, 'test/fixtures/slurmdb/pcmtest-schema.sql'), 'utf8')
-      .split('\n')
-      .filter((l) => !l.startsWith('--'))
-      .join('\n')
-      .split(';')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    for (const stmt of ddl) await c.query(stmt);
-    for (const host of ['127.0.0.1', 'localhost']) {
-      await c.query(`CREATE USER '${USER}'@'${host}' IDENTIFIED BY ?`, [PASSWORD]);
-      await c.query(`GRANT SELECT ON slurm_acct_db.* TO '${USER}'@'${host}'`);
-    }
-    await c.query(
-      `INSERT INTO ${CLUSTER}_event_table (time_start, node_name, cluster_nodes, reason, tres) ` +
-        "VALUES (1700000000, '', 'cn[001-128]', '', '1=512,2=512000,4=128,5=512')",
-    );
+    await createSlurmAccounting(c, USER, PASSWORD);
     // every NOT NULL column without a default gets a value; the rest keep slurmdbd's defaults.
     // seq_1_to_N is MariaDB's Sequence engine: one INSERT ... SELECT of multi-row size N.
     const nodes = '(1 << (seq % 7))';

@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +20,7 @@ import { InfluxReader } from '../../src/telemetry/influxReader.js';
 import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
 import { formatPoint } from '../../src/telemetry/lineProtocol.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
+import { freePort } from '../helpers/net.js';
 
 const env = process.env;
 const skipAll = env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
@@ -158,15 +158,6 @@ describe('InfluxDB client against the shared influxd', { skip: skipAll }, () => 
     assert.match(e.message, /field type conflict/);
   });
 });
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('InfluxDB client against a private influxd with auth, then stopped', { skip: skipAll }, () => {
   let dir = '';
