@@ -5,14 +5,8 @@ import { SeedModel, type SeedModelConfig } from '../../src/engine/model/seed.js'
 import { Adam, clipGradNorm } from '../../src/engine/optim.js';
 import { Engine } from '../../src/engine/wasm.js';
 import { directionalCheck, lcg, uniform } from '../helpers/gradcheck.js';
-import { loadTorchFixture, relErr } from '../helpers/torch-fixture.js';
-
-const TOL = 1e-5; // max|got - ref| <= 1e-5 * max|ref| per tensor (fixtures README)
-
-function assertClose(got: ArrayLike<number>, ref: ArrayLike<number>, what: string, tol = TOL): void {
-  const err = relErr(got, ref);
-  assert.ok(err <= tol, `${what}: max|err|/max|ref| = ${err.toExponential(2)} > ${tol}`);
-}
+import { assertClose, checkLeftPadding } from '../helpers/seed-padding.js';
+import { loadTorchFixture } from '../helpers/torch-fixture.js';
 
 const SMALL: Partial<SeedModelConfig> = {
   features: 3,
@@ -90,40 +84,7 @@ for (const variant of ['simd', 'relaxed'] as const) {
     });
 
     it('a short history inside a left-padded window predicts (and back-propagates) as that history alone', () => {
-      const T = 10;
-      const len = [10, 6, 3, 1];
-      const B = len.length;
-      const F = SMALL.features!;
-      const N = SMALL.horizon!;
-      const mark = e.mark();
-      const rand = lcg(31);
-      const m = new SeedModel(e, SMALL, B, T);
-      m.initTorchDefault(rand);
-      // non-trivial running stats and BN affine
-      e.f32(m.bn.runningMean, m.E).set(uniform(m.E, rand, 0.1));
-      e.f32(m.bn.runningVar, m.E).set(uniform(m.E, rand, 0.5).map((v) => 0.6 + v));
-      const params = Float32Array.from(m.store.values(e));
-      const xs = uniform(B * T * F, rand, 1); // padded steps hold garbage that must not matter
-      const ds = uniform(B * N, rand, 1);
-      const pred = Float32Array.from(e.f32(m.forward(B, T, e.allocFrom(xs), { lengths: len }), B * N));
-      m.store.zeroGrad(e);
-      const dx = Float32Array.from(e.f32(m.backward(e.allocFrom(ds), { dx: true }), B * T * F));
-      const gBatch = Float32Array.from(m.store.grads(e));
-      const single = new SeedModel(e, SMALL, 1, T);
-      single.store.values(e).set(params);
-      single.loadTorch({ ...single.toTorch(), ...Object.fromEntries(Object.entries(m.bn.buffers(e))) });
-      single.store.zeroGrad(e);
-      for (let b = 0; b < B; b++) {
-        const L = len[b];
-        const lo = (b * T + T - L) * F;
-        const p1 = e.f32(single.forward(1, L, e.allocFrom(xs.subarray(lo, (b + 1) * T * F))), N);
-        assertClose(p1, pred.subarray(b * N, (b + 1) * N), `pred b=${b}`, 1e-6);
-        const dx1 = e.f32(single.backward(e.allocFrom(ds.subarray(b * N, (b + 1) * N)), { dx: true }), L * F);
-        assertClose(dx1, dx.subarray(lo, (b + 1) * T * F), `dx b=${b}`, 1e-5);
-        for (let i = b * T * F; i < lo; i++) assert.equal(dx[i], 0, `dx padded b=${b}`);
-      }
-      assertClose(single.store.grads(e), gBatch, 'param grads (sum over samples)', 1e-5);
-      e.release(mark);
+      checkLeftPadding(e, SMALL, 10, [10, 6, 3, 1], 31);
     });
 
     it('predict (fused attention + mean) gives the eval-mode forward predictions', () => {

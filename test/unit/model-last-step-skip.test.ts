@@ -17,7 +17,7 @@ import {
 } from '../../src/model/neural.js';
 import { ModelSchema } from '../../src/train/config.js';
 import { directionalCheck, lcg, uniform } from '../helpers/gradcheck.js';
-import { relErr } from '../helpers/torch-fixture.js';
+import { checkLeftPadding } from '../helpers/seed-padding.js';
 import { rng } from './model-synthetic.js';
 import { tinyTimeline } from './train-fixture.js';
 
@@ -31,11 +31,6 @@ const SKIP: Partial<SeedModelConfig> = {
   dropout: 0.2,
   lastStepSkip: true,
 };
-
-function assertClose(got: ArrayLike<number>, ref: ArrayLike<number>, what: string, tol: number): void {
-  const err = relErr(got, ref);
-  assert.ok(err <= tol, `${what}: max|err|/max|ref| = ${err.toExponential(2)} > ${tol}`);
-}
 
 for (const variant of ['simd', 'relaxed'] as const) {
   describe(`seed model with the last-step skip (${variant})`, () => {
@@ -133,42 +128,7 @@ for (const variant of ['simd', 'relaxed'] as const) {
     });
 
     it('a short history inside a left-padded window predicts and back-propagates as that history alone', () => {
-      const T = 8;
-      const len = [8, 5, 1];
-      const B = len.length;
-      const F = SKIP.features!;
-      const N = SKIP.horizon!;
-      const mark = e.mark();
-      const rand = lcg(37);
-      const m = new SeedModel(e, SKIP, B, T);
-      m.initTorchDefault(rand);
-      e.f32(m.bn.runningMean, m.D).set(uniform(m.D, rand, 0.1));
-      e.f32(m.bn.runningVar, m.D).set(uniform(m.D, rand, 0.5).map((v) => 0.6 + v));
-      const params = Float32Array.from(m.store.values(e));
-      const xs = uniform(B * T * F, rand, 1);
-      const ds = uniform(B * N, rand, 1);
-      const pred = Float32Array.from(e.f32(m.forward(B, T, e.allocFrom(xs), { lengths: len }), B * N));
-      // predict (fused attention + mean) agrees with the eval forward
-      assertClose(e.f32(m.predict(B, T, e.allocFrom(xs), len), B * N), pred, 'predict vs forward', 1e-6);
-      m.forward(B, T, e.allocFrom(xs), { lengths: len });
-      m.store.zeroGrad(e);
-      const dx = Float32Array.from(e.f32(m.backward(e.allocFrom(ds), { dx: true }), B * T * F));
-      const gBatch = Float32Array.from(m.store.grads(e));
-      const single = new SeedModel(e, SKIP, 1, T);
-      single.store.values(e).set(params);
-      single.loadTorch({ ...single.toTorch(), ...Object.fromEntries(Object.entries(m.bn.buffers(e))) });
-      single.store.zeroGrad(e);
-      for (let b = 0; b < B; b++) {
-        const L = len[b];
-        const lo = (b * T + T - L) * F;
-        const p1 = e.f32(single.forward(1, L, e.allocFrom(xs.subarray(lo, (b + 1) * T * F))), N);
-        assertClose(p1, pred.subarray(b * N, (b + 1) * N), `pred b=${b}`, 1e-6);
-        const dx1 = e.f32(single.backward(e.allocFrom(ds.subarray(b * N, (b + 1) * N)), { dx: true }), L * F);
-        assertClose(dx1, dx.subarray(lo, (b + 1) * T * F), `dx b=${b}`, 1e-5);
-        for (let i = b * T * F; i < lo; i++) assert.equal(dx[i], 0, `dx padded b=${b}`);
-      }
-      assertClose(single.store.grads(e), gBatch, 'param grads (sum over samples)', 1e-5);
-      e.release(mark);
+      checkLeftPadding(e, SKIP, 8, [8, 5, 1], 37, { predict: true });
     });
   });
 }
