@@ -18,9 +18,17 @@ import { UserError } from '../util/errors.js';
  */
 
 /** How one feature column is made from one timeline column. */
-type Transform = 'capacity' | 'cpus' | 'log1p' | 'hours' | 'raw';
+export type Transform = 'capacity' | 'cpus' | 'log1p' | 'hours' | 'raw';
 
-const CLUSTER_FEATURES: ReadonlyArray<[name: string, column: TimelineColumn, transform: Transform]> = [
+/** One cluster feature value from its timeline value (buildFeatures and the power replay's live rows). */
+export function clusterFeature(transform: Transform, v: number, capacity: number, cpus: number): number {
+  if (transform === 'log1p') return Math.log1p(Math.max(0, v));
+  if (transform === 'raw') return v;
+  return v * (transform === 'capacity' ? 1 / capacity : transform === 'cpus' ? 1 / cpus : 1 / 3600);
+}
+
+/** The cluster features: name, timeline column, transform (in FEATURE_NAMES order). */
+export const CLUSTER_FEATURES: ReadonlyArray<[name: string, column: TimelineColumn, transform: Transform]> = [
   ['busy_nodes', 'busy_nodes', 'capacity'],
   ['running_jobs', 'running_jobs', 'log1p'],
   ['queued_jobs', 'queued_jobs', 'log1p'],
@@ -51,7 +59,7 @@ const CLUSTER_FEATURES: ReadonlyArray<[name: string, column: TimelineColumn, tra
 
 const CALENDAR_FEATURES = ['hour_sin', 'hour_cos', 'weekday_sin', 'weekday_cos', 'month_sin', 'month_cos'];
 const HOLIDAY_FEATURE = 'holiday';
-const HISTORY_FEATURES = ['busy_1d_ago', 'busy_1d_avail', 'busy_1w_ago', 'busy_1w_avail'];
+export const HISTORY_FEATURES = ['busy_1d_ago', 'busy_1d_avail', 'busy_1w_ago', 'busy_1w_avail'];
 
 export const FEATURE_NAMES: readonly string[] = [
   ...CLUSTER_FEATURES.map((c) => c[0]),
@@ -115,10 +123,7 @@ export function buildFeatures(tl: Timeline, opts: FeatureOptions = {}): FeatureM
   // cluster columns, one strided pass per column
   CLUSTER_FEATURES.forEach(([, column, transform], f) => {
     const src = tl.columns[column];
-    const k = transform === 'capacity' ? 1 / cap : transform === 'cpus' ? 1 / cpus : 1 / 3600;
-    if (transform === 'log1p') for (let t = 0; t < n; t++) X[t * F + f] = Math.log1p(Math.max(0, src[t]));
-    else if (transform === 'raw') for (let t = 0; t < n; t++) X[t * F + f] = src[t];
-    else for (let t = 0; t < n; t++) X[t * F + f] = src[t] * k;
+    for (let t = 0; t < n; t++) X[t * F + f] = clusterFeature(transform, src[t], cap, cpus);
   });
 
   // calendar + holiday in local time

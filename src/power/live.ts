@@ -10,12 +10,16 @@ import {
 import { type Dataset, makeBatch, makeDataset, originsIn } from '../model/dataset.js';
 import {
   buildFeatures,
+  CLUSTER_FEATURES,
+  clusterFeature,
   DAY_MINUTES,
   FEATURE_NAMES,
   type FeatureMatrix,
   type FeatureOptions,
   type FeatureSpec,
   featureIndex,
+  HISTORY_FEATURES,
+  type Transform,
   WEEK_MINUTES,
 } from '../model/features.js';
 import { P90_BINS, p90Bin } from '../timeline/build.js';
@@ -194,38 +198,11 @@ export class LiveTimeline {
   }
 }
 
-type Transform = 'capacity' | 'cpus' | 'log1p' | 'hours' | 'raw';
-
-/** How each cluster feature of src/model/features.ts is made (a test checks it against buildFeatures). */
-const CLUSTER_TRANSFORMS: Record<string, [TimelineColumn, Transform]> = {
-  busy_nodes: ['busy_nodes', 'capacity'],
-  running_jobs: ['running_jobs', 'log1p'],
-  queued_jobs: ['queued_jobs', 'log1p'],
-  overshoot_nodes: ['overshoot_nodes', 'capacity'],
-  cpu_util: ['cpu_util', 'raw'],
-  mean_nodes_running: ['mean_nodes_running', 'capacity'],
-  mean_cpus_running: ['mean_cpus_running', 'cpus'],
-  mean_nodes_queued: ['mean_nodes_queued', 'capacity'],
-  mean_cpus_queued: ['mean_cpus_queued', 'cpus'],
-  queued_nodes: ['queued_nodes', 'capacity'],
-  mean_elapsed_running_h: ['mean_elapsed_running_s', 'hours'],
-  mean_limit_running_h: ['mean_limit_running_s', 'hours'],
-  p90_limit_running_h: ['p90_limit_running_s', 'hours'],
-  ending_5m_nodes: ['ending_5m_nodes', 'capacity'],
-  ending_10m_nodes: ['ending_10m_nodes', 'capacity'],
-  ending_30m_nodes: ['ending_30m_nodes', 'capacity'],
-  ending_60m_nodes: ['ending_60m_nodes', 'capacity'],
-  ending_240m_nodes: ['ending_240m_nodes', 'capacity'],
-  age_lt5m_nodes: ['age_lt5m_nodes', 'capacity'],
-  age_5_30m_nodes: ['age_5_30m_nodes', 'capacity'],
-  age_30_120m_nodes: ['age_30_120m_nodes', 'capacity'],
-  age_ge120m_nodes: ['age_ge120m_nodes', 'capacity'],
-  expected_end_30m_nodes: ['expected_end_30m_nodes', 'capacity'],
-  submitted_last_min: ['submitted_last_min', 'log1p'],
-  started_last_min: ['started_last_min', 'log1p'],
-  ended_last_min: ['ended_last_min', 'log1p'],
-};
-const HISTORY = new Set(['busy_1d_ago', 'busy_1d_avail', 'busy_1w_ago', 'busy_1w_avail']);
+/** How each cluster feature is made: the table of src/model/features.ts, by name. */
+const CLUSTER_TRANSFORMS = new Map(
+  CLUSTER_FEATURES.map(([name, column, tr]) => [name, [column, tr] as const]),
+);
+const HISTORY = new Set(HISTORY_FEATURES);
 const CALENDAR_BLOCK = 7 * DAY_MINUTES;
 
 /** Feature rows of a LiveTimeline, computed as rows are written. */
@@ -253,7 +230,7 @@ export class LiveFeatures {
     };
     this.F = names.length;
     for (const [f, name] of names.entries()) {
-      const ct = CLUSTER_TRANSFORMS[name];
+      const ct = CLUSTER_TRANSFORMS.get(name);
       if (ct) this.kinds.push({ f, col: ct[0], tr: ct[1] });
       else if (HISTORY.has(name)) this.kinds.push({ f, hist: name });
       else this.calCols.push(f);
@@ -280,12 +257,7 @@ export class LiveFeatures {
     for (const k of this.kinds) {
       if (k.col) {
         const v = tl.cols[k.col][m];
-        this.data[o + k.f] =
-          k.tr === 'log1p'
-            ? Math.log1p(Math.max(0, v))
-            : k.tr === 'raw'
-              ? v
-              : v * (k.tr === 'capacity' ? 1 / cap : k.tr === 'cpus' ? 1 / cpus : 1 / 3600);
+        this.data[o + k.f] = clusterFeature(k.tr!, v, cap, cpus);
       } else {
         // same time in history: busy at m + lead - period (always before m), else persistence with flag 0
         const period = k.hist!.includes('1d') ? DAY_MINUTES : WEEK_MINUTES;
