@@ -51,6 +51,11 @@ const CANDIDATES = [
   'estarts',
   'proj',
   'proj2',
+  'ufreed',
+  'ufreed_p',
+  'pfreed_med',
+  'chain_nodes',
+  'oracle_fit_ends',
 ] as const;
 type Cand = (typeof CANDIDATES)[number];
 
@@ -61,6 +66,7 @@ interface Jobs {
   end: Float64Array;
   nodes: Float64Array;
   limit: Float64Array; // seconds, NaN = none
+  user: Int32Array; // -1 = unknown
 }
 
 function toArrays(jobs: JobRecord[]): Jobs {
@@ -72,8 +78,15 @@ function toArrays(jobs: JobRecord[]): Jobs {
     end: new Float64Array(n),
     nodes: new Float64Array(n),
     limit: new Float64Array(n),
+    user: new Int32Array(n),
   };
+  const users = new Map<string, number>();
   jobs.forEach((j, i) => {
+    if (j.user == null) J.user[i] = -1;
+    else {
+      if (!users.has(j.user)) users.set(j.user, users.size);
+      J.user[i] = users.get(j.user) ?? -1;
+    }
     J.q0[i] = j.eligible ?? j.submit ?? Number.NaN;
     J.start[i] = j.start ?? Number.NaN;
     J.end[i] = j.end ?? Number.NaN;
@@ -101,7 +114,7 @@ function buckets(rows: Int32Array, M: number): { off: Int32Array; idx: Int32Arra
   return { off, idx };
 }
 
-const diag = { freed: new Float64Array(0), started: new Float64Array(0) };
+const diag = { freed: new Float64Array(0), started: new Float64Array(0), arrived: new Float64Array(0) };
 
 function sweepCandidates(J: Jobs, tl: Timeline, h: number): Record<Cand, Float64Array> {
   const M = tl.minutes;
@@ -134,6 +147,7 @@ function sweepCandidates(J: Jobs, tl: Timeline, h: number): Record<Cand, Float64
   // jobs queued at t that start by t+h
   diag.freed = new Float64Array(M);
   diag.started = new Float64Array(M);
+  diag.arrived = new Float64Array(M);
   for (let j = 0; j < J.n; j++) {
     if (a[j] >= 0) {
       // running at rows [a, b): ends by t+h when b <= i + h, i.e. rows i in [max(a, b-h), b)
@@ -142,6 +156,11 @@ function sweepCandidates(J: Jobs, tl: Timeline, h: number): Record<Cand, Float64
     if (qa[j] >= 0 && holds(j)) {
       const sr = rowAt(J.start[j], T0);
       for (let i = Math.max(qa[j], sr - h); i < qb[j]; i++) diag.started[i] += J.nodes[j];
+    }
+    if (a[j] >= 0) {
+      // arrived after t (not queued or running at t) and running by t+h: rows i in [a - h, min(qa, a))
+      const first = qa[j] >= 0 ? qa[j] : a[j];
+      for (let i = Math.max(0, a[j] - h); i < first; i++) diag.arrived[i] += J.nodes[j];
     }
   }
   const startB = buckets(a, M);
@@ -156,12 +175,27 @@ function sweepCandidates(J: Jobs, tl: Timeline, h: number): Record<Cand, Float64
   let queue: number[] = [];
   const busy = tl.columns.busy_nodes;
   const ends: Array<[number, number]> = [];
+  // user history (Tsafrir et al.: mean of the user's last two runtimes), learned from jobs ended by t
+  const nUsers = Math.max(0, ...J.user) + 1;
+  const last1 = new Float64Array(nUsers).fill(Number.NaN);
+  const last2 = new Float64Array(nUsers).fill(Number.NaN);
+  const lastEnd = new Float64Array(nUsers).fill(Number.NaN); // time of the user's latest known end
+  const lastNodes = new Float64Array(nUsers);
+  const active = new Int32Array(nUsers); // running + queued jobs of the user at t
+  const predRun = new Float64Array(J.n).fill(Number.NaN); // seconds, fixed when the job starts
   for (let i = 0; i < M; i++) {
     const t = T0 + 60 * i;
     // learn from jobs that ended by t
     for (let e = endB.off[i]; e < endB.off[i + 1]; e++) {
       const j = endB.idx[e];
       surv.addRun((J.end[j] - J.start[j]) / 60, J.limit[j] / 60, J.nodes[j]);
+      const u = J.user[j];
+      if (u >= 0) {
+        last2[u] = last1[u];
+        last1[u] = J.end[j] - J.start[j];
+        lastEnd[u] = J.end[j];
+        lastNodes[u] = J.nodes[j];
+      }
     }
     // queue waits of jobs that started by t
     for (let e = startB.off[i]; e < startB.off[i + 1]; e++) {
@@ -173,7 +207,15 @@ function sweepCandidates(J: Jobs, tl: Timeline, h: number): Record<Cand, Float64
       PQ = qsurv.probabilities();
     }
     // update the sets
-    for (let e = startB.off[i]; e < startB.off[i + 1]; e++) running.push(startB.idx[e]);
+    for (let e = startB.off[i]; e < startB.off[i + 1]; e++) {
+      const j = startB.idx[e];
+      running.push(j);
+      const u = J.user[j];
+      if (u >= 0 && !Number.isNaN(last1[u])) {
+        const m = Number.isNaN(last2[u]) ? last1[u] : (last1[u] + last2[u]) / 2;
+        predRun[j] = Number.isNaN(J.limit[j]) ? m : Math.min(m, J.limit[j]);
+      }
+    }
     for (let e = qB.off[i]; e < qB.off[i + 1]; e++) queue.push(qB.idx[e]);
     if (running.some((j) => b[j] <= i)) running = running.filter((j) => b[j] > i);
     if (queue.some((j) => qb[j] <= i)) queue = queue.filter((j) => qb[j] > i);
@@ -188,6 +230,17 @@ function sweepCandidates(J: Jobs, tl: Timeline, h: number): Record<Cand, Float64
     let rMore = 0;
     let freed = 0;
     let raw = 0;
+    let uf = 0;
+    let ufp = 0;
+    // Poisson-binomial median of the nodes freed within h: mean/var -> normal approx for small jobs,
+    // big jobs (>= 5 % of capacity) count when p > 0.5
+    let pm = 0;
+    active.fill(0);
+    for (const j of queue) if (J.user[j] >= 0) active[J.user[j]]++;
+    for (const j of running) {
+      const u = J.user[j];
+      if (u >= 0) active[u]++;
+    }
     for (const j of running) {
       const nd = J.nodes[j];
       raw += nd;
@@ -202,8 +255,26 @@ function sweepCandidates(J: Jobs, tl: Timeline, h: number): Record<Cand, Float64
       else if (rem <= 60) r1h += nd;
       else if (rem <= 240) r4h += nd;
       else rMore += nd; // includes no limit (NaN)
-      freed += nd * P[cellIndex(ageBin(el), remBin(lim - el), sizeBin(nd))];
+      const p = P[cellIndex(ageBin(el), remBin(lim - el), sizeBin(nd))];
+      freed += nd * p;
+      pm += nd >= 0.05 * cap ? (p > 0.5 ? nd : 0) : nd * p;
+      const pr = predRun[j];
+      if (!Number.isNaN(pr) && t - J.start[j] < pr) {
+        const endsIn = J.start[j] + pr - t;
+        if (endsIn <= h * 60) {
+          uf += nd;
+          ufp += nd;
+        }
+      } else ufp += nd * p;
     }
+    out.ufreed[i] = uf;
+    out.ufreed_p[i] = ufp;
+    out.pfreed_med[i] = pm;
+    // users whose job ended within the last hour and who have nothing queued or running now: their last
+    // job's nodes (a chain that may come back)
+    let chain = 0;
+    for (let u = 0; u < nUsers; u++) if (active[u] === 0 && t - lastEnd[u] <= 3600) chain += lastNodes[u];
+    out.chain_nodes[i] = chain;
     out.el_lt5[i] = el5;
     out.el_lt30[i] = el30;
     out.el_lt2h[i] = el2h;
@@ -280,6 +351,18 @@ function sweepCandidates(J: Jobs, tl: Timeline, h: number): Record<Cand, Float64
       }
     }
     out.q_fits_after_free[i] = fits;
+    // oracle (looks ahead, not a feature): the queue fitted in arrival order into idle + the nodes that
+    // really are freed by t+h
+    let poolO = idle + diag.freed[i];
+    let fitsO = 0;
+    for (let q = 0; q < queue.length && q < 500; q++) {
+      const nd = J.nodes[queue[q]];
+      if (nd <= poolO) {
+        poolO -= nd;
+        fitsO += nd;
+      }
+    }
+    out.oracle_fit_ends[i] = fitsO;
     const est = Math.min(qd, idle + freed);
     out.estarts[i] = est;
     out.proj[i] = Math.min(cap, Math.max(0, busy[i] - freed + fits));
@@ -433,6 +516,13 @@ async function study(dir: string, tr: (typeof TRACES)[number], h: number): Promi
     ['base + queue what-if', [...Object.keys(BASE), ...QUEUE]],
     ['base + proj', [...Object.keys(BASE), 'proj']],
     ['base + proj2', [...Object.keys(BASE), 'proj2']],
+    ['base + efreed + ufreed', [...Object.keys(BASE), 'efreed', 'ufreed', 'ufreed_p']],
+    ['base + efreed + pfreed_med', [...Object.keys(BASE), 'efreed', 'pfreed_med']],
+    ['base + efreed + chain', [...Object.keys(BASE), 'efreed', 'chain_nodes']],
+    [
+      'base + efreed + user (ufreed, chain)',
+      [...Object.keys(BASE), 'efreed', 'ufreed', 'ufreed_p', 'chain_nodes'],
+    ],
     ['base + all', [...Object.keys(BASE), ...COMP, 'efreed', 'estart_q', ...QUEUE, 'proj', 'proj2']],
   ];
   const getter = (name: string) => BASE[name] ?? cd(name as Cand);
@@ -482,6 +572,28 @@ async function study(dir: string, tr: (typeof TRACES)[number], h: number): Promi
     ]);
   };
   diagRow('diag efreed vs freed', cand.efreed, diag.freed);
+  diagRow('diag ufreed vs freed', cand.ufreed, diag.freed);
+  diagRow('diag ufreed_p vs freed', cand.ufreed_p, diag.freed);
+  diagRow('diag pfreed_med vs freed', cand.pfreed_med, diag.freed);
+  diagRow('diag chain_nodes vs arrived', cand.chain_nodes, diag.arrived);
+  // oracles (look ahead; bounds on what each part of the future is worth)
+  const clampCap = (v: number) => Math.min(cap, Math.max(0, v));
+  push(
+    'oracle: ends known',
+    score((t) => clampCap(busy[t] - diag.freed[t]), busy, testStart, M, h),
+  );
+  push(
+    'oracle: ends + queued starts known',
+    score((t) => clampCap(busy[t] - diag.freed[t] + diag.started[t]), busy, testStart, M, h),
+  );
+  push(
+    'oracle: ends known, queue fitted into idle + freed',
+    score((t) => clampCap(busy[t] - diag.freed[t] + cand.oracle_fit_ends[t]), busy, testStart, M, h),
+  );
+  push(
+    'oracle: queued starts + arrivals known',
+    score((t) => clampCap(busy[t] + diag.started[t] + diag.arrived[t]), busy, testStart, M, h),
+  );
   diagRow('diag ending_30m vs freed', tl.columns.ending_30m_nodes, diag.freed);
   diagRow('diag estart_q vs started', cand.estart_q, diag.started);
   diagRow('diag fits_after_free vs started', cand.q_fits_after_free, diag.started);
