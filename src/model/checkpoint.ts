@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeedModel } from '../engine/model/seed.js';
 import { Engine } from '../engine/wasm.js';
-import { writeFileAtomicSync } from '../util/atomic.js';
+import { fsyncDir, mkdirDurable, writeFileAtomicSync } from '../util/atomic.js';
 import { InputError, UserError } from '../util/errors.js';
 import type { Forecaster } from './baselines.js';
 import { FEATURE_NAMES, type FeatureSpec } from './features.js';
@@ -134,7 +133,7 @@ export async function saveCheckpoint(
   meta: CheckpointMeta,
   state?: TrainStateBlob,
 ): Promise<Manifest> {
-  await mkdir(dir, { recursive: true });
+  await mkdirDurable(dir);
   const w = pack(modelTensors(model));
   const weights = { ...writeBlob(dir, 'weights', w.bytes), tensors: w.tensors };
   let trainState: Manifest['train_state'];
@@ -165,19 +164,8 @@ export async function saveCheckpoint(
     const temp = /^\.((weights|state)-.*|model\.json\..*)\.tmp$/.test(f);
     if (stale || temp) rmSync(join(dir, f), { force: true });
   }
-  syncDir(dir);
+  fsyncDir(dir);
   return manifest;
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {}
 }
 
 /** Read and check model.json (format, version, fields). */

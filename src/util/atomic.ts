@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** A temp path beside `path` (same filesystem, so rename is atomic), hidden and unique. */
 export function tempPathFor(path: string): string {
@@ -31,7 +31,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
 }
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdirDurable(dirname(path));
   const tmp = tempPathFor(path);
   const fh = await open(tmp, 'wx');
   try {
@@ -47,7 +47,24 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   fsyncDir(dirname(path));
 }
 
-function fsyncDir(dir: string): void {
+/**
+ * `mkdir -p` that survives a power cut: the parent of every directory it creates is fsynced, so a new
+ * directory's entry is on disk before anything written inside it is renamed into place.
+ */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  const stop = dirname(resolve(first));
+  for (let d = resolve(dir); ; ) {
+    const parent = dirname(d);
+    fsyncDir(parent);
+    if (parent === stop || parent === d) break;
+    d = parent;
+  }
+}
+
+/** fsync a directory (its entries); a no-op where the filesystem refuses it. */
+export function fsyncDir(dir: string): void {
   try {
     const fd = openSync(dir, 'r');
     try {
