@@ -291,7 +291,10 @@ function readBlob(
 
 /** Copy checkpoint tensors into a model built with the manifest's config (names and shapes must match). */
 export function loadWeightsInto(model: SeedModel, dir: string, m: Manifest): void {
-  const tensors = readBlob(dir, m.weights, 'weights');
+  copyWeights(model, dir, readBlob(dir, m.weights, 'weights'));
+}
+
+function copyWeights(model: SeedModel, dir: string, tensors: Map<string, Float32Array>): void {
   for (const t of modelTensors(model)) {
     const v = tensors.get(t.name);
     if (!v) throw new InputError(`model ${dir}: weights: tensor ${t.name} is missing`);
@@ -310,9 +313,32 @@ export function readTrainState(dir: string, m: Manifest): TrainStateBlob | null 
   return { tensors: Object.fromEntries(t), json: m.train_state.json };
 }
 
-/** Build a NeuralForecaster from a model directory. */
+/**
+ * The manifest and the weights it names. A trainer may save into the directory while we read: when the
+ * weights named by the manifest we read are gone or changed and the manifest on disk now names other
+ * weights, that save completed in between — read again (a few times) instead of failing.
+ */
+export function readWeights(dir: string): { manifest: Manifest; weights: Map<string, Float32Array> } {
+  let m = readManifest(dir);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { manifest: m, weights: readBlob(dir, m.weights, 'weights') };
+    } catch (e) {
+      if (attempt >= LOAD_ATTEMPTS || !(e instanceof InputError)) throw e;
+      const before = m.weights.sha256;
+      try {
+        m = readManifest(dir);
+      } catch {
+        throw e;
+      }
+      if (m.weights.sha256 === before) throw e;
+    }
+  }
+}
+
+/** Build a NeuralForecaster from a model directory (safe against a save landing meanwhile: readWeights). */
 export function loadNeural(dir: string, opts: { chunk?: number } = {}): NeuralForecaster {
-  const m = readManifest(dir);
+  const { manifest: m, weights } = readWeights(dir);
   const cfg = m.model;
   const scaler = StandardScaler.fromJSON(m.scaler, `${dir}/${MANIFEST}: scaler`);
   if (scaler.F !== cfg.features)
@@ -321,12 +347,14 @@ export function loadNeural(dir: string, opts: { chunk?: number } = {}): NeuralFo
     );
   const e = new Engine();
   const model = new SeedModel(e, seedConfigOf(cfg), opts.chunk ?? PREDICT_CHUNK, coarseSteps(cfg));
-  loadWeightsInto(model, dir, m);
+  copyWeights(model, dir, weights);
   return new NeuralForecaster(
     { name: m.name, config: cfg, featureSpec: m.feature_spec, scaler, target: m.target },
     { model },
   );
 }
+
+const LOAD_ATTEMPTS = 5;
 
 /** The evaluator's hook (src/evaluate/load-model.ts): a model directory → a fitted Forecaster. */
 export async function loadModelForecaster(dir: string): Promise<Forecaster> {

@@ -18,7 +18,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
-import { loadNeural, MANIFEST, readManifest, readTrainState } from '../../src/model/checkpoint.js';
+import {
+  loadNeural,
+  MANIFEST,
+  readManifest,
+  readTrainState,
+  readWeights,
+} from '../../src/model/checkpoint.js';
 import { loadForecaster } from '../../src/service/model.js';
 import { writeTimelineCsv } from '../../src/timeline/csv.js';
 import { rng } from './model-synthetic.js';
@@ -168,6 +174,35 @@ describe('kill -9 during checkpoint saves', () => {
     assert.deepEqual(classify(dir), { stale: [], temps: [] });
     const files = readdirSync(dir).sort();
     assert.equal(files.length, 3, files.join(' '));
+  });
+
+  it('a reader loading while saves land always gets whole weights, never a missing or mixed file', async () => {
+    const s = startSaver(dir, 40);
+    await firstSave(s);
+    const seen = new Set<number>();
+    let reads = 0;
+    while (s.proc.exitCode === null) {
+      // what loadNeural (the service's and the evaluator's load) reads: the manifest, then the weights it names
+      const { manifest, weights } = readWeights(dir);
+      const x = [...weights.values()][0][0];
+      for (const [name, v] of weights)
+        assert.ok(
+          v.every((y) => y === x),
+          `${name}: every value from the same save`,
+        );
+      const k = Math.round(x * SCALE);
+      assert.equal(manifest.training.save, k, 'manifest and weights from the same save');
+      seen.add(k);
+      reads++;
+      await new Promise((r) => setImmediate(r));
+    }
+    const ex = await s.exited;
+    assert.equal(ex.code, 0, s.stderr());
+    assert.ok(seen.size >= 5, `reads saw ${seen.size} different saves in ${reads} reads`);
+    const f = loadNeural(dir);
+    const last = Math.round(f.model.e.f32(f.model.store.params[0].ptr, 1)[0] * SCALE);
+    assert.equal(last, s.saved[s.saved.length - 1], 'loads the last save');
+    process.stderr.write(`faults-checkpoint: ${reads} weight reads during 40 saves saw ${seen.size} saves\n`);
   });
 
   it('pcm serve loads the checkpoint left by the kills and answers /predict with it', async () => {
