@@ -8,6 +8,9 @@
  * t), then quick linear models (least squares and least absolute deviations) on
  * [busy, timeline columns, candidates] fitted on the first 70 % of the minutes, scored on every minute of
  * the last 20 % (the evaluate() split). Prints MAE / RMSE at h next to persistence. Deterministic.
+ * Also prints look-ahead oracles (not features): busy(t) minus the nodes really freed by t+h, plus the
+ * queued / newly arriving nodes really started by t+h, or plus the queue fitted into idle + really freed
+ * nodes — bounds on what each part of the future would be worth to any forecaster.
  */
 import { join } from 'node:path';
 import type { JobRecord } from '../src/jobs/record.js';
