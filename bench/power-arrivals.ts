@@ -20,7 +20,6 @@
  * (Parallel Workloads Archive): KTH SP2 log by Lars Malinowsky; SDSC SP2 log by Victor Hazlewood; CTC SP2 log
  * by Dan Dwyer and Steve Hotovy.
  */
-import { openJobSource } from '../src/jobs/open.js';
 import { Ridge } from '../src/model/baselines.js';
 import { PowerSim } from '../src/power/cluster.js';
 import { PowerSchema } from '../src/power/config.js';
@@ -42,14 +41,8 @@ import type { ArrivalOutlook } from '../src/power/policies/warm_pool.js';
 import type { PowerPolicy } from '../src/power/policy.js';
 import { bootWaitAtSaving, type CurvePoint, DEFAULT_SWEEP, demandSteps } from '../src/power/replay.js';
 import type { SimJob } from '../src/sim/job.js';
-import { replayJobs } from '../src/sim/replay.js';
+import { DEFAULT_TRACES, openReplayTrace } from './power-traces.js';
 
-const DIR = '/work/shared/data/traces';
-const DEFAULT_TRACES = [
-  `${DIR}/KTH-SP2-1996-2.1-cln.swf.gz:100`,
-  `${DIR}/SDSC-SP2-1998-4.2-cln.swf.gz:128`,
-  `${DIR}/CTC-SP2-1996-3.1-cln.swf.gz:338`,
-];
 const H = 30;
 
 /**
@@ -121,14 +114,7 @@ async function main(): Promise<void> {
   const model = powerModelFromConfig(cfg);
   const chains = chainsFromConfig(cfg.Predictive);
   for (const spec of args.length ? args : DEFAULT_TRACES) {
-    const k = spec.lastIndexOf(':');
-    const [path, nodes] = [spec.slice(0, k), Number(spec.slice(k + 1))];
-    const name = path
-      .split('/')
-      .pop()!
-      .replace(/\.swf(\.gz)?$/, '');
-    const src = await openJobSource(path, { ppn: 1 });
-    const { jobs } = await replayJobs(src.jobs, nodes);
+    const { name, nodes, src, jobs } = await openReplayTrace(spec);
     submissionGaps(name, jobs);
     if (gapsOnly) continue;
     const feats = { timeZone: src.meta.timeZone ?? 'UTC', historyLead: H };

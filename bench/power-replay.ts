@@ -15,7 +15,6 @@
  * SDSC SP2 log by Victor Hazlewood (SDSC); CTC SP2 log by Dan Dwyer and Steve Hotovy (Cornell Theory Center).
  */
 import { join } from 'node:path';
-import { openJobSource } from '../src/jobs/open.js';
 import { Ridge } from '../src/model/baselines.js';
 import { PowerSim } from '../src/power/cluster.js';
 import { PowerSchema } from '../src/power/config.js';
@@ -24,15 +23,8 @@ import { sampleWeekChart, tradeoffChart } from '../src/power/plots.js';
 import { AlwaysOn } from '../src/power/policies/always_on.js';
 import { chainsFromConfig } from '../src/power/policies/user_chains.js';
 import { DEFAULT_SWEEP, POLICY_NAMES, powerReplay } from '../src/power/replay.js';
-import { replayJobs } from '../src/sim/replay.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
-
-const DIR = '/work/shared/data/traces';
-const DEFAULT_TRACES = [
-  `${DIR}/KTH-SP2-1996-2.1-cln.swf.gz:100`,
-  `${DIR}/SDSC-SP2-1998-4.2-cln.swf.gz:128`,
-  `${DIR}/CTC-SP2-1996-3.1-cln.swf.gz:338`,
-];
+import { DEFAULT_TRACES, openReplayTrace } from './power-traces.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -47,14 +39,7 @@ async function main(): Promise<void> {
   const cfg = PowerSchema.parse({});
   const model = powerModelFromConfig(cfg);
   for (const spec of traces.length ? traces : DEFAULT_TRACES) {
-    const k = spec.lastIndexOf(':');
-    const [path, nodes] = [spec.slice(0, k), Number(spec.slice(k + 1))];
-    const name = path
-      .split('/')
-      .pop()!
-      .replace(/\.swf(\.gz)?$/, '');
-    const src = await openJobSource(path, { ppn: 1 });
-    const { jobs } = await replayJobs(src.jobs, nodes);
+    const { name, nodes, src, jobs } = await openReplayTrace(spec);
     const t0 = performance.now();
     let last = t0;
     let prev = '';
