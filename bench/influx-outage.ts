@@ -33,27 +33,13 @@ import {
   startServe,
   until,
 } from '../test/helpers/outage-harness.js';
+import { numArg, strArg } from './args.js';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(process.argv[i + 1]);
-  if (!(v > 0)) {
-    process.stderr.write(`--${name}: expected a positive number\n`);
-    process.exit(2);
-  }
-  return v;
-}
-function strArg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-
-const RATE = arg('rate', 10);
-const BEFORE = arg('before', 30);
-const OUTAGE = arg('outage', 30);
-const AFTER = arg('after', 30);
-const REFRESH = arg('refresh', 5);
+const RATE = numArg('rate', 10);
+const BEFORE = numArg('before', 30);
+const OUTAGE = numArg('outage', 30);
+const AFTER = numArg('after', 30);
+const REFRESH = numArg('refresh', 5);
 const FALLBACK = process.argv.includes('--fallback');
 const JSON_OUT = strArg('json');
 const CLUSTER = 'outage';

@@ -32,33 +32,29 @@ import { type Batch, prepareData } from '../src/model/dataset.js';
 import { readTimelineCsv } from '../src/timeline/csv.js';
 import { ModelSchema, TrainSchema } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
+import { strArg } from './args.js';
 
-const args = process.argv.slice(2);
-function opt(name: string, dflt?: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-}
 function fail(msg: string): never {
   process.stderr.write(`peer-accuracy: ${msg}\n`);
   process.exit(1);
 }
 
-const timelinePath = opt('timeline') ?? fail('--timeline X.csv is required');
-const minutes = Number(opt('minutes') ?? fail('--minutes M is required'));
-if (!(minutes > 0)) fail(`--minutes: expected a positive number, got ${opt('minutes')}`);
-const timeZone = opt('time-zone', 'UTC')!;
-const holidayCountry = opt('holidays', '')!;
-const testStride = Number(opt('test-stride', '10'));
-const threads = Number(opt('threads', '2'));
-const seed = Number(opt('seed', '1'));
-const peerDir = opt('peer', '/work/shared/peer')!;
-const python = opt('python', '/usr/bin/python3')!;
-const torchEnv = opt('torch-env', 'OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2')!;
-const peerEpoch = Number(opt('peer-epoch', '2048'));
-const peerValid = Number(opt('peer-valid', '512'));
-const modelDir = opt('model');
-const keep = opt('keep');
-const jsonOut = opt('json');
+const timelinePath = strArg('timeline') ?? fail('--timeline X.csv is required');
+const minutes = Number(strArg('minutes') ?? fail('--minutes M is required'));
+if (!(minutes > 0)) fail(`--minutes: expected a positive number, got ${strArg('minutes')}`);
+const timeZone = strArg('time-zone', 'UTC')!;
+const holidayCountry = strArg('holidays', '')!;
+const testStride = Number(strArg('test-stride', '10'));
+const threads = Number(strArg('threads', '2'));
+const seed = Number(strArg('seed', '1'));
+const peerDir = strArg('peer', '/work/shared/peer')!;
+const python = strArg('python', '/usr/bin/python3')!;
+const torchEnv = strArg('torch-env', 'OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2')!;
+const peerEpoch = Number(strArg('peer-epoch', '2048'));
+const peerValid = Number(strArg('peer-valid', '512'));
+const modelDir = strArg('model');
+const keep = strArg('keep');
+const jsonOut = strArg('json');
 
 const loads = (): string =>
   loadavg()
@@ -74,7 +70,7 @@ const trainSection = TrainSchema.parse({
   MaxMinutes: minutes,
   Threads: threads,
   Seed: seed,
-  SamplesPerEpoch: Number(opt('ours-epoch', '16384')),
+  SamplesPerEpoch: Number(strArg('ours-epoch', '16384')),
 });
 const features = { timeZone, holidayCountry };
 const split = { testFraction: trainSection.TestFraction, validFraction: trainSection.ValidFraction };

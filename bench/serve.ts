@@ -19,7 +19,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/config/load.js';
 import { hubFor } from '../src/service/app.js';
@@ -28,28 +27,8 @@ import { BaselineModel, loadForecaster } from '../src/service/model.js';
 import { MemoryStore } from '../src/telemetry/memoryStore.js';
 import { rowOfTimeline } from '../src/telemetry/schema.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(process.argv[i + 1]);
-  if (!(v > 0)) {
-    process.stderr.write(`--${name}: expected a positive number\n`);
-    process.exit(2);
-  }
-  return v;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+import { freePort } from '../test/helpers/net.js';
+import { numArg } from './args.js';
 
 function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -172,10 +151,10 @@ function rssSummary(samples: number[], everyS: number) {
 }
 
 async function main(): Promise<void> {
-  const connections = arg('connections', 100);
-  const duration = arg('duration', 10);
-  const rate = process.argv.includes('--rate') ? arg('rate', 5000) : undefined;
-  const soak = process.argv.includes('--soak') ? arg('soak', 60) : 0;
+  const connections = numArg('connections', 100);
+  const duration = numArg('duration', 10);
+  const rate = process.argv.includes('--rate') ? numArg('rate', 5000) : undefined;
+  const soak = process.argv.includes('--soak') ? numArg('soak', 60) : 0;
   const jsonOut = process.argv.includes('--json')
     ? process.argv[process.argv.indexOf('--json') + 1]
     : undefined;

@@ -23,18 +23,15 @@ import { type SeedReplicaConfig, seedReplicaShared } from '../src/engine/model/s
 import { Adam, clipGradNorm } from '../src/engine/optim.js';
 import { DataParallel } from '../src/engine/parallel.js';
 import { Engine } from '../src/engine/wasm.js';
+import { strArg } from './args.js';
 
 const args = process.argv.slice(2);
-function opt(name: string, dflt: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-}
-const peer = opt('peer', '/work/shared/peer');
-const threads = Number(opt('threads', '2'));
-const steps = Number(opt('steps', '5'));
-const warmup = Number(opt('warmup', '2'));
-const torchEnv = opt('torch-env', 'OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1');
-const configs = opt('configs', '240x256x128,48x64x64')
+const peer = strArg('peer', '/work/shared/peer');
+const threads = Number(strArg('threads', '2'));
+const steps = Number(strArg('steps', '5'));
+const warmup = Number(strArg('warmup', '2'));
+const torchEnv = strArg('torch-env', 'OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1');
+const configs = strArg('configs', '240x256x128,48x64x64')
   .split(',')
   .map((s) => s.split('x').map(Number) as [number, number, number]);
 const PEER_CONFIGS = ['240x256x128', '240x64x128', '48x256x128', '48x64x64'];
