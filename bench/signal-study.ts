@@ -35,7 +35,8 @@ const DAY_ROWS = 1440;
 // ---------------------------------------------------------------------------------------------------------
 // candidate features by a minute sweep
 
-const CANDIDATES = [
+/** Running-job composition: nodes by age and by remaining limit. */
+const COMP = [
   'el_lt5',
   'el_lt30',
   'el_lt2h',
@@ -44,14 +45,21 @@ const CANDIDATES = [
   'rem_le1h',
   'rem_le4h',
   'rem_gt4h',
-  'efreed',
-  'estart_q',
+] as const;
+/** Queue what-if. */
+const QUEUE = [
   'q_fit_fcfs',
   'q_fit_bf',
   'q_head_nodes',
   'q_head_wait_h',
   'q_fits_after_free',
   'estarts',
+] as const;
+const CANDIDATES = [
+  ...COMP,
+  'efreed',
+  'estart_q',
+  ...QUEUE,
   'proj',
   'proj2',
   'ufreed',
@@ -491,24 +499,6 @@ async function study(dir: string, tr: (typeof TRACES)[number], h: number): Promi
     started_last_min: col('started_last_min'),
     ended_last_min: col('ended_last_min'),
   };
-  const COMP = [
-    'el_lt5',
-    'el_lt30',
-    'el_lt2h',
-    'el_ge2h',
-    'rem_le30',
-    'rem_le1h',
-    'rem_le4h',
-    'rem_gt4h',
-  ] as const;
-  const QUEUE = [
-    'q_fit_fcfs',
-    'q_fit_bf',
-    'q_head_nodes',
-    'q_head_wait_h',
-    'q_fits_after_free',
-    'estarts',
-  ] as const;
   const sets: Array<[string, string[]]> = [
     ['base (timeline today)', Object.keys(BASE)],
     ['base + composition', [...Object.keys(BASE), ...COMP]],
