@@ -152,17 +152,7 @@ async function missingRows(): Promise<{ expected: number; missing: number }> {
   // minutes from 5 before the stop to 2 before the end: every one should be in InfluxDB
   const from = Math.floor(marks.stop / 60_000) * 60 - 300;
   const to = Math.floor(marks.end / 60_000) * 60 - 120;
-  const u = new URL('/query', influx.url);
-  u.searchParams.set('db', 'telemetry');
-  u.searchParams.set('epoch', 's');
-  u.searchParams.set(
-    'q',
-    `SELECT "busy_nodes" FROM "pcm_cluster" WHERE "cluster" = '${CLUSTER}' AND time >= ${from}s AND time <= ${to}s`,
-  );
-  const b = (await (await fetch(u)).json()) as {
-    results: Array<{ series?: Array<{ values: Array<[number, number]> }> }>;
-  };
-  const have = new Set((b.results[0].series?.[0].values ?? []).map((v) => v[0]));
+  const have = new Set(await influx.busyMinutes(CLUSTER, from, to));
   let missing = 0;
   for (let t = from; t <= to; t += 60) if (!have.has(t)) missing++;
   return { expected: (to - from) / 60 + 1, missing };

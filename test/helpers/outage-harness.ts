@@ -45,6 +45,21 @@ export class PrivateInflux {
     await run('bash', [join(ROOT, 'scripts/services/influxdb.sh'), 'stop'], { cwd: ROOT, env: this.env });
   }
 
+  /** The minutes (epoch s) in [from, to] for which the feed stored busy_nodes of `cluster` in db telemetry. */
+  async busyMinutes(cluster: string, from: number, to: number): Promise<number[]> {
+    const u = new URL('/query', this.url);
+    u.searchParams.set('db', 'telemetry');
+    u.searchParams.set('epoch', 's');
+    u.searchParams.set(
+      'q',
+      `SELECT "busy_nodes" FROM "pcm_cluster" WHERE "cluster" = '${cluster}' AND time >= ${from}s AND time <= ${to}s`,
+    );
+    const b = (await (await fetch(u)).json()) as {
+      results: Array<{ series?: Array<{ values: Array<[number, number]> }> }>;
+    };
+    return (b.results[0].series?.[0].values ?? []).map((v) => v[0]);
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(2000) })).status === 204;

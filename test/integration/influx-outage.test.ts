@@ -211,17 +211,7 @@ describe('influxd stopped and restarted under load', { skip }, () => {
     await sleep(2000);
     const from = Math.floor(marks.stop / 60_000) * 60 - 300;
     const to = Math.floor(Date.now() / 60_000) * 60 - 60;
-    const u = new URL('/query', influx.url);
-    u.searchParams.set('db', 'telemetry');
-    u.searchParams.set('epoch', 's');
-    u.searchParams.set(
-      'q',
-      `SELECT "busy_nodes" FROM "pcm_cluster" WHERE "cluster" = '${CLUSTER}' AND time >= ${from}s AND time <= ${to}s`,
-    );
-    const b = (await (await fetch(u)).json()) as {
-      results: Array<{ series?: Array<{ values: Array<[number, number]> }> }>;
-    };
-    const times = (b.results[0].series?.[0].values ?? []).map((v) => v[0]);
+    const times = await influx.busyMinutes(CLUSTER, from, to);
     const want: number[] = [];
     for (let t = from; t <= to; t += 60) want.push(t);
     assert.deepEqual(times, want);
