@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { withConfig } from '../../src/cli/commands/extract.js';
 import { UserError } from '../../src/util/errors.js';
+import { freePort } from '../helpers/net.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pcm-extract-config-'));
@@ -84,17 +84,9 @@ function cli(
   });
 }
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 describe('pcm extract --config / --batch-rows', () => {
   it('reads the Slurm DB URL from the config (the error names its host and port, never the password)', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const secret = 'Pw:with@special/chars';
     const cfg = configFile(
       'd.yaml',

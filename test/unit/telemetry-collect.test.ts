@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,6 +11,7 @@ import { MemoryStore } from '../../src/telemetry/memoryStore.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
 import { parseSinfo, parseSqueue } from '../../src/telemetry/slurm.js';
 import { readTimelineCsv } from '../../src/timeline/csv.js';
+import { freePort } from '../helpers/net.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcm-collect-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,14 +30,6 @@ function row(time: number, busy: number): TelemetryRow {
   values.busy_nodes = busy;
   values.cpu_util = busy / 32;
   return { time, cluster: 'c', partition: '_all', capacity: 16, totalCpus: 64, values };
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe('csv sink', () => {
@@ -100,7 +92,7 @@ describe('collect loop', () => {
   });
 
   it('--once fails with the sink error; Slurm errors fail too', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const w = new InfluxWriter({
       url: `http://127.0.0.1:${port}`,
       database: 'x',
@@ -128,7 +120,7 @@ describe('collect loop', () => {
   });
 
   it('loop: keeps rows for a failing sink, reports errors, stops cleanly on abort', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const w = new InfluxWriter({
       url: `http://127.0.0.1:${port}`,
       database: 'x',
