@@ -8,6 +8,7 @@ import { chainsFromConfig, UserChains } from '../../src/power/policies/user_chai
 import type { ClusterView, JobEvent, PowerActions, PowerPolicy } from '../../src/power/policy.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { Rng } from '../../src/sim/rng.js';
+import { scenario } from '../helpers/power-scenario.js';
 
 const M = DEFAULT_POWER_MODEL;
 const T0 = 1_700_000_000 - (1_700_000_000 % 86400);
@@ -19,36 +20,10 @@ const ev = (kind: JobEvent['kind'], t: number, user: number, nodes: number): Job
   nodes,
 });
 
-/** A constructed cluster state (all idle nodes idle since `since`) and an action log. */
-function scenario(now: number, capacity: number, busy: number, idle: number, off: number, since = 0) {
-  const log = { up: 0, down: [] as number[] };
-  const view: ClusterView = {
-    now,
-    capacity,
-    busy,
-    idle,
-    booting: 0,
-    off,
-    shutting: 0,
-    queuedNodes: 0,
-    idleNodes: () => ({
-      ids: Int32Array.from({ length: idle }, (_, i) => busy + i),
-      since: new Float64Array(idle).fill(since),
-      n: idle,
-    }),
-  };
-  const act: PowerActions = {
-    powerUp: (n) => {
-      const k = Math.min(n, off);
-      log.up += k;
-      return k;
-    },
-    powerDown: (node) => {
-      log.down.push(node);
-      return true;
-    },
-  };
-  return { view, act, log };
+/** A constructed cluster state (idle nodes busy..busy+idle-1, all idle since `since`) and an action log. */
+function chainScenario(now: number, capacity: number, busy: number, idle: number, off: number, since = 0) {
+  const idleSince = Array.from({ length: idle }, (_, i): [number, number] => [busy + i, since]);
+  return scenario({ now, capacity, busy, idle: idleSince, off });
 }
 
 describe('user chains (online per-user model)', () => {
@@ -97,11 +72,11 @@ describe('predictive with user chains', () => {
     const pol = predictivePolicy({ peak: () => 4 }, M, 0, 60, 0, 0, chains);
     pol.observe(ev('submit', 0, 1, 3));
     // forecast 4 = busy 4: without chains nothing to do; the active user asks 3 idle nodes
-    const { view, act, log } = scenario(60, 20, 4, 0, 16);
+    const { view, act, log } = chainScenario(60, 20, 4, 0, 16);
     pol.decide(view, act);
     assert.deepEqual(log, { up: 3, down: [] });
     // once the user is inactive, the surplus is powered down again
-    const s2 = scenario(60 + 700, 20, 4, 3, 13, 100);
+    const s2 = chainScenario(60 + 700, 20, 4, 3, 13, 100);
     pol.decide(s2.view, s2.act);
     assert.equal(s2.log.down.length, 3);
   });
@@ -110,12 +85,12 @@ describe('predictive with user chains', () => {
     const pol = predictivePolicy({ peak: () => 0 }, M, 0, 60, 0, 0, chains);
     pol.observe(ev('submit', 0, 1, 2));
     pol.observe(ev('end', 5000, 1, 2));
-    const { view, act, log } = scenario(5040, 10, 0, 2, 8, 5000);
+    const { view, act, log } = chainScenario(5040, 10, 0, 2, 8, 5000);
     pol.decide(view, act);
     assert.deepEqual(log, { up: 0, down: [] });
     // without chains the same state powers both down
     const plain = predictivePolicy({ peak: () => 0 }, M, 0);
-    const s2 = scenario(5040, 10, 0, 2, 8, 5000);
+    const s2 = chainScenario(5040, 10, 0, 2, 8, 5000);
     plain.decide(s2.view, s2.act);
     assert.equal(s2.log.down.length, 2);
   });
