@@ -17,30 +17,19 @@ import { makeBatch, prepareData } from '../../src/model/dataset.js';
 import {
   coarseSteps,
   initNeural,
-  type NeuralConfig,
   NeuralForecaster,
   seedConfigOf,
 } from '../../src/model/neural.js';
 import { InputError, UserError } from '../../src/util/errors.js';
 import { rng } from './model-synthetic.js';
-import { tinyTimeline } from './train-fixture.js';
+import { tinyNeuralConfig, tinyTimeline } from './train-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcm-ckpt-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const tl = tinyTimeline(1500);
 const prep = prepareData(tl, { horizon: 5 });
-const cfg: NeuralConfig = {
-  lookback: 20,
-  resolution: 4,
-  features: prep.data.features.F,
-  hidden: 8,
-  layers: 2,
-  heads: 4,
-  headHidden: 7,
-  dropout: 0.2,
-  horizon: 5,
-};
+const cfg = tinyNeuralConfig(prep.data.features.F);
 
 /** A model with random (non-zero) weights everywhere, wrapped as a forecaster. */
 function randomForecaster(seed: number): NeuralForecaster {

@@ -19,7 +19,7 @@ import { ModelSchema } from '../../src/train/config.js';
 import { directionalCheck, lcg, uniform } from '../helpers/gradcheck.js';
 import { checkLeftPadding } from '../helpers/seed-padding.js';
 import { rng } from './model-synthetic.js';
-import { tinyTimeline } from './train-fixture.js';
+import { tinyNeuralConfig, tinyTimeline } from './train-fixture.js';
 
 /** The seed model with the head's last-step skip (src/engine/model/last-step.ts). */
 const SKIP: Partial<SeedModelConfig> = {
@@ -138,17 +138,7 @@ describe('neural forecaster with the last-step skip', () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
   const tl = tinyTimeline(1500);
   const prep = prepareData(tl, { horizon: 5 });
-  const base: NeuralConfig = {
-    lookback: 20,
-    resolution: 4,
-    features: prep.data.features.F,
-    hidden: 8,
-    layers: 2,
-    heads: 4,
-    headHidden: 7,
-    dropout: 0.2,
-    horizon: 5,
-  };
+  const base = tinyNeuralConfig(prep.data.features.F);
   const batch = makeBatch(prep.data, Int32Array.from([3, 50, 400, 900, 1300]), { lookback: 20, x: prep.x });
 
   function forecaster(cfg: NeuralConfig, seed: number): NeuralForecaster {

@@ -19,7 +19,6 @@ import {
   coarseSteps,
   fitShrink,
   initNeural,
-  type NeuralConfig,
   NeuralForecaster,
   quantileHead,
   SHRINK_GRID,
@@ -30,7 +29,7 @@ import { writeTimelineCsv } from '../../src/timeline/csv.js';
 import { train } from '../../src/train/trainer.js';
 import { InputError } from '../../src/util/errors.js';
 import { rng } from './model-synthetic.js';
-import { tinyModel, tinyTimeline, tinyTrain } from './train-fixture.js';
+import { tinyModel, tinyNeuralConfig, tinyTimeline, tinyTrain } from './train-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcm-shrink-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -38,17 +37,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const H = 5;
 const tl = tinyTimeline(1500);
 const prep = prepareData(tl, { horizon: H });
-const cfg: NeuralConfig = {
-  lookback: 20,
-  resolution: 4,
-  features: prep.data.features.F,
-  hidden: 8,
-  layers: 1,
-  heads: 2,
-  headHidden: 7,
-  dropout: 0,
-  horizon: H,
-};
+const cfg = tinyNeuralConfig(prep.data.features.F, { layers: 1, heads: 2, dropout: 0, horizon: H });
 const SCALE = 3.5;
 
 /** A model with random (non-zero) last-layer weights, so its forecast is not persistence. */

@@ -1,3 +1,4 @@
+import type { NeuralConfig } from '../../src/model/neural.js';
 import type { Timeline } from '../../src/timeline/columns.js';
 import { ModelSchema, type ModelSection, TrainSchema, type TrainSection } from '../../src/train/config.js';
 import { rng, syntheticTimeline } from './model-synthetic.js';
@@ -69,4 +70,20 @@ export function tinyTrain(over: Partial<TrainSection> = {}): TrainSection {
     SelectBy: 'loss',
     ...over,
   });
+}
+
+/** A tiny neural config for model and checkpoint tests on tinyTimeline data (20-minute lookback, 4-minute steps). */
+export function tinyNeuralConfig(features: number, over: Partial<NeuralConfig> = {}): NeuralConfig {
+  return {
+    lookback: 20,
+    resolution: 4,
+    features,
+    hidden: 8,
+    layers: 2,
+    heads: 4,
+    headHidden: 7,
+    dropout: 0.2,
+    horizon: 5,
+    ...over,
+  };
 }
