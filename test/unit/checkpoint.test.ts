@@ -14,12 +14,7 @@ import {
   saveCheckpoint,
 } from '../../src/model/checkpoint.js';
 import { makeBatch, prepareData } from '../../src/model/dataset.js';
-import {
-  coarseSteps,
-  initNeural,
-  NeuralForecaster,
-  seedConfigOf,
-} from '../../src/model/neural.js';
+import { coarseSteps, initNeural, NeuralForecaster, seedConfigOf } from '../../src/model/neural.js';
 import { InputError, UserError } from '../../src/util/errors.js';
 import { rng } from './model-synthetic.js';
 import { tinyNeuralConfig, tinyTimeline } from './train-fixture.js';
