@@ -5,15 +5,37 @@
  * gradients summed over the samples.
  */
 import assert from 'node:assert/strict';
-import { SeedModel, type SeedModelConfig } from '../../src/engine/model/seed.js';
-import type { Engine } from '../../src/engine/wasm.js';
-import { lcg, uniform } from './gradcheck.js';
+import { type SeedForwardOptions, SeedModel, type SeedModelConfig } from '../../src/engine/model/seed.js';
+import type { Engine, Ptr } from '../../src/engine/wasm.js';
+import { dot, lcg, uniform } from './gradcheck.js';
 import { relErr } from './torch-fixture.js';
 
 /** max|got − ref| ≤ tol · max|ref| over the tensor (default 1e-5: the PyTorch fixtures' tolerance). */
 export function assertClose(got: ArrayLike<number>, ref: ArrayLike<number>, what: string, tol = 1e-5): void {
   const err = relErr(got, ref);
   assert.ok(err <= tol, `${what}: max|err|/max|ref| = ${err.toExponential(2)} > ${tol}`);
+}
+
+/**
+ * The scalar objective Σ forward(x) · R of a seed model (for finite differences), and its analytic gradients
+ * for the parameters and for x (B, T, F), from one forward + backward.
+ */
+export function seedObjective(
+  e: Engine,
+  m: SeedModel,
+  B: number,
+  T: number,
+  F: number,
+  x: Ptr,
+  R: Float32Array,
+  fwd: SeedForwardOptions,
+): { objective: () => number; gp: Float32Array; gx: Float32Array } {
+  const objective = (): number => dot(e.f32(m.forward(B, T, x, fwd), R.length), R);
+  objective();
+  m.store.zeroGrad(e);
+  const gx = Float32Array.from(e.f32(m.backward(e.allocFrom(R), { dx: true }), B * T * F));
+  const gp = Float32Array.from(m.store.grads(e));
+  return { objective, gp, gx };
 }
 
 export function checkLeftPadding(

@@ -5,7 +5,7 @@ import { SeedModel, type SeedModelConfig } from '../../src/engine/model/seed.js'
 import { Adam, clipGradNorm } from '../../src/engine/optim.js';
 import { Engine } from '../../src/engine/wasm.js';
 import { directionalCheck, lcg, uniform } from '../helpers/gradcheck.js';
-import { assertClose, checkLeftPadding } from '../helpers/seed-padding.js';
+import { assertClose, checkLeftPadding, seedObjective } from '../helpers/seed-padding.js';
 import { loadTorchFixture } from '../helpers/torch-fixture.js';
 
 const SMALL: Partial<SeedModelConfig> = {
@@ -115,16 +115,7 @@ for (const variant of ['simd', 'relaxed'] as const) {
       const x = e.allocFrom(uniform(B * T * F, rand, 1));
       const R = uniform(B * N, rand, 1);
       const lengths = [7, 5, 2];
-      const objective = (): number => {
-        const p = e.f32(m.forward(B, T, x, { lengths, training: true, seed: 99 }), B * N);
-        let s = 0;
-        for (let i = 0; i < p.length; i++) s += p[i] * R[i];
-        return s;
-      };
-      objective();
-      m.store.zeroGrad(e);
-      const gx = Float32Array.from(e.f32(m.backward(e.allocFrom(R), { dx: true }), B * T * F));
-      const gp = Float32Array.from(m.store.grads(e));
+      const { objective, gp, gx } = seedObjective(e, m, B, T, F, x, R, { lengths, training: true, seed: 99 });
       // BatchNorm over 3 samples makes the objective strongly curved: the central difference converges as
       // eps² (measured rel. error 6e-2 at eps 1e-2, 2e-3 at 2e-3, 1e-5 at 5e-4), so take a small step
       const eps = 5e-4;

@@ -17,7 +17,7 @@ import {
 } from '../../src/model/neural.js';
 import { ModelSchema } from '../../src/train/config.js';
 import { directionalCheck, lcg, uniform } from '../helpers/gradcheck.js';
-import { checkLeftPadding } from '../helpers/seed-padding.js';
+import { checkLeftPadding, seedObjective } from '../helpers/seed-padding.js';
 import { rng } from './model-synthetic.js';
 import { tinyNeuralConfig, tinyTimeline } from './train-fixture.js';
 
@@ -76,17 +76,8 @@ for (const variant of ['simd', 'relaxed'] as const) {
       const R = uniform(B * N, rand, 1);
       const lengths = [7, 4, 1];
       for (const training of [false, true]) {
-        const objective = (): number => {
-          const p = e.f32(m.forward(B, T, x, { lengths, training, seed: 17 }), B * N);
-          let s = 0;
-          for (let i = 0; i < p.length; i++) s += p[i] * R[i];
-          return s;
-        };
         const bn = Object.values(m.bn.buffers(e)).map((v) => Float32Array.from(v));
-        objective();
-        m.store.zeroGrad(e);
-        const gx = Float32Array.from(e.f32(m.backward(e.allocFrom(R), { dx: true }), B * T * F));
-        const gp = Float32Array.from(m.store.grads(e));
+        const { objective, gp, gx } = seedObjective(e, m, B, T, F, x, R, { lengths, training, seed: 17 });
         // the origin step's input gradient includes the skip's direct path
         assert.ok(gx.subarray((T - 1) * F, T * F).some((v) => v !== 0));
         // Step 5e-4: BatchNorm over 3 samples is strongly curved (engine-model.test.ts). The ReLU and the
