@@ -1,6 +1,7 @@
 import { type EasyState, easyPass } from '../sim/easy.js';
 import { EventQueue } from '../sim/events.js';
 import type { SimJob } from '../sim/job.js';
+import type { ClusterState } from '../timeline/state.js';
 import type { NodePowerModel, StateSeconds } from './model.js';
 import type { ClusterView, JobEvent, PowerActions, PowerPolicy } from './policy.js';
 
@@ -141,7 +142,7 @@ export interface PowerRunStats {
   shutdowns: number;
 }
 
-export class PowerSim implements ClusterView, PowerActions {
+export class PowerSim implements ClusterView, PowerActions, ClusterState {
   readonly capacity: number;
   readonly model: NodePowerModel;
   readonly policy: PowerPolicy;

@@ -2,6 +2,7 @@ import { compress } from '../jobs/hostlist.js';
 import type { JobRecord } from '../jobs/record.js';
 import { type EasyState, easyPass } from './easy.js';
 import { EventQueue } from './events.js';
+import type { ClusterState } from '../timeline/state.js';
 import type { SimJob } from './job.js';
 
 /**
@@ -10,8 +11,8 @@ import type { SimJob } from './job.js';
  * - Events sit in a (time, seq) heap; each kind has a handler registered in `handlers`, so later
  *   work (node power states, boot completion, periodic policy ticks) adds kinds with `addEventKind`.
  * - All events at one instant are applied first, then one scheduling pass runs, then `hooks.onTick`.
- *   `run()` goes to the end; `advanceTo(t)` stops after instant t (live mode steps it minute by minute,
- *   and any sequence of advanceTo calls gives the same schedule as run()).
+ *   `runAll()` goes to the end; `advanceTo(t)` stops after instant t (live mode steps it minute by minute,
+ *   and any sequence of advanceTo calls gives the same schedule as runAll()).
  * - Node state is explicit: `nodeState[i]` (IDLE / BUSY; room for OFF / BOOTING) and `nodeJob[i]`;
  *   idle nodes sit in a stack so allocation costs O(nodes of the job).
  * - EASY: start queue-head jobs while they fit. If the head does not fit, reserve for it: the shadow
@@ -80,7 +81,7 @@ export interface SimStats {
   lastEnd: number;
 }
 
-export class ClusterSim {
+export class ClusterSim implements ClusterState {
   readonly nodes: number;
   readonly overrun: Overrun;
   readonly jobs: readonly SimJob[];
@@ -88,6 +89,7 @@ export class ClusterSim {
   // per job (index = position in `jobs`)
   readonly submit: Float64Array;
   readonly need: Int32Array;
+  readonly cpus: Float64Array;
   /** Effective runtime after the overrun rule. */
   readonly runtime: Float64Array;
   readonly limit: Float64Array;
@@ -105,9 +107,9 @@ export class ClusterSim {
   private freeStack: Int32Array;
   private freeCount: number;
   // queue (FCFS) and running set sorted by expected end (start + limit)
-  private readonly queue: Int32Array;
-  private qLen = 0;
-  private readonly running: number[] = [];
+  readonly queue: Int32Array;
+  qLen = 0;
+  readonly running: number[] = [];
   private readonly runExpEnd: number[] = [];
   readonly events = new EventQueue(4096);
   private handlers: EventHandler[] = [];
@@ -120,6 +122,10 @@ export class ClusterSim {
   private rejected = 0;
   private begun = false;
   private lastReport = 0;
+  /** Flow counters since the last minute row (ClusterState; the row builder resets them). */
+  submittedSince = 0;
+  startedSince = 0;
+  endedSince = 0;
   now = 0;
 
   constructor(jobs: readonly SimJob[], opts: SimOptions) {
@@ -134,6 +140,7 @@ export class ClusterSim {
     this.n = n;
     this.submit = new Float64Array(n);
     this.need = new Int32Array(n);
+    this.cpus = new Float64Array(n);
     this.runtime = new Float64Array(n);
     this.limit = new Float64Array(n);
     this.start = new Float64Array(n).fill(Number.NaN);
@@ -146,6 +153,7 @@ export class ClusterSim {
       const j = jobs[i];
       this.submit[i] = j.submit;
       this.need[i] = j.nodes;
+      this.cpus[i] = j.cpus;
       this.limit[i] = j.limit;
       const kill = this.overrun === 'kill' && j.runtime > j.limit;
       this.killed[i] = kill ? 1 : 0;
@@ -174,6 +182,14 @@ export class ClusterSim {
     this.events.push(time, kind, arg);
   }
 
+  /** ClusterState: a job gets its nodes and runs at once here (no boots), so both are its start. */
+  get alloc(): Float64Array {
+    return this.start;
+  }
+  get run(): Float64Array {
+    return this.start;
+  }
+
   get freeNodes(): number {
     return this.freeCount;
   }
@@ -193,7 +209,7 @@ export class ClusterSim {
   }
 
   /** Run to completion (every submitted job has ended). */
-  run(): void {
+  runAll(): void {
     this.advanceTo(Number.POSITIVE_INFINITY);
     this.progress?.(this.done);
   }
@@ -211,7 +227,7 @@ export class ClusterSim {
   /**
    * Process every event instant <= t (each: apply its events, one scheduling pass, `onTick`), then stop:
    * the state is then the cluster just after instant t. Calling it with increasing t runs the same
-   * simulation as `run()` (live mode steps it minute by minute); `now` becomes t (or the last instant).
+   * simulation as `runAll()` (live mode steps it minute by minute); `now` becomes t (or the last instant).
    */
   advanceTo(t: number): void {
     this.begin();
@@ -251,6 +267,7 @@ export class ClusterSim {
 
   private enqueue(j: number): void {
     this.queue[this.qLen++] = j;
+    this.submittedSince++;
   }
 
   private finish(j: number, t: number): void {
@@ -265,6 +282,7 @@ export class ClusterSim {
     const idx = this.findRunning(j);
     this.running.splice(idx, 1);
     this.runExpEnd.splice(idx, 1);
+    if (this.end[j] > this.start[j]) this.endedSince++;
     this.done++;
     this.hooks.onJobEnd?.(this, j, t);
   }
@@ -297,6 +315,7 @@ export class ClusterSim {
     this.allocLen += need;
     this.start[j] = t;
     this.end[j] = t + this.runtime[j];
+    if (this.end[j] > t) this.startedSince++;
     // insert into the running set, ordered by expected end
     const e = t + this.limit[j];
     let lo = 0;
@@ -399,6 +418,6 @@ export class ClusterSim {
 /** Schedule `jobs` (sorted by submit) on `opts.nodes` nodes and return the finished simulation. */
 export function simulateCluster(jobs: readonly SimJob[], opts: SimOptions): ClusterSim {
   const sim = new ClusterSim(jobs, opts);
-  sim.run();
+  sim.runAll();
   return sim;
 }

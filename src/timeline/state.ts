@@ -1,0 +1,25 @@
+/**
+ * What the minute-row builder reads from a scheduler at one instant: the small interface between a
+ * scheduler (src/sim/, the power replay, a replay of job records, a `squeue` snapshot) and the timeline.
+ * Per-job arrays are indexed by job; only the jobs listed in `running` and `queue[0 .. qLen)` are read.
+ */
+export interface ClusterState {
+  /** Jobs holding nodes now (any order); a job whose end is at or before the row's instant is skipped. */
+  readonly running: readonly number[];
+  /** Jobs waiting, first `qLen` entries valid. */
+  readonly queue: Int32Array;
+  readonly qLen: number;
+  readonly need: Int32Array;
+  readonly cpus: Float64Array;
+  /** Time limit (s); NaN or <= 0 = none. */
+  readonly limit: Float64Array;
+  /** When the job got its nodes (age and elapsed count from here). */
+  readonly alloc: Float64Array;
+  /** When it started running (alloc, or later when it waited for boots); its limit counts from here. */
+  readonly run: Float64Array;
+  readonly end: Float64Array;
+  /** Flow counters since the last row (submissions, starts and ends of node-holding jobs); a row resets them. */
+  submittedSince: number;
+  startedSince: number;
+  endedSince: number;
+}
