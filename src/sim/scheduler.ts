@@ -1,8 +1,8 @@
 import { compress } from '../jobs/hostlist.js';
 import type { JobRecord } from '../jobs/record.js';
+import type { ClusterState } from '../timeline/state.js';
 import { type EasyState, easyPass } from './easy.js';
 import { EventQueue } from './events.js';
-import type { ClusterState } from '../timeline/state.js';
 import type { SimJob } from './job.js';
 
 /**
