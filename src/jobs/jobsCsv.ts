@@ -7,7 +7,7 @@
 import { AtomicFileWriter } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { openHeadered, type ProgressingSource } from './lines.js';
-import { JOB_STATES, type JobRecord, type JobState, newReport, type ParseReport, skip } from './record.js';
+import { type JobRecord, type JobState, newReport, type ParseReport, STATE_NAMES, skip } from './record.js';
 
 export const JOBS_CSV_COLUMNS = [
   'id',
@@ -29,8 +29,6 @@ export const JOBS_CSV_HEADER = JOBS_CSV_COLUMNS.join(',');
 
 /** A record that spans more physical lines than this is refused (an unbalanced quote). */
 const MAX_RECORD_CHARS = 1 << 20;
-
-const STATE_SET = new Set<string>(JOB_STATES);
 
 function cell(v: string | null): string {
   if (v === null) return '';
@@ -277,7 +275,7 @@ export class JobsCsvParser {
     const id = text('id');
     if (id === null) throw new RowError('id is empty');
     const state = cells[c.state].trim();
-    if (!STATE_SET.has(state)) throw new RowError(`state: ${JSON.stringify(state)} is not a job state`);
+    if (!STATE_NAMES.has(state)) throw new RowError(`state: ${JSON.stringify(state)} is not a job state`);
     return {
       id,
       submit: time('submit'),

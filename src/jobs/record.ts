@@ -21,6 +21,7 @@ export type JobState =
   | 'REVOKED'
   | 'UNKNOWN';
 
+/** Every state; the first twelve in the order of Slurm's `job_states` enum (a state code's low byte indexes them). */
 export const JOB_STATES: readonly JobState[] = [
   'PENDING',
   'RUNNING',
@@ -39,6 +40,12 @@ export const JOB_STATES: readonly JobState[] = [
   'REVOKED',
   'UNKNOWN',
 ];
+
+/** States of a job that has ended: it ran (or was cancelled) and left the cluster. */
+export const ENDED_STATES: ReadonlySet<JobState> = new Set<JobState>(JOB_STATES.slice(3, 12));
+
+/** The state names, for checking a word read from a file. */
+export const STATE_NAMES: ReadonlySet<string> = new Set<string>(JOB_STATES);
 
 export interface JobRecord {
   /** Scheduler job id as text (array/het ids such as `123_4` or `77+1` stay intact). */

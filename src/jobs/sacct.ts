@@ -12,12 +12,13 @@ import { checkTimeZone, parseDateTime } from './datetime.js';
 import { count as hostlistCount } from './hostlist.js';
 import { openHeadered, type ProgressingSource } from './lines.js';
 import {
-  JOB_STATES,
+  ENDED_STATES,
   type JobRecord,
   type JobState,
   newReport,
   note,
   type ParseReport,
+  STATE_NAMES,
   skip,
 } from './record.js';
 
@@ -58,21 +59,6 @@ const REQUIRED: ReadonlyArray<readonly Column[]> = [
   ['NNodes', 'AllocNodes', 'ReqNodes'],
   ['AllocCPUS', 'NCPUS', 'ReqCPUS'],
 ];
-
-const STATE_SET = new Set<string>(JOB_STATES);
-
-/** States of a job that has ended (so a missing End can come from Elapsed). */
-const FINAL_STATES = new Set<JobState>([
-  'COMPLETED',
-  'CANCELLED',
-  'FAILED',
-  'TIMEOUT',
-  'NODE_FAIL',
-  'PREEMPTED',
-  'BOOT_FAIL',
-  'DEADLINE',
-  'OUT_OF_MEMORY',
-]);
 
 /** sacct state names that are not JobState names. */
 const STATE_ALIASES: Record<string, JobState> = {
@@ -259,7 +245,7 @@ export class SacctParser {
     const st = this.get(f, 'State');
     if (st !== undefined && st !== '') {
       const word = st.trim().split(/\s+/)[0].replace(/\+$/, '').toUpperCase();
-      const s = STATE_SET.has(word) ? (word as JobState) : STATE_ALIASES[word];
+      const s = STATE_NAMES.has(word) ? (word as JobState) : STATE_ALIASES[word];
       if (s) state = s;
       else note(r, 'unknown_state');
     }
@@ -280,7 +266,7 @@ export class SacctParser {
     if (start !== null && end !== null && start === end && noAllocation) note(r, 'never_allocated');
     // a finished job without End: End from Elapsed
     const el = this.get(f, 'Elapsed');
-    if (end === null && start !== null && el && FINAL_STATES.has(state)) {
+    if (end === null && start !== null && el && ENDED_STATES.has(state)) {
       const s = parseSlurmDuration(el);
       if (s !== undefined) {
         end = start + s;

@@ -6,7 +6,7 @@
  */
 import { UserError } from '../util/errors.js';
 import type { JobRecord, JobState, ParseReport } from './record.js';
-import { note, skip } from './record.js';
+import { JOB_STATES, note, skip } from './record.js';
 
 /** Slurm's special 32-bit values (slurm.h). */
 export const NO_VAL = 0xfffffffe;
@@ -118,21 +118,6 @@ export function tresCount(tres: string | null | undefined, id: number): number |
   return null;
 }
 
-const BASE_STATES: readonly JobState[] = [
-  'PENDING',
-  'RUNNING',
-  'SUSPENDED',
-  'COMPLETED',
-  'CANCELLED',
-  'FAILED',
-  'TIMEOUT',
-  'NODE_FAIL',
-  'PREEMPTED',
-  'BOOT_FAIL',
-  'DEADLINE',
-  'OUT_OF_MEMORY',
-];
-
 /** Job state flag bits (slurm.h) that change what a stored row means. */
 export const JOB_REQUEUE = 0x400;
 export const JOB_REQUEUE_HOLD = 0x800;
@@ -150,7 +135,8 @@ export function mapState(code: number): JobState {
   if (code & JOB_RESIZING) return 'RESIZING';
   if (code & (JOB_REQUEUE | JOB_REQUEUE_FED | JOB_REQUEUE_HOLD | JOB_SPECIAL_EXIT)) return 'REQUEUED';
   if (code & JOB_REVOKED) return 'REVOKED';
-  return BASE_STATES[code & 0xff] ?? 'UNKNOWN';
+  const base = code & 0xff;
+  return base < 12 ? JOB_STATES[base] : 'UNKNOWN';
 }
 
 /** `timelimit` minutes -> seconds; INFINITE (unlimited) and NO_VAL (partition default, unknown) -> null. */
