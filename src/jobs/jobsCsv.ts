@@ -6,7 +6,7 @@
  */
 import { AtomicFileWriter } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
-import { openHeadered, type ProgressingSource } from './lines.js';
+import { openHeadered, type ProgressingSource, parseText } from './lines.js';
 import { type JobRecord, type JobState, newReport, type ParseReport, STATE_NAMES, skip } from './record.js';
 
 export const JOBS_CSV_COLUMNS = [
@@ -299,14 +299,7 @@ export function parseJobsCsvText(
   source = 'jobs.csv',
 ): { jobs: JobRecord[]; report: ParseReport } {
   const p = new JobsCsvParser(source);
-  const jobs: JobRecord[] = [];
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((l, i) => {
-    const j = p.line(l, i + 1);
-    if (j) jobs.push(j);
-  });
-  p.finish();
+  const jobs = parseText(text, p);
   return { jobs, report: p.report };
 }
 

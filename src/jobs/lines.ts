@@ -158,6 +158,19 @@ export interface HeaderedParser {
   finish?(): void;
 }
 
+/** The jobs of text held in memory (tests, small inputs), line by line through `parser` (1-based numbers). */
+export function parseText(text: string, parser: HeaderedParser): JobRecord[] {
+  const jobs: JobRecord[] = [];
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((l, i) => {
+    const j = parser.line(l, i + 1);
+    if (j) jobs.push(j);
+  });
+  parser.finish?.();
+  return jobs;
+}
+
 /**
  * Open a header-then-rows job file (plain or gzip) as a source: the header is read and checked before
  * this returns, so a wrong file fails at open time, before any output is written; then the rows stream.

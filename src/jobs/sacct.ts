@@ -10,7 +10,7 @@
 import { InputError } from '../util/errors.js';
 import { checkTimeZone, parseDateTime } from './datetime.js';
 import { count as hostlistCount } from './hostlist.js';
-import { openHeadered, type ProgressingSource } from './lines.js';
+import { openHeadered, type ProgressingSource, parseText } from './lines.js';
 import {
   ENDED_STATES,
   type JobRecord,
@@ -288,15 +288,8 @@ export function parseSacctText(
   source = 'sacct',
 ): { jobs: JobRecord[]; report: ParseReport } {
   const p = new SacctParser(source, opts);
-  const jobs: JobRecord[] = [];
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((l, i) => {
-    const j = p.line(l, i + 1);
-    if (j) jobs.push(j);
-  });
-  if (lines.every((l) => l.trim() === ''))
-    throw new InputError(`${source}: empty; expected a sacct header line`);
+  if (text.trim() === '') throw new InputError(`${source}: empty; expected a sacct header line`);
+  const jobs = parseText(text, p);
   return { jobs, report: p.report };
 }
 

@@ -8,7 +8,7 @@
  */
 import { AtomicFileWriter } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
-import { openLines, type ProgressingSource } from './lines.js';
+import { openLines, type ProgressingSource, parseText } from './lines.js';
 import { type JobRecord, type JobState, newReport, note, type ParseReport, skip } from './record.js';
 import type { SourceMeta } from './source.js';
 
@@ -314,13 +314,7 @@ export function parseSwfText(
   source = 'swf',
 ): { jobs: JobRecord[]; meta: SourceMeta; report: ParseReport } {
   const p = new SwfParser(source, opts);
-  const jobs: JobRecord[] = [];
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((l, i) => {
-    const j = p.line(l, i + 1);
-    if (j) jobs.push(j);
-  });
+  const jobs = parseText(text, p);
   return { jobs, meta: p.meta(), report: p.report };
 }
 
