@@ -16,8 +16,8 @@ import type { PowerPolicy } from '../../src/power/policy.js';
 import { demandSteps, powerReplay } from '../../src/power/replay.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { replayJobs } from '../../src/sim/replay.js';
-import { Rng } from '../../src/sim/rng.js';
 import { simulateCluster } from '../../src/sim/scheduler.js';
+import { Rng } from '../../src/util/rng.js';
 
 const M = DEFAULT_POWER_MODEL;
 const T0 = 1_700_000_000 - (1_700_000_000 % 86400);
