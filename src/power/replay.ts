@@ -1,5 +1,5 @@
-import type { Forecaster } from '../model/baselines.js';
 import { FEATURE_NAMES, type FeatureOptions } from '../model/features.js';
+import type { Forecaster } from '../model/forecaster.js';
 import type { SimJob } from '../sim/job.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
