@@ -88,6 +88,22 @@ describe('checkpoint', () => {
     assert.ok(files.includes(MANIFEST) && files.some((x) => /^weights-[0-9a-f]{16}\.bin$/.test(x)));
   });
 
+  it('opening a model trained on other features asks for a retrain', async () => {
+    const dir = join(tmp, 'old-features');
+    await save(randomForecaster(2), dir);
+    const p = join(dir, MANIFEST);
+    const m = JSON.parse(readFileSync(p, 'utf8'));
+    m.feature_spec.names[0] = 'a_feature_this_build_does_not_make';
+    writeFileSync(p, JSON.stringify(m));
+    assert.equal(loadNeural(dir).window.featureSpec.names[0], 'a_feature_this_build_does_not_make');
+    assert.throws(
+      () => openForecaster({ dir }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /trained on features this build does not make; retrain/.test((e as Error).message),
+    );
+  });
+
   it('a newer format version is a clear error', async () => {
     const dir = join(tmp, 'future');
     await save(randomForecaster(1), dir);
