@@ -6,8 +6,9 @@ import { Ridge, type RidgeOptions } from './ridge.js';
 import { SeasonalNaive } from './seasonal-naive.js';
 
 /**
- * The baselines by name: the one list every caller (evaluate, the power replay, the service, benches,
- * tests) makes them from. Each call gives a fresh, unfitted forecaster whose `name` is its key here.
+ * The baselines by name, the one name -> constructor list: the evaluator, the power command and the service
+ * make baselines by name from it (through openForecaster in ../open.ts). Each call gives a fresh, unfitted
+ * forecaster whose `name` is its key here.
  */
 const BASELINES = {
   persistence: () => new Persistence(),
