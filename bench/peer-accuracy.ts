@@ -25,10 +25,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluate, type ForecasterFactory } from '../src/evaluate/evaluate.js';
 import { resultToJson } from '../src/evaluate/report.js';
-import type { Forecaster } from '../src/model/baselines.js';
-import { Persistence, Ridge } from '../src/model/baselines.js';
-import { loadModelForecaster } from '../src/model/checkpoint.js';
 import { type Batch, prepareData } from '../src/model/dataset.js';
+import type { Forecaster } from '../src/model/forecaster.js';
+import { openForecaster } from '../src/model/open.js';
 import { readTimelineCsv } from '../src/timeline/csv.js';
 import { ModelSchema, TrainSchema } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
@@ -97,7 +96,7 @@ if (!oursDir) {
     `ours: ${r.history.length} epochs in ${r.seconds.toFixed(0)} s (${r.stoppedBy}), best epoch ${r.bestEpoch + 1}`,
   );
 }
-const ours = await loadModelForecaster(oursDir);
+const ours = openForecaster({ dir: oursDir });
 
 // 2. the trainer's data preparation, exported
 const horizon = modelSection.Horizon;
@@ -181,7 +180,12 @@ const peer: Forecaster = {
 
 // 4. evaluate everything on the same test origins
 log('evaluating on the same test origins');
-const factories: ForecasterFactory[] = [() => new Persistence(), () => new Ridge(), () => ours, () => peer];
+const factories: ForecasterFactory[] = [
+  () => openForecaster({ baseline: 'persistence' }),
+  () => openForecaster({ baseline: 'ridge' }),
+  () => ours,
+  () => peer,
+];
 const res = await evaluate(prep.data, factories, { split, evalStride: testStride });
 if (res.testSamples !== test.length)
   fail(`evaluator used ${res.testSamples} test origins, the peer ${test.length}`);

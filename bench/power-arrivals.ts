@@ -20,7 +20,7 @@
  * (Parallel Workloads Archive): KTH SP2 log by Lars Malinowsky; SDSC SP2 log by Victor Hazlewood; CTC SP2 log
  * by Dan Dwyer and Steve Hotovy.
  */
-import { Ridge } from '../src/model/baselines.js';
+import { Ridge } from '../src/model/baselines/ridge.js';
 import { PowerSim } from '../src/power/cluster.js';
 import { PowerSchema } from '../src/power/config.js';
 import {

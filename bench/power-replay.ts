@@ -15,7 +15,7 @@
  * SDSC SP2 log by Victor Hazlewood (SDSC); CTC SP2 log by Dan Dwyer and Steve Hotovy (Cornell Theory Center).
  */
 import { join } from 'node:path';
-import { Ridge } from '../src/model/baselines.js';
+import { Ridge } from '../src/model/baselines/ridge.js';
 import { PowerSim } from '../src/power/cluster.js';
 import { PowerSchema } from '../src/power/config.js';
 import { energyJ, powerModelFromConfig } from '../src/power/model.js';

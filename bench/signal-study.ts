@@ -15,10 +15,10 @@
 import { join } from 'node:path';
 import type { JobRecord } from '../src/jobs/record.js';
 import { openSwf } from '../src/jobs/swf.js';
-import { choleskySolve } from '../src/model/baselines.js';
 import { buildTimeline } from '../src/timeline/build.js';
 import type { Timeline } from '../src/timeline/columns.js';
 import { ageBin, cellIndex, EndingTable, REM_NONE, remBin, sizeBin } from '../src/timeline/survival.js';
+import { choleskySolve } from '../src/util/linalg.js';
 
 const TRACES = [
   { name: 'KTH-SP2', file: 'KTH-SP2-1996-2.1-cln.swf.gz', ppn: 1, capacity: 100 },

@@ -15,8 +15,8 @@ import type { JobRecord } from '../src/jobs/record.js';
 import { calibrate } from '../src/sim/calibrate.js';
 import { SimulatorSchema } from '../src/sim/config.js';
 import { generateWorkload, resolveSimulator } from '../src/sim/generate.js';
-import { Rng } from '../src/sim/rng.js';
 import { simulateCluster } from '../src/sim/scheduler.js';
+import { Rng } from '../src/util/rng.js';
 
 const NODES = 100;
 const TOL = 0.03;

@@ -1,4 +1,4 @@
-import { type Forecaster, Persistence, Ridge, SeasonalNaive } from '../model/baselines.js';
+import { BASELINE_NAMES } from '../model/baselines/index.js';
 import {
   backtestBounds,
   type Dataset,
@@ -8,7 +8,9 @@ import {
   splitBounds,
   splitOrigins,
 } from '../model/dataset.js';
-import { buildFeatures, DAY_MINUTES, WEEK_MINUTES } from '../model/features.js';
+import { buildFeatures } from '../model/features.js';
+import type { Forecaster } from '../model/forecaster.js';
+import { openForecaster } from '../model/open.js';
 import { UserError } from '../util/errors.js';
 import { averageOverHorizons, type HorizonMetrics, type MetricName, MetricsAccumulator } from './metrics.js';
 
@@ -75,14 +77,9 @@ export interface EvalResult {
   warnings: string[];
 }
 
-/** Factories of the four baselines (persistence, seasonal_day, seasonal_week, ridge). */
+/** Factories of the baselines, in the registry's order (persistence, seasonal_day, seasonal_week, ridge). */
 export function baselineFactories(): ForecasterFactory[] {
-  return [
-    () => new Persistence(),
-    () => new SeasonalNaive(DAY_MINUTES),
-    () => new SeasonalNaive(WEEK_MINUTES),
-    () => new Ridge(),
-  ];
+  return BASELINE_NAMES.map((baseline) => () => openForecaster({ baseline }));
 }
 
 /** Evaluate the given forecasters; defaults to the four baselines. */

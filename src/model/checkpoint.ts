@@ -5,8 +5,7 @@ import { SeedModel } from '../engine/model/seed.js';
 import { Engine } from '../engine/wasm.js';
 import { fsyncDir, mkdirDurable, writeFileAtomicSync } from '../util/atomic.js';
 import { InputError, UserError } from '../util/errors.js';
-import type { Forecaster } from './baselines.js';
-import { FEATURE_NAMES, type FeatureSpec } from './features.js';
+import type { FeatureSpec } from './features.js';
 import {
   coarseSteps,
   type NeuralConfig,
@@ -313,6 +312,9 @@ export function readTrainState(dir: string, m: Manifest): TrainStateBlob | null 
   return { tensors: Object.fromEntries(t), json: m.train_state.json };
 }
 
+/** Reads of a model directory a concurrent save may race before giving up. */
+const LOAD_ATTEMPTS = 5;
+
 /**
  * The manifest and the weights it names. A trainer may save into the directory while we read: when the
  * weights named by the manifest we read are gone or changed and the manifest on disk now names other
@@ -352,15 +354,4 @@ export function loadNeural(dir: string, opts: { chunk?: number } = {}): NeuralFo
     { name: m.name, config: cfg, featureSpec: m.feature_spec, scaler, target: m.target },
     { model },
   );
-}
-
-const LOAD_ATTEMPTS = 5;
-
-/** The evaluator's hook (src/evaluate/load-model.ts): a model directory → a fitted Forecaster. */
-export async function loadModelForecaster(dir: string): Promise<Forecaster> {
-  const f = loadNeural(dir);
-  const have = FEATURE_NAMES.join(',');
-  if (f.window.featureSpec.names.join(',') !== have)
-    throw new UserError(`model ${dir}: trained on features this build does not make; retrain with this pcm`);
-  return f;
 }

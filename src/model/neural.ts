@@ -1,8 +1,8 @@
 import { SEED_DEFAULTS, SeedModel, type SeedModelConfig } from '../engine/model/seed.js';
 import { Engine, type Variant } from '../engine/wasm.js';
-import type { Forecast, Forecaster, TrainData } from './baselines.js';
 import type { Batch } from './dataset.js';
 import type { FeatureSpec } from './features.js';
+import type { Forecast, Forecaster, TrainData } from './forecaster.js';
 import type { StandardScaler } from './scaler.js';
 
 /**

@@ -1,12 +1,10 @@
 import {
-  type Forecast,
-  type Forecaster,
   RIDGE_COVARIATES,
   RIDGE_LAGS,
   RIDGE_MEANS,
   RIDGE_SEASONAL,
   Ridge,
-} from '../model/baselines.js';
+} from '../model/baselines/ridge.js';
 import { type Dataset, makeBatch, makeDataset, originsIn } from '../model/dataset.js';
 import {
   buildFeatures,
@@ -22,6 +20,7 @@ import {
   type Transform,
   WEEK_MINUTES,
 } from '../model/features.js';
+import type { Forecast, Forecaster } from '../model/forecaster.js';
 import { P90_BINS, p90Bin } from '../timeline/build.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../timeline/columns.js';
 import { ageBin, cellIndex, EndingTable, remBin, sizeBin } from '../timeline/survival.js';

@@ -1,8 +1,9 @@
-import type { Forecaster } from '../model/baselines.js';
 import { FEATURE_NAMES, type FeatureOptions } from '../model/features.js';
+import type { Forecaster } from '../model/forecaster.js';
 import type { SimJob } from '../sim/job.js';
-import { Rng } from '../sim/rng.js';
 import { UserError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { mean, quantile, std } from '../util/stats.js';
 import { PowerSim } from './cluster.js';
 import type { ReactiveConfig } from './config.js';
 import {
@@ -286,26 +287,8 @@ function meanBootWait(ctx: Context, run: Run): number {
   return n ? sum / n : 0;
 }
 
-function quantile(x: Float64Array, q: number): number {
-  if (x.length === 0) return 0;
-  const s = Float64Array.from(x).sort();
-  const pos = (s.length - 1) * q;
-  const i = Math.floor(pos);
-  return i + 1 < s.length ? s[i] + (s[i + 1] - s[i]) * (pos - i) : s[i];
-}
-
-function mean(x: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i];
-  return x.length ? s / x.length : 0;
-}
-
-function std(x: number[]): number {
-  if (x.length < 2) return 0;
-  const m = mean(x);
-  return Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / (x.length - 1));
-}
-
+/** A statistic of no samples (NaN) is reported as 0. */
+const orZero = (v: number) => (Number.isNaN(v) ? 0 : v);
 const r2 = (v: number) => Math.round(v * 100) / 100;
 const r4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
@@ -407,7 +390,7 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
     pairs: Float64Array[],
     knob?: { name: string; value: number },
   ): PolicyFigures => {
-    const perPair = pairs.map((w) => mean(w));
+    const perPair = pairs.map((w) => orZero(mean(w)));
     const pooled = pairs.length
       ? Float64Array.from(pairs.flatMap((w) => Array.from(w)))
       : new Float64Array(0);
@@ -419,10 +402,10 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
       node_hours_off: r2(run.sim.seconds.off / 3600),
       boots: run.sim.boots,
       mean_boot_wait_s: r2(meanBootWait(ctx, run)),
-      mean_added_wait_s: r2(mean(perPair)),
-      mean_added_wait_spread_s: r2(std(perPair)),
+      mean_added_wait_s: r2(orZero(mean(perPair))),
+      mean_added_wait_spread_s: r2(orZero(std(perPair, 1))),
       mean_added_wait_pairs_s: perPair.map(r2),
-      p95_added_wait_s: r2(quantile(pooled, 0.95)),
+      p95_added_wait_s: r2(orZero(quantile(pooled, 0.95))),
       jobs_delayed_300s_pct: r2(pooled.length ? (100 * delayed) / pooled.length : 0),
       ...(knob ? { knob } : {}),
     };

@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import type { BaselineName } from '../model/baselines/index.js';
 
 /**
  * The prediction service's config section `Service`. Where it listens is the seed's `Predictor.URL`;
  * the forecast horizon and lookback are `Predictor.ForecastMinutes` / `LookbackMinutes`.
  */
+/** The baselines `Service.Baseline` may name: a subset of the registry's names (the type checks it). */
+const SERVED_BASELINES = ['ridge', 'persistence', 'seasonal_day'] as const satisfies readonly BaselineName[];
+
 const seriesName = z.string().regex(/^[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,127}$/, 'expected a series name');
 
 export const ServiceSchema = z
@@ -31,7 +35,7 @@ export const ServiceSchema = z
     /** Minutes of history read per forecast (model input: lags, same time yesterday); at least the lookback. */
     ContextMinutes: z.number().int().positive().max(40_320).default(2880),
     /** Baseline served until the trained model plugs in: ridge (refit on the recent history), persistence or seasonal_day. */
-    Baseline: z.enum(['ridge', 'persistence', 'seasonal_day']).default('ridge'),
+    Baseline: z.enum(SERVED_BASELINES).default('ridge'),
     /** Refit the baseline on the latest history this often (minutes of telemetry time). */
     RefitMinutes: z.number().int().positive().max(10_080).default(60),
     /** When telemetry cannot be read, answer /predict with a flagged persistence forecast from the last good data instead of 503. */

@@ -1,18 +1,18 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { loadModelForecaster } from '../evaluate/load-model.js';
-import { type Forecaster, Persistence, Ridge, SeasonalNaive } from '../model/baselines.js';
 import { makeBatch, makeDataset, originsIn } from '../model/dataset.js';
-import { buildFeatures, DAY_MINUTES, type FeatureOptions } from '../model/features.js';
+import { buildFeatures, type FeatureOptions } from '../model/features.js';
+import type { Forecaster } from '../model/forecaster.js';
+import { openForecaster } from '../model/open.js';
 import type { Timeline } from '../timeline/columns.js';
 import { isoMinute } from '../timeline/csv.js';
 import { errorMessage } from '../util/errors.js';
 
 /**
  * What the service runs to forecast: the seam between the forecast hub and the models.
- * `loadForecaster(config)` returns a baseline today (ridge refit on each series' recent history, or
- * persistence / seasonal naive) and the trained model once `src/model/checkpoint.ts` can load a model
- * directory (`Predictor.CheckpointFile`): both are a `Forecaster` (src/model/baselines.ts) behind this.
+ * `loadForecaster(config)` returns the trained model in `Predictor.CheckpointFile`, or else the
+ * `Service.Baseline` baseline (ridge refit on each series' recent history, or persistence / seasonal
+ * naive): both are a `Forecaster` (src/model/forecaster.ts), opened by `openForecaster` (src/model/open.ts).
  */
 export interface ServedForecast {
   /** (H) busy nodes at minutes 1..H after the origin. */
@@ -78,11 +78,8 @@ async function runForecaster(
 
 type BaselineName = Config['Service']['Baseline'];
 
-function makeBaseline(name: BaselineName): Forecaster {
-  if (name === 'ridge') return new Ridge({ maxTrainRows: 20_000 });
-  if (name === 'seasonal_day') return new SeasonalNaive(DAY_MINUTES);
-  return new Persistence();
-}
+/** The service's ridge: at most 20,000 training rows per fit (it refits per series every Service.RefitMinutes). */
+const SERVICE_RIDGE = { maxTrainRows: 20_000 };
 
 interface Fitted {
   f: Forecaster;
@@ -121,7 +118,7 @@ export class BaselineModel implements ServingModel {
   private async fit(tl: Timeline, horizon: number): Promise<Fitted> {
     const through = tl.start + 60 * (tl.minutes - 1);
     const name = tl.minutes >= MIN_RIDGE_MINUTES ? this.name : 'persistence';
-    const f = makeBaseline(name);
+    const f = openForecaster({ baseline: name, ridge: SERVICE_RIDGE });
     const data = makeDataset(tl, buildFeatures(tl, { ...this.feat, historyLead: horizon }), horizon);
     const n = tl.minutes;
     const validStart = n - Math.max(1, Math.round(0.2 * n));
@@ -133,7 +130,7 @@ export class BaselineModel implements ServingModel {
     } catch (e) {
       if (name === 'persistence') throw e;
       // not enough data for the ridge yet: persistence until the next refit
-      const p = new Persistence();
+      const p = openForecaster({ baseline: 'persistence' });
       await p.fit({ data, train, valid });
       process.emitWarning(`baseline ${name} not fitted (${errorMessage(e)}); serving persistence`);
       return { f: p, through, minutes: n };
@@ -191,7 +188,7 @@ export async function loadForecaster(
   const dir = cfg.Predictor.CheckpointFile;
   if (dir && existsSync(dir)) {
     try {
-      const f = await loadModelForecaster(dir);
+      const f = openForecaster({ dir });
       const lookback = f.window?.lookback ?? cfg.Predictor.LookbackMinutes;
       return new TrainedModel(f, dir, Math.max(context, lookback), feat);
     } catch (e) {

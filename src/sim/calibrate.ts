@@ -1,8 +1,9 @@
 import type { JobRecord } from '../jobs/record.js';
 import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { mean, median, normalCdf, quantileSorted, std } from '../util/stats.js';
 import { localHourWeekday, zoneFormatter } from './calendar.js';
 import { DEFAULT_ROUND_LIMITS } from './config.js';
-import { normalCdf, Rng } from './rng.js';
 
 /**
  * Fit the generator's main parameters to a real trace, so that `pcm simulate` can make a synthetic
@@ -265,10 +266,11 @@ export async function calibrate(
     covered += c;
   }
   roundValues.sort((a, b) => a - b);
-  const sigma = stddev(ratios);
+  // fewer than two ratios: sigma 1 and ln 3 (limits about three times the run time)
+  const sigma = ratios.length >= 2 ? std(ratios) : 1;
   const overMedian = fitOverestimate(
     withLimit.filter((r) => r.runtime < 0.98 * (r.limit as number)).map((r) => Math.max(1, r.runtime)),
-    median(ratios),
+    ratios.length ? median(ratios) : Math.log(3),
     sigma,
     roundValues.length ? roundValues : DEFAULT_ROUND_LIMITS,
   );
@@ -355,10 +357,7 @@ export function sizeFreeQuantiles(
     .sort((a, b) => a - b);
   const out: number[] = [];
   for (let j = 0; j < k; j++) {
-    const pos = (j / (k - 1)) * (e.length - 1);
-    const i = Math.min(e.length - 2, Math.floor(pos));
-    const x = e.length === 1 ? e[0] : e[i] + (e[i + 1] - e[i]) * (pos - i);
-    const v = Math.max(0.1, roundSig(Math.exp(x), 3));
+    const v = Math.max(0.1, roundSig(Math.exp(quantileSorted(e, j / (k - 1))), 3));
     out.push(j > 0 ? Math.max(v, out[j - 1]) : v);
   }
   return out;
@@ -505,21 +504,8 @@ function untruncate(m: number, s: number, lo: number, hi: number): [number, numb
 }
 
 function meanOne(w: number[]): number[] {
-  const m = w.reduce((s, x) => s + x, 0) / w.length;
+  const m = mean(w);
   return w.map((x) => (m > 0 ? x / m : 1));
-}
-
-function median(x: number[]): number {
-  if (!x.length) return Math.log(3);
-  const s = [...x].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function stddev(x: number[]): number {
-  if (x.length < 2) return 1;
-  const m = x.reduce((s, v) => s + v, 0) / x.length;
-  return Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / x.length);
 }
 
 /** x to `d` significant digits. */

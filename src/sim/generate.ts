@@ -1,8 +1,9 @@
 import { UserError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { normalCdf, normalQuantile } from '../util/stats.js';
 import { holidayDates, hourCalendar, localMidnight } from './calendar.js';
 import { CLASS_NAMES, type JobClass, type SimulatorConfig, simulatorProblems } from './config.js';
 import { type SimJob, sortBySubmit } from './job.js';
-import { normalCdf, normalQuantile, Rng } from './rng.js';
 
 /**
  * The workload generator: a seeded synthetic job stream from a `Simulator` config section.

@@ -1,3 +1,5 @@
+import { median } from '../util/stats.js';
+
 /**
  * Anomaly detection on the live series with robust z-scores: z = (x - median) / (1.4826 * MAD), where
  * MAD is the median absolute deviation (1.4826 makes it the standard deviation for normal data). Medians
@@ -12,16 +14,6 @@
 /** 1 / Phi^-1(3/4): scales MAD to a standard deviation under normality. */
 export const MAD_SCALE = 1.4826;
 export const DEFAULT_THRESHOLD = 3.5;
-
-/** Median of the finite values (NaN when there are none). Does not modify x. */
-export function median(x: ArrayLike<number>): number {
-  const a: number[] = [];
-  for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i])) a.push(x[i]);
-  if (a.length === 0) return Number.NaN;
-  a.sort((p, q) => p - q);
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
-}
 
 export interface RobustStats {
   median: number;

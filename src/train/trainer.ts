@@ -31,6 +31,7 @@ import {
 import type { Timeline } from '../timeline/columns.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { mulberry32 } from '../util/rng.js';
 import type { ModelSection, TrainSection } from './config.js';
 import { type NeuralReplicaConfig, neuralReplicaShared } from './replica.js';
 import { afterEpoch, initialSchedule, lrFor, type ScheduleConfig, type ScheduleState } from './schedule.js';
@@ -168,18 +169,6 @@ export function targetScale(data: Dataset, origins: Int32Array): number {
     s += d * d;
   }
   return Math.max(1, Math.sqrt(s / Math.max(1, origins.length)));
-}
-
-/** A deterministic generator (mulberry32) from a 32-bit seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The training origins of one epoch: a seeded shuffle of all of them, the first `n`. */

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SeedModel } from '../../src/engine/model/seed.js';
 import { Engine } from '../../src/engine/wasm.js';
-import { loadModelForecaster } from '../../src/evaluate/load-model.js';
 import {
   CHECKPOINT_VERSION,
   loadNeural,
@@ -15,6 +14,7 @@ import {
 } from '../../src/model/checkpoint.js';
 import { makeBatch, prepareData } from '../../src/model/dataset.js';
 import { coarseSteps, initNeural, NeuralForecaster, seedConfigOf } from '../../src/model/neural.js';
+import { openForecaster } from '../../src/model/open.js';
 import { InputError, UserError } from '../../src/util/errors.js';
 import { rng } from './model-synthetic.js';
 import { tinyNeuralConfig, tinyTimeline } from './train-fixture.js';
@@ -79,13 +79,29 @@ describe('checkpoint', () => {
       a.p50.some((v, i) => v !== batch.data.busy[batch.origins[Math.floor(i / 5)]]),
       'not persistence',
     );
-    // the evaluator's hook loads it too
-    const h = await loadModelForecaster(dir);
+    // the one model opener (evaluate, power replay, service) loads it too
+    const h = openForecaster({ dir });
     assert.deepEqual(h.window?.lookback, 20);
     assert.deepEqual((await h.predict(batch)).p50, a.p50);
     // size: well under 50 MB, weights in a content-named file
     const files = readdirSync(dir);
     assert.ok(files.includes(MANIFEST) && files.some((x) => /^weights-[0-9a-f]{16}\.bin$/.test(x)));
+  });
+
+  it('opening a model trained on other features asks for a retrain', async () => {
+    const dir = join(tmp, 'old-features');
+    await save(randomForecaster(2), dir);
+    const p = join(dir, MANIFEST);
+    const m = JSON.parse(readFileSync(p, 'utf8'));
+    m.feature_spec.names[0] = 'a_feature_this_build_does_not_make';
+    writeFileSync(p, JSON.stringify(m));
+    assert.equal(loadNeural(dir).window.featureSpec.names[0], 'a_feature_this_build_does_not_make');
+    assert.throws(
+      () => openForecaster({ dir }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /trained on features this build does not make; retrain/.test((e as Error).message),
+    );
   });
 
   it('a newer format version is a clear error', async () => {

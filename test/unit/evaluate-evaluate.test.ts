@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { baselineFactories, evaluate } from '../../src/evaluate/evaluate.js';
 import { formatTable, resultToJson } from '../../src/evaluate/report.js';
-import type { Forecaster } from '../../src/model/baselines.js';
 import { type Batch, fitScaler, makeDataset, splitBounds } from '../../src/model/dataset.js';
 import { buildFeatures, featureIndex } from '../../src/model/features.js';
+import type { Forecaster } from '../../src/model/forecaster.js';
 import { rng, syntheticTimeline } from './model-synthetic.js';
 
 const H = 30;

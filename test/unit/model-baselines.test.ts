@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { computeMetrics } from '../../src/evaluate/metrics.js';
-import {
-  choleskySolve,
-  Persistence,
-  quantileSorted,
-  ResidualBand,
-  Ridge,
-  ridgeFromMoments,
-  SeasonalNaive,
-} from '../../src/model/baselines.js';
+import { ResidualBand } from '../../src/model/baselines/band.js';
+import { BASELINE_NAMES, baselineName, makeBaseline } from '../../src/model/baselines/index.js';
+import { Persistence } from '../../src/model/baselines/persistence.js';
+import { Ridge } from '../../src/model/baselines/ridge.js';
+import { ridgeFromMoments } from '../../src/model/baselines/ridge-moments.js';
+import { SeasonalNaive } from '../../src/model/baselines/seasonal-naive.js';
 import { makeBatch, makeDataset, splitBounds, splitOrigins } from '../../src/model/dataset.js';
 import { buildFeatures } from '../../src/model/features.js';
 import { rng, syntheticTimeline } from './model-synthetic.js';
@@ -64,8 +61,6 @@ describe('baselines: persistence and seasonal naive', () => {
 
 describe('baselines: residual band', () => {
   it('takes type-7 quantiles of the residuals per horizon', () => {
-    assert.equal(quantileSorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.1), 1.9);
-    assert.ok(Math.abs(quantileSorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) - 9.1) < 1e-12);
     // residuals (N=10, H=2): horizon 0 = 1..10, horizon 1 = -(1..10)
     const res = new Float32Array(20);
     for (let i = 0; i < 10; i++) {
@@ -89,17 +84,28 @@ describe('baselines: residual band', () => {
   });
 });
 
-describe('baselines: ridge', () => {
-  it('solves SPD systems by Cholesky', () => {
-    // A = [[4, 2], [2, 3]], x = [1, -2] -> r = [0, -4]
-    const x = choleskySolve(Float64Array.from([4, 2, 2, 3]), Float64Array.from([0, -4]), 2);
-    assert.ok(Math.abs(x[0] - 1) < 1e-12 && Math.abs(x[1] + 2) < 1e-12);
-    assert.throws(
-      () => choleskySolve(Float64Array.from([1, 2, 2, 1]), Float64Array.from([1, 1]), 2),
-      /positive definite/,
-    );
+describe('baselines: registry', () => {
+  it('makes each baseline by name, fresh, in report order', () => {
+    assert.deepEqual(BASELINE_NAMES, ['persistence', 'seasonal_day', 'seasonal_week', 'ridge']);
+    for (const name of BASELINE_NAMES) {
+      const f = makeBaseline(name);
+      assert.equal(f.name, name);
+      assert.notEqual(makeBaseline(name), f);
+    }
+    assert.equal((makeBaseline('ridge', { maxTrainRows: 123 }) as Ridge).maxTrainRows, 123);
   });
 
+  it('names the option and the expected names for an unknown one', () => {
+    assert.equal(baselineName('ridge', '--forecaster'), 'ridge');
+    assert.throws(
+      () => baselineName('lstm', '--forecaster'),
+      /--forecaster: expected one of persistence, seasonal_day, seasonal_week, ridge, got 'lstm'/,
+    );
+    assert.throws(() => baselineName('toString', '--forecaster'), /expected one of/);
+  });
+});
+
+describe('baselines: ridge', () => {
   it('recovers a known linear relation from moments (and zeroes a constant column)', () => {
     const r = rng(1);
     const D = 4;

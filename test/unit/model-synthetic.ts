@@ -1,4 +1,5 @@
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 /**
  * Small constructed timelines for the model/evaluate tests: every column zero except those given.
@@ -32,13 +33,4 @@ export function syntheticTimeline(opts: {
 }
 
 /** A deterministic pseudo-random generator (mulberry32) for reproducible noise. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;

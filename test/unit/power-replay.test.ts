@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openJobSource } from '../../src/jobs/open.js';
-import { type Forecaster, Persistence, Ridge } from '../../src/model/baselines.js';
+import { Persistence } from '../../src/model/baselines/persistence.js';
+import { Ridge } from '../../src/model/baselines/ridge.js';
 import type { Batch } from '../../src/model/dataset.js';
 import { makeBatch, makeDataset } from '../../src/model/dataset.js';
 import { buildFeatures } from '../../src/model/features.js';
+import type { Forecaster } from '../../src/model/forecaster.js';
 import { PowerSim, PW_ON } from '../../src/power/cluster.js';
 import { fitOnPrefix, LiveFeatures, LiveTimeline, OnlineForecast, ridgeRow } from '../../src/power/live.js';
 import { DEFAULT_POWER_MODEL, energyJ } from '../../src/power/model.js';
@@ -16,8 +18,8 @@ import type { PowerPolicy } from '../../src/power/policy.js';
 import { demandSteps, powerReplay } from '../../src/power/replay.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { replayJobs } from '../../src/sim/replay.js';
-import { Rng } from '../../src/sim/rng.js';
 import { simulateCluster } from '../../src/sim/scheduler.js';
+import { Rng } from '../../src/util/rng.js';
 
 const M = DEFAULT_POWER_MODEL;
 const T0 = 1_700_000_000 - (1_700_000_000 % 86400);

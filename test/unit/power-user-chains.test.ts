@@ -7,7 +7,7 @@ import { predictivePolicy } from '../../src/power/policies/predictive.js';
 import { chainsFromConfig, UserChains } from '../../src/power/policies/user_chains.js';
 import type { ClusterView, JobEvent, PowerActions, PowerPolicy } from '../../src/power/policy.js';
 import type { SimJob } from '../../src/sim/job.js';
-import { Rng } from '../../src/sim/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { scenario } from '../helpers/power-scenario.js';
 
 const M = DEFAULT_POWER_MODEL;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventQueue } from '../../src/sim/events.js';
-import { normalCdf, normalQuantile, Rng } from '../../src/sim/rng.js';
+import { Rng } from '../../src/util/rng.js';
+import { normalCdf, normalQuantile } from '../../src/util/stats.js';
 
 function meanVar(xs: number[]): [number, number] {
   const m = xs.reduce((s, x) => s + x, 0) / xs.length;

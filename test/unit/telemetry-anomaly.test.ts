@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  detectAnomalies,
-  median,
-  residualAnomalies,
-  robustStats,
-  robustZ,
-} from '../../src/telemetry/anomaly.js';
+import { detectAnomalies, residualAnomalies, robustStats, robustZ } from '../../src/telemetry/anomaly.js';
+import { median } from '../../src/util/stats.js';
 
 const T = 1_704_067_200;
 

@@ -5,6 +5,7 @@ import type { JobRecord, JobState } from '../../src/jobs/record.js';
 import { buildTimeline, P90_BINS, p90Bin, TimelineBuilder } from '../../src/timeline/build.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
 import { ageBin, cellIndex, EndingTable, remBin, sizeBin } from '../../src/timeline/survival.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 const T = 1_704_067_200; // 2024-01-01T00:00:00Z
 
@@ -348,17 +349,6 @@ function reference(
     out.expected_end_30m_nodes[i] = expected;
   }
   return { out, exactP90 };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomJobs(seed: number, n: number): JobRecord[] {

@@ -8,12 +8,12 @@ import {
   evaluate,
   type ForecasterFactory,
 } from '../../evaluate/evaluate.js';
-import { loadModelForecaster } from '../../evaluate/load-model.js';
 import { errorByHorizonChart, sampleWeekChart } from '../../evaluate/plots.js';
 import { formatTable, resultToJson } from '../../evaluate/report.js';
 import { makeDataset } from '../../model/dataset.js';
 import { buildFeatures } from '../../model/features.js';
 import { NeuralForecaster } from '../../model/neural.js';
+import { openForecaster } from '../../model/open.js';
 import { isoMinute, readTimelineCsv } from '../../timeline/csv.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -122,7 +122,7 @@ export function register(program: Command): void {
       const data = makeDataset(tl, features, horizon);
       const factories: ForecasterFactory[] = baselineFactories();
       if (opts.model) {
-        const model = await loadModelForecaster(opts.model);
+        const model = openForecaster({ dir: opts.model });
         if (!opts.shrink && model instanceof NeuralForecaster) model.shrink = null;
         factories.push(() => model);
       }

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { loadModelForecaster } from '../../evaluate/load-model.js';
 import { openJobSource } from '../../jobs/open.js';
 import { formatReport } from '../../jobs/record.js';
-import { type Forecaster, Persistence, Ridge, SeasonalNaive } from '../../model/baselines.js';
-import { DAY_MINUTES, WEEK_MINUTES } from '../../model/features.js';
+import { BASELINE_NAMES, baselineName } from '../../model/baselines/index.js';
+import { openForecaster } from '../../model/open.js';
 import {
   type AdvisePolicyName,
   applyAdvice,
@@ -51,13 +50,6 @@ interface ReplayOpts {
   sweepReactive?: number[];
   sweepPredictive?: number[];
 }
-
-const FORECASTERS: Record<string, () => Forecaster> = {
-  ridge: () => new Ridge(),
-  persistence: () => new Persistence(),
-  seasonal_day: () => new SeasonalNaive(DAY_MINUTES),
-  seasonal_week: () => new SeasonalNaive(WEEK_MINUTES),
-};
 
 function intArg(flag: string, min: number) {
   return (v: string): number => {
@@ -153,18 +145,14 @@ async function runReplay(o: ReplayOpts): Promise<void> {
   const nodes = o.nodes ?? cfg.Cluster.Nodes;
   const ppn = o.ppn ?? cfg.Cluster.CpusPerNode;
   const policies = policiesOf(o.policy);
-  if (!FORECASTERS[o.forecaster]) {
-    throw new UserError(
-      `--forecaster: expected one of ${Object.keys(FORECASTERS).join(', ')}, got '${o.forecaster}'`,
-    );
-  }
+  const baseline = baselineName(o.forecaster, '--forecaster');
   const model = powerModelFromConfig(cfg.Power, o.cluster ?? cfg.Cluster.Name);
   const src = await openJobSource(o.jobs, { ppn });
   const { jobs, report } = await replayJobs(src.jobs, nodes);
   if (jobs.length === 0)
     throw new UserError(`${o.jobs}: no replayable jobs (${formatReplayReport(report, nodes)})`);
   const timeZone = src.meta.timeZone ?? cfg.Cluster.TimeZone;
-  const loaded = o.model ? await loadModelForecaster(o.model) : null;
+  const loaded = o.model ? openForecaster({ dir: o.model }) : null;
   const withPred = policies.includes('predictive');
   const sweep = o.sweep
     ? {
@@ -196,7 +184,7 @@ async function runReplay(o: ReplayOpts): Promise<void> {
       forecaster: withPred
         ? loaded
           ? { make: () => loaded, fit: false }
-          : { make: FORECASTERS[o.forecaster], fit: true }
+          : { make: () => openForecaster({ baseline }), fit: true }
         : undefined,
       horizon: cfg.Predictor.ForecastMinutes,
       trainFraction: o.trainFraction,
@@ -333,7 +321,7 @@ export function register(program: Command): void {
     .option('--policy <p>', 'all, or a comma list of always_on, reactive, predictive, oracle', 'all')
     .option(
       '--forecaster <name>',
-      `forecaster of the predictive policy: ${Object.keys(FORECASTERS).join(', ')}`,
+      `forecaster of the predictive policy: ${BASELINE_NAMES.join(', ')}`,
       'ridge',
     )
     .option(
