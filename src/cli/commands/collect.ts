@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { collect, type SlurmSnapshot } from '../../telemetry/collector.js';
 import { CsvSink } from '../../telemetry/csvSink.js';
@@ -7,6 +7,7 @@ import { ALL_PARTITIONS, type TelemetryRow } from '../../telemetry/schema.js';
 import type { TelemetryWriter } from '../../telemetry/types.js';
 import { readEndingTable } from '../../timeline/survival.js';
 import { UserError } from '../../util/errors.js';
+import { intOption } from '../options.js';
 
 interface CollectCliOptions {
   config?: string;
@@ -18,14 +19,6 @@ interface CollectCliOptions {
   influx: boolean;
   json?: boolean;
   endingTable?: string;
-}
-
-function seconds(v: string): number {
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1 && n <= 86400)) {
-    throw new InvalidArgumentError('expected whole seconds from 1 to 86400');
-  }
-  return n;
 }
 
 function summaryLine(row: TelemetryRow, snap: SlurmSnapshot): string {
@@ -51,7 +44,14 @@ export function register(program: Command): void {
       '--partition <name>',
       `only this Slurm partition (default: the whole cluster, tagged ${ALL_PARTITIONS})`,
     )
-    .option('--interval <s>', 'seconds between rows, aligned to the clock', seconds, 60)
+    .addOption(
+      intOption(
+        '--interval <s>',
+        'seconds between rows, aligned to the clock',
+        { minimum: 1, maximum: 86_400, unit: 'seconds' },
+        60,
+      ),
+    )
     .option('--once', 'collect one row, write it and exit')
     .option('--out <file>', 'append rows to this CSV (timeline CSV columns + cluster,partition)')
     .option('--no-influx', 'do not write to InfluxDB even if one is configured')
