@@ -69,11 +69,17 @@ export function numberIn(v: string, r: Range): number | undefined {
 }
 
 /** "a or b", "one of a, b, c": the words for a set of choices. */
-export function describeChoices(values: readonly string[]): string {
+function describeChoices(values: readonly string[]): string {
   if (values.length === 1) return values[0];
   if (values.length === 2) return `${values[0]} or ${values[1]}`;
   return `one of ${values.join(', ')}`;
 }
+
+const readOnOff = (v: string) => (v === 'on' ? true : v === 'off' ? false : undefined);
+const readChoice =
+  <T extends string>(values: readonly T[]) =>
+  (v: string) =>
+    values.find((x) => x === v);
 
 /** The flag an option is known by in messages (`--nodes`). */
 function flagOf(o: Option): string {
@@ -140,17 +146,6 @@ export function patternOption(
   fallback?: string,
 ): Option {
   return valueOption(flags, description, (v) => (re.test(v) ? v : undefined), expected, fallback);
-}
-
-const readOnOff = (v: string) => (v === 'on' ? true : v === 'off' ? false : undefined);
-const readChoice =
-  <T extends string>(values: readonly T[]) =>
-  (v: string) =>
-    values.find((x) => x === v);
-
-/** `on` or `off`, as a boolean. */
-export function onOffOption(flags: string, description: string): Option {
-  return valueOption(flags, description, readOnOff, 'on or off');
 }
 
 /** An instant, as epoch seconds: YYYY-MM-DD (UTC midnight), an ISO date-time (UTC unless it has an offset) or epoch seconds. */

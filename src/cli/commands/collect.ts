@@ -8,6 +8,7 @@ import type { TelemetryWriter } from '../../telemetry/types.js';
 import { readEndingTable } from '../../timeline/survival.js';
 import { UserError } from '../../util/errors.js';
 import { intOption } from '../options.js';
+import { stopOnSignals } from '../stop-signals.js';
 
 interface CollectCliOptions {
   config?: string;
@@ -83,16 +84,9 @@ export function register(program: Command): void {
           'nowhere to write: set InfluxDB.URL (or PCM_INFLUX_URL), give --out FILE, or --json to print rows',
         );
       }
-      const ac = new AbortController();
-      let signals = 0;
-      const onSignal = (sig: NodeJS.Signals) => {
-        signals++;
-        if (signals > 1) process.exit(130); // second signal: stop now
-        process.stderr.write(`pcm collect: ${sig}, finishing the current minute (again to stop at once)\n`);
-        ac.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const stop = stopOnSignals((sig) =>
+        process.stderr.write(`pcm collect: ${sig}, finishing the current minute (again to stop at once)\n`),
+      );
       const interactive = Boolean(process.stderr.isTTY);
       try {
         const res = await collect({
@@ -103,7 +97,7 @@ export function register(program: Command): void {
           once: Boolean(o.once),
           endingTable,
           sinks,
-          signal: ac.signal,
+          signal: stop.signal,
           onRow: (row, snap) => {
             if (o.json) process.stdout.write(`${JSON.stringify(row)}\n`);
             if (interactive || o.once) process.stderr.write(`${summaryLine(row, snap)}\n`);
@@ -116,8 +110,7 @@ export function register(program: Command): void {
           throw new UserError(`stopped with rows not written (${what})`);
         }
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stop.dispose();
         csv?.close();
       }
     });

@@ -2,6 +2,7 @@ import { loadConfig } from '../../../config/load.js';
 import { startLiveSimulation } from '../../../sim/live.js';
 import { openTelemetry } from '../../../telemetry/index.js';
 import { UserError } from '../../../util/errors.js';
+import { stopOnSignals } from '../../stop-signals.js';
 import type { SimulateOptions } from './options.js';
 
 function isoMinute(t: number): string {
@@ -18,16 +19,9 @@ export async function runLive(o: SimulateOptions): Promise<void> {
     await tel.http.ping();
   }
   const speed = o.speed ?? 1;
-  const ac = new AbortController();
-  let why = '';
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(130); // second signal: stop now
-    why = sig;
-    process.stderr.write(`pcm simulate: ${sig}, writing the last rows (again to stop at once)\n`);
-    ac.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = stopOnSignals((sig) =>
+    process.stderr.write(`pcm simulate: ${sig}, writing the last rows (again to stop at once)\n`),
+  );
   const interactive = Boolean(process.stderr.isTTY);
   try {
     const h = startLiveSimulation(
@@ -43,7 +37,7 @@ export async function runLive(o: SimulateOptions): Promise<void> {
         overrun: o.overrun,
         backfill: o.backfill,
         clusterName: o.cluster,
-        signal: ac.signal,
+        signal: stop.signal,
         onRows: (rows) => {
           if (o.json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
           if (interactive) {
@@ -68,13 +62,12 @@ export async function runLive(o: SimulateOptions): Promise<void> {
         ? `${isoMinute(res.firstRowTime)} .. ${isoMinute(res.lastRowTime)}, last row at ${res.lastRowTime}`
         : 'none';
     process.stderr.write(
-      `pcm simulate: ${res.reason === 'exhausted' ? 'workload ended' : `stopped${why ? ` by ${why}` : ''}`}; ` +
+      `pcm simulate: ${res.reason === 'exhausted' ? 'workload ended' : `stopped${stop.reason() ? ` by ${stop.reason()}` : ''}`}; ` +
         `wrote ${res.rowsWritten} rows (${span})${res.pending ? `, ${res.pending} not written` : ''}\n`,
     );
     if (res.pending > 0 || res.dropped > 0)
       throw new UserError(`stopped with rows not written (${res.pending} pending, ${res.dropped} dropped)`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
