@@ -3,9 +3,9 @@ import { type Config, ConfigSchema } from './schema.js';
 
 /**
  * One config key by its dotted path (`Train.Epochs`, `Power.Reactive.SuspendTime`): its zod schema and
- * what that schema accepts, read from the schema itself (as JSON Schema: type, bounds, enum, pattern,
- * default). The CLI's options that mirror a config key take their range and default from here, so a
- * bound is written once, in the schema.
+ * what that schema accepts, read from the schema itself (as JSON Schema: type, bounds, enum, default).
+ * The CLI's options that mirror a config key take their range and default from here, so a bound is
+ * written once, in the schema.
  */
 
 type Scalar = string | number | boolean;
@@ -34,7 +34,6 @@ export interface KeySpec {
   exclusiveMaximum?: number;
   multipleOf?: number;
   enum?: string[];
-  pattern?: string;
   default?: Scalar;
   /** The key's own schema (wrappers such as default and optional removed): validates a value as the config does. */
   schema: z.ZodType;
@@ -77,7 +76,6 @@ export function configKey(key: ConfigKey): KeySpec {
     exclusiveMaximum: num('exclusiveMaximum'),
     multipleOf: num('multipleOf'),
     enum: j.enum as string[] | undefined,
-    pattern: j.pattern as string | undefined,
     default: j.default as Scalar | undefined,
     schema: unwrap(node),
   };
