@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { reconcileSameFacts } from './same-facts.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /** Environment variables that override secrets (and a few deploy-time settings) from the file. */
@@ -47,14 +48,34 @@ export function parseConfig(text: string, source = 'config', env: NodeJS.Process
     ]);
   }
   applyEnv(raw as Record<string, unknown>, env);
+  const lineFor = (p: PropertyKey[]) => lineOf(doc, lc, p);
   const res = ConfigSchema.safeParse(raw);
   if (!res.success) {
     throw new ConfigError(
       source,
-      res.error.issues.map((i) => describeIssue(i, (p) => lineOf(doc, lc, p))),
+      res.error.issues.map((i) => describeIssue(i, lineFor)),
     );
   }
-  return res.data;
+  // facts two sections both state (Predictor.ForecastMinutes = Model.Horizon, ...): see same-facts.ts
+  const cfg = res.data;
+  const { problems, followed } = reconcileSameFacts(raw, cfg, (k) => lineFor(k.split('.')));
+  if (problems.length) throw new ConfigError(source, problems);
+  if (followed.length === 0) return cfg;
+  // a section that took a value from another one is checked again with it (e.g. Model's own rules)
+  const again = ConfigSchema.safeParse(cfg);
+  if (!again.success) {
+    const why = followed
+      .map((f) => {
+        const line = lineFor(f.from.split('.'));
+        return `${f.key} follows ${f.from}${line ? ` (line ${line})` : ''} = ${f.value}`;
+      })
+      .join(', ');
+    throw new ConfigError(
+      source,
+      again.error.issues.map((i) => `${describeIssue(i, lineFor)} (${why})`),
+    );
+  }
+  return again.data;
 }
 
 export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -106,6 +127,12 @@ function lineOf(
   // walk as far down the path as the document goes, then report that node's line
   let node: unknown = doc.contents;
   let found: unknown = node;
+  // a key under a section the file does not have: no line (the top of the file would mislead)
+  if (
+    path.length > 0 &&
+    !(isMap(node) && node.items.some((p) => isScalar(p.key) && String(p.key.value) === String(path[0])))
+  )
+    return undefined;
   for (const key of path) {
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));

@@ -415,16 +415,9 @@ export class ForecastHub {
   }
 }
 
-/** The reasons of a no_forecast verdict (checkQuality lists them before its notes). */
+/** The reasons of a no_forecast verdict: the findings checkQuality made fatal. */
 export function fatalReasons(r: QualityReport): string[] {
-  const fatal = r.reasons.filter(
-    (x) =>
-      x.startsWith('no data') ||
-      x.startsWith('stale:') ||
-      (x.startsWith('cold start:') && x.includes('(need')) ||
-      x.includes('% of minutes missing (limit'),
-  );
-  return fatal.length ? fatal : r.reasons.slice(0, 1);
+  return r.findings.filter((f) => f.fatal).map((f) => f.message);
 }
 
 /**

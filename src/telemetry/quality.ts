@@ -16,8 +16,8 @@ import type { TelemetryRow } from './schema.js';
  * at most `maxFillMinutes` is back-filled from the first point; a longer one is the cold start (history
  * shorter than the lookback, state BEFORE_HISTORY, not counted as missing).
  * Verdict: `no_forecast` (with reasons) when there is no data, the data is stale, the history is shorter
- * than `minHistoryMinutes`, or more than `maxMissingFraction` of the history is missing;
- * `degraded` when any other flag is raised; `ok` otherwise.
+ * than `minHistoryMinutes`, or more than `maxMissingFraction` of the history is missing: those findings
+ * are made `fatal` where they are found; `degraded` when any other flag is raised; `ok` otherwise.
  */
 
 export const ROW_PRESENT = 0;
@@ -66,10 +66,21 @@ export interface QualityProblem {
   why: string;
 }
 
+/** One thing found about the series: its flag, a short sentence, and whether it rules out a forecast. */
+export interface QualityFinding {
+  flag: QualityFlag;
+  message: string;
+  /** True: no forecast from this data (no data, stale, too little history, too much missing). */
+  fatal: boolean;
+}
+
 export interface QualityReport {
   verdict: 'ok' | 'degraded' | 'no_forecast';
-  /** Why no_forecast / degraded, one short sentence each. */
+  /** Everything found, in the order checked; each finding says whether it is fatal. */
+  findings: QualityFinding[];
+  /** The findings' messages, fatal ones first: why no_forecast / degraded, one short sentence each. */
   reasons: string[];
+  /** The findings' flags, in the order checked. */
   flags: QualityFlag[];
   window: { start: number; end: number; minutes: number };
   /** Minutes from the first data point to the window end (<= lookback). */
@@ -261,59 +272,44 @@ export function checkQuality(rows: readonly TelemetryRow[], o: QualityOptions): 
   const historyMinutes = M - histStart;
   const lastAge = lastPoint === null ? null : o.now - lastPoint;
   const missingFraction = historyMinutes > 0 ? counts.missing / historyMinutes : 1;
-  const flags: QualityFlag[] = [];
-  const fatal: string[] = [];
-  const notes: string[] = [];
+  const findings: QualityFinding[] = [];
+  const found = (flag: QualityFlag, message: string, fatal = false): void => {
+    findings.push({ flag, message, fatal });
+  };
   if (lastPoint === null) {
-    flags.push('no_data');
-    fatal.push(`no data in the last ${M} minutes`);
+    found('no_data', `no data in the last ${M} minutes`, true);
   } else {
     if (lastAge !== null && lastAge > staleMin * 60) {
-      flags.push('stale');
-      fatal.push(`stale: the last point is ${Math.round(lastAge / 60)} min old (limit ${staleMin} min)`);
+      found(
+        'stale',
+        `stale: the last point is ${Math.round(lastAge / 60)} min old (limit ${staleMin} min)`,
+        true,
+      );
     }
     if (historyMinutes < M) {
-      flags.push('cold_start');
       const msg = `cold start: ${historyMinutes} of ${M} minutes of history`;
-      if (historyMinutes < minHistory) fatal.push(`${msg} (need ${minHistory})`);
-      else notes.push(msg);
+      if (historyMinutes < minHistory) found('cold_start', `${msg} (need ${minHistory})`, true);
+      else found('cold_start', msg);
     }
     if (counts.missing > 0) {
-      flags.push('missing_minutes');
       const pct = (100 * missingFraction).toFixed(1);
-      if (missingFraction > maxMissing) fatal.push(`${pct}% of minutes missing (limit ${100 * maxMissing}%)`);
-      else notes.push(`${counts.missing} minutes missing (${pct}%)`);
+      if (missingFraction > maxMissing)
+        found('missing_minutes', `${pct}% of minutes missing (limit ${100 * maxMissing}%)`, true);
+      else found('missing_minutes', `${counts.missing} minutes missing (${pct}%)`);
     }
   }
-  if (counts.filled > 0) {
-    flags.push('filled_minutes');
-    notes.push(`${counts.filled} minutes filled from a neighbour`);
-  }
-  if (counts.incompleteRows > 0) {
-    flags.push('incomplete_rows');
-    notes.push(`${counts.incompleteRows} points with missing values`);
-  }
-  if (counts.outOfRange > 0) {
-    flags.push('out_of_range');
-    notes.push(`${counts.outOfRange} points with values out of range (clamped)`);
-  }
-  if (counts.duplicates > 0) {
-    flags.push('duplicates');
-    notes.push(`${counts.duplicates} duplicated minutes (last kept)`);
-  }
-  if (counts.outOfOrder > 0) {
-    flags.push('out_of_order');
-    notes.push(`${counts.outOfOrder} points out of order`);
-  }
-  if (counts.future > 0) {
-    flags.push('clock_skew');
-    notes.push(`${counts.future} points more than ${tol} s in the future (dropped; check clocks)`);
-  }
-  if (counts.misaligned > 0) {
-    flags.push('misaligned');
-    notes.push(`${counts.misaligned} points not on a whole minute`);
-  }
-  const verdict = fatal.length ? 'no_forecast' : flags.length ? 'degraded' : 'ok';
+  if (counts.filled > 0) found('filled_minutes', `${counts.filled} minutes filled from a neighbour`);
+  if (counts.incompleteRows > 0)
+    found('incomplete_rows', `${counts.incompleteRows} points with missing values`);
+  if (counts.outOfRange > 0)
+    found('out_of_range', `${counts.outOfRange} points with values out of range (clamped)`);
+  if (counts.duplicates > 0) found('duplicates', `${counts.duplicates} duplicated minutes (last kept)`);
+  if (counts.outOfOrder > 0) found('out_of_order', `${counts.outOfOrder} points out of order`);
+  if (counts.future > 0)
+    found('clock_skew', `${counts.future} points more than ${tol} s in the future (dropped; check clocks)`);
+  if (counts.misaligned > 0) found('misaligned', `${counts.misaligned} points not on a whole minute`);
+  const fatal = findings.filter((f) => f.fatal);
+  const verdict = fatal.length ? 'no_forecast' : findings.length ? 'degraded' : 'ok';
 
   const columns = {} as Record<TimelineColumn, Float64Array>;
   TIMELINE_COLUMNS.forEach((c, k) => {
@@ -325,8 +321,9 @@ export function checkQuality(rows: readonly TelemetryRow[], o: QualityOptions): 
   return {
     report: {
       verdict,
-      reasons: [...fatal, ...notes],
-      flags,
+      findings,
+      reasons: [...fatal, ...findings.filter((f) => !f.fatal)].map((f) => f.message),
+      flags: findings.map((f) => f.flag),
       window: { start, end, minutes: M },
       historyMinutes,
       lastPointTime: lastPoint,

@@ -3,38 +3,32 @@ import { join } from 'node:path';
 import { dropoutSeed } from '../engine/layers/dropout.js';
 import type { SeedModel } from '../engine/model/seed.js';
 import { Adam, AdamW, clipGradNorm } from '../engine/optim.js';
-import { DataParallel } from '../engine/parallel.js';
-import {
-  type CheckpointMeta,
-  loadNeural,
-  loadWeightsInto,
-  MANIFEST,
-  readManifest,
-  readTrainState,
-  saveCheckpoint,
-  writeShrink,
-} from '../model/checkpoint.js';
-import { type Dataset, makeBatch, type PreparedData, prepareData } from '../model/dataset.js';
+import { DataParallel, type Replica } from '../engine/parallel.js';
+import { type CheckpointMeta, MANIFEST, saveCheckpoint } from '../model/checkpoint.js';
+import { type PreparedData, prepareData } from '../model/dataset.js';
 import type { FeatureOptions } from '../model/features.js';
 import {
-  coarsen,
-  fitShrink,
   type LossWeights,
   type NeuralConfig,
   NeuralForecaster,
-  neuralConfigProblem,
-  quantileHead,
-  quantileLoss,
-  sameNeuralConfig,
   type TargetTransform,
 } from '../model/neural.js';
 import type { Timeline } from '../timeline/columns.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { mulberry32 } from '../util/rng.js';
+import { fillWindows, neuralConfigFrom, targetScale } from './batches.js';
 import type { ModelSection, TrainSection } from './config.js';
 import { type NeuralReplicaConfig, neuralReplicaShared } from './replica.js';
-import { afterEpoch, initialSchedule, lrFor, type ScheduleConfig, type ScheduleState } from './schedule.js';
+import { openResume, type Progress, restore, resumePoint } from './resume.js';
+import { afterEpoch, initialSchedule, lrFor, type ScheduleConfig } from './schedule.js';
+import {
+  fitShrinkage,
+  type ShrinkReport,
+  type UntrainedRecord,
+  validate,
+  validateUntrained,
+} from './validation.js';
 
 /**
  * The trainer behind `pcm train`: timeline → features, time-ordered split, train-only scaler
@@ -43,6 +37,8 @@ import { afterEpoch, initialSchedule, lrFor, type ScheduleConfig, type ScheduleS
  * `out/` (best, written whenever validation improves), `out/last/` (every epoch, with the resume state),
  * `out/history.json`. Everything random derives from `Train.Seed`, the epoch and the step, so a run resumed
  * from `last` continues exactly as the uninterrupted run would (same thread count).
+ * One job per part: `train` sets the run up, `runEpochs` is the epoch loop, validation.ts measures each
+ * epoch and fits the shrinkage at the end, resume.ts saves and restores where the run stands.
  */
 export interface TrainOptions {
   model: ModelSection;
@@ -87,29 +83,6 @@ export interface EpochRecord {
   improved: boolean;
 }
 
-/** Validation of the untrained model ("epoch 0": p50 = persistence by construction), the bar every epoch must beat. */
-export interface UntrainedRecord {
-  val_loss: number;
-  val_mae: number;
-  val_coverage: number;
-  val_mae_persistence: number;
-}
-
-/** The per-horizon shrinkage toward persistence fitted on validation after training (see fitShrink). */
-export interface ShrinkReport {
-  /** α_h, h = 1..H. */
-  alpha: number[];
-  /** Validation origins it was fitted on. */
-  samples: number;
-  /** Validation P50 MAE over all horizons (nodes), before (α = 1) and after, and persistence's. */
-  val_mae_before: number;
-  val_mae_after: number;
-  val_mae_persistence: number;
-  /** Share of validation targets inside P10..P90, before and after (the band moves with the median). */
-  val_coverage_before: number;
-  val_coverage_after: number;
-}
-
 export interface TrainResult {
   history: EpochRecord[];
   /** Validation of the untrained model (null: resumed from a run saved before it was recorded). */
@@ -127,50 +100,6 @@ export interface TrainResult {
   validOrigins: number;
 }
 
-/** What `last/` carries besides weights and Adam moments. */
-interface ResumeJson {
-  schedule: ScheduleState;
-  step: number;
-  adamT: number;
-  history: EpochRecord[];
-  untrained?: UntrainedRecord;
-  model: NeuralConfig;
-  target: TargetTransform;
-  threads: number;
-  seed: number;
-  seconds: number;
-}
-
-export function neuralConfigFrom(m: ModelSection, features: number): NeuralConfig {
-  const cfg: NeuralConfig = {
-    lookback: m.LookbackMinutes,
-    resolution: m.ResolutionMinutes,
-    features,
-    hidden: m.Hidden,
-    layers: m.Layers,
-    heads: m.Heads,
-    headHidden: m.HeadHidden,
-    dropout: m.Dropout,
-    horizon: m.Horizon,
-    nowEveryStep: m.NowEveryStep,
-    lastStepSkip: m.LastStepSkip,
-  };
-  const p = neuralConfigProblem(cfg);
-  if (p) throw new UserError(`Model: ${p}`);
-  return cfg;
-}
-
-/** RMS of the H-minute change busy(t+H) − busy(t) over the training origins (nodes, at least 1). */
-export function targetScale(data: Dataset, origins: Int32Array): number {
-  const H = data.horizon;
-  let s = 0;
-  for (const t of origins) {
-    const d = data.busy[t + H] - data.busy[t];
-    s += d * d;
-  }
-  return Math.max(1, Math.sqrt(s / Math.max(1, origins.length)));
-}
-
 /** The training origins of one epoch: a seeded shuffle of all of them, the first `n`. */
 export function epochOrigins(all: Int32Array, n: number, seed: number, epoch: number): Int32Array {
   const a = Int32Array.from(all);
@@ -185,167 +114,185 @@ export function epochOrigins(all: Int32Array, n: number, seed: number, epoch: nu
   return a.subarray(0, k);
 }
 
-/**
- * Fill coarsened windows and model-unit targets of `origins` into x (B, Tc, Fs), y (B, H), lengths (B).
- */
-export function fillWindows(
-  p: PreparedData,
-  cfg: NeuralConfig,
-  target: TargetTransform,
-  origins: Int32Array,
-  x: Float32Array,
-  y: Float32Array,
-  lengths: Int32Array,
-): void {
-  const batch = makeBatch(p.data, origins, { lookback: cfg.lookback, x: p.x });
-  coarsen(batch.B, batch.T, batch.F, cfg.resolution, batch.x, batch.lengths, x, lengths, cfg.nowEveryStep);
-  const H = cfg.horizon;
-  const busy = p.data.busy;
-  for (let b = 0; b < batch.B; b++) {
-    const now = busy[origins[b]];
-    for (let h = 0; h < H; h++) y[b * H + h] = (batch.y[b * H + h] - now) / target.scale;
-  }
-}
-
-/** Validation loss, p50 MAE (nodes) and P10–P90 coverage of a model over origins. */
-export function validate(
-  f: NeuralForecaster,
-  p: PreparedData,
-  origins: Int32Array,
-  w: LossWeights,
-  chunk = 512,
-): { loss: number; mae: number; coverage: number; persistenceMae: number } {
-  const { cfg, target } = f;
-  const H = cfg.horizon;
-  let loss = 0;
-  let abs = 0;
-  let inside = 0;
-  let absPersist = 0;
-  let n = 0;
-  for (let i = 0; i < origins.length; i += chunk) {
-    const o = origins.subarray(i, Math.min(i + chunk, origins.length));
-    const batch = makeBatch(p.data, o, { lookback: cfg.lookback, x: p.x });
-    const B = batch.B;
-    const raw = f.raw(B, batch.x, batch.lengths);
-    const y = new Float32Array(B * H);
-    for (let b = 0; b < B; b++)
-      for (let h = 0; h < H; h++) y[b * H + h] = (batch.y[b * H + h] - p.data.busy[o[b]]) / target.scale;
-    loss += quantileLoss(B, H, raw, y, w, new Float32Array(B * 3 * H)).loss * B;
-    const d50 = new Float32Array(B * H);
-    const d10 = new Float32Array(B * H);
-    const d90 = new Float32Array(B * H);
-    quantileHead(B, H, raw, d50, d10, d90);
-    for (let k = 0; k < B * H; k++) {
-      abs += Math.abs(d50[k] - y[k]) * target.scale;
-      absPersist += Math.abs(y[k]) * target.scale;
-      if (y[k] >= d10[k] && y[k] <= d90[k]) inside++;
-    }
-    n += B;
-  }
-  return {
-    loss: loss / Math.max(1, n),
-    mae: abs / Math.max(1, n * H),
-    coverage: inside / Math.max(1, n * H),
-    persistenceMae: absPersist / Math.max(1, n * H),
-  };
-}
-
-/**
- * Fit the per-horizon shrinkage toward persistence of a trained model on validation origins (deterministic:
- * eval-mode forward, fixed grid) and report MAE and P10–P90 coverage before and after.
- */
-export function shrinkOnValidation(
-  f: NeuralForecaster,
-  p: PreparedData,
-  origins: Int32Array,
-  chunk = 512,
-): ShrinkReport {
-  const { cfg, target } = f;
-  const H = cfg.horizon;
-  const N = origins.length;
-  const s = target.scale;
-  const cap = p.data.capacity;
-  // per sample: busy now, predicted changes (nodes), actual busy (N, H)
-  const now = new Float64Array(N);
-  const c50 = new Float64Array(N * H);
-  const c10 = new Float64Array(N * H);
-  const c90 = new Float64Array(N * H);
-  const y = new Float64Array(N * H);
-  for (let i = 0; i < N; i += chunk) {
-    const o = origins.subarray(i, Math.min(i + chunk, N));
-    const batch = makeBatch(p.data, o, { lookback: cfg.lookback, x: p.x });
-    const B = batch.B;
-    const raw = f.raw(B, batch.x, batch.lengths);
-    const d50 = new Float32Array(B * H);
-    const d10 = new Float32Array(B * H);
-    const d90 = new Float32Array(B * H);
-    quantileHead(B, H, raw, d50, d10, d90);
-    for (let b = 0; b < B; b++) {
-      now[i + b] = p.data.busy[o[b]];
-      for (let h = 0; h < H; h++) {
-        const k = b * H + h;
-        const j = (i + b) * H + h;
-        c50[j] = d50[k] * s;
-        c10[j] = d10[k] * s;
-        c90[j] = d90[k] * s;
-        y[j] = batch.y[k];
-      }
-    }
-  }
-  const alpha = fitShrink(N, H, now, c50, y, cap);
-  const clip = (v: number) => Math.min(Math.max(v, 0), cap);
-  // MAE and coverage of the predictions with shrinkage a (the band shifted by (α − 1)·Δ50, as in predict)
-  const score = (a: number[] | null) => {
-    let abs = 0;
-    let inside = 0;
-    let absPersist = 0;
-    for (let b = 0; b < N; b++)
-      for (let h = 0; h < H; h++) {
-        const j = b * H + h;
-        const shift = a ? (a[h] - 1) * c50[j] : 0;
-        abs += Math.abs(clip(now[b] + c50[j] + shift) - y[j]);
-        absPersist += Math.abs(now[b] - y[j]);
-        const lo = clip(now[b] + c10[j] + shift);
-        const hi = clip(now[b] + c90[j] + shift);
-        if (y[j] >= lo && y[j] <= hi) inside++;
-      }
-    const n = Math.max(1, N * H);
-    return { mae: abs / n, coverage: inside / n, persistence: absPersist / n };
-  };
-  const before = score(null);
-  const after = score(alpha);
-  return {
-    alpha,
-    samples: N,
-    val_mae_before: before.mae,
-    val_mae_after: after.mae,
-    val_mae_persistence: before.persistence,
-    val_coverage_before: before.coverage,
-    val_coverage_after: after.coverage,
-  };
-}
-
 function replicaModule(): string {
   const self = import.meta.url;
   return new URL(self.endsWith('.ts') ? './replica.ts' : './replica.js', self).href;
+}
+
+/** What the epoch loop works with; `progress` is where the run stands and changes as it goes. */
+interface Run {
+  opts: TrainOptions;
+  cfg: NeuralConfig;
+  target: TargetTransform;
+  loss: LossWeights;
+  sched: ScheduleConfig;
+  prep: PreparedData;
+  trainAll: Int32Array;
+  validOrigins: Int32Array;
+  dp: DataParallel;
+  main: Replica & { model: SeedModel };
+  adam: Adam;
+  forecaster: NeuralForecaster;
+  shared: ReturnType<typeof neuralReplicaShared>;
+  threads: number;
+  /** performance.now() when this process started training. */
+  t0: number;
+  progress: Progress;
+}
+
+/** Whether the best epoch beat the untrained model on Train.SelectBy (null: not known). */
+function beatsUntrained(r: Run): boolean | null {
+  const { history, schedule, untrained } = r.progress;
+  const best = history.find((h) => h.epoch === schedule.bestEpoch);
+  if (!untrained || !best) return null;
+  return r.opts.train.SelectBy === 'mae'
+    ? best.val_mae < untrained.val_mae
+    : best.val_loss < untrained.val_loss;
+}
+
+function historyJson(r: Run) {
+  const { history, untrained } = r.progress;
+  return { history, ...(untrained ? { untrained } : {}), best_beats_untrained: beatsUntrained(r) };
+}
+
+function secondsSoFar(r: Run): number {
+  return r.progress.secondsBefore + (performance.now() - r.t0) / 1000;
+}
+
+/** The metadata saved with a checkpoint of this run now. */
+function checkpointMeta(r: Run, tl: Timeline): CheckpointMeta {
+  const tc = r.opts.train;
+  const { schedule, history } = r.progress;
+  return {
+    config: r.cfg,
+    featureSpec: r.prep.data.features.spec,
+    scaler: r.prep.scaler,
+    target: r.target,
+    capacity: tl.capacity,
+    training: {
+      source: r.opts.source ?? [],
+      timeline: { start: tl.start, minutes: tl.minutes, capacity: tl.capacity },
+      split: r.prep.split.bounds,
+      train: { ...tc },
+      epochs_run: schedule.epoch,
+      best_epoch: schedule.bestEpoch,
+      select_by: tc.SelectBy,
+      best_val_metric: schedule.best,
+      best_val_mae: history.find((h) => h.epoch === schedule.bestEpoch)?.val_mae ?? null,
+      seconds: secondsSoFar(r),
+    },
+  };
+}
+
+/**
+ * The epoch loop: per epoch, seeded windows → data-parallel steps (clip, Adam) → validation → schedule;
+ * the best checkpoint when validation improves, history.json and `last/` (the resume point) every epoch.
+ * Stops at Train.Epochs, by early stopping, out of time, or after `stopAfterEpochs` in this process.
+ */
+async function runEpochs(r: Run, tl: Timeline): Promise<TrainResult['stoppedBy']> {
+  const { opts, cfg, target, sched, prep, trainAll, dp, main, adam, progress } = r;
+  const tc = opts.train;
+  const e = main.engine;
+  const B = tc.BatchSize;
+  const sx = new Float32Array(r.shared.x);
+  const sy = new Float32Array(r.shared.y);
+  const sl = new Int32Array(r.shared.lengths);
+  const smeta = new Uint32Array(r.shared.meta);
+  const stepsPerEpoch = Math.max(1, Math.floor(Math.min(tc.SamplesPerEpoch, trainAll.length) / B));
+  const deadline = tc.MaxMinutes > 0 ? r.t0 + tc.MaxMinutes * 60_000 : Number.POSITIVE_INFINITY;
+  let epochsHere = 0;
+  while (progress.schedule.epoch < tc.Epochs) {
+    // resumed from the checkpoint of the epoch that met the early-stopping rule: it stays stopped
+    if (progress.schedule.sinceBest >= sched.stopPatience) return 'early-stop';
+    if (opts.stopAfterEpochs !== undefined && epochsHere >= opts.stopAfterEpochs) return 'stop-after';
+    const epoch = progress.schedule.epoch;
+    const lr = lrFor(sched, progress.schedule);
+    adam.lr = lr;
+    const origins = epochOrigins(trainAll, stepsPerEpoch * B, tc.Seed, epoch);
+    const te = performance.now();
+    let lossSum = 0;
+    let normSum = 0;
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      // batch → shared buffers (coarsened windows, model-unit targets)
+      fillWindows(prep, cfg, target, origins.subarray(s * B, (s + 1) * B), sx, sy, sl);
+      smeta[0] = dropoutSeed(tc.Seed, progress.step, 7);
+      // forward + backward on every replica, one gradient sum
+      const l = await dp.step(B);
+      // clip, update
+      const norm = tc.ClipNorm > 0 ? clipGradNorm(e, main.store, tc.ClipNorm) : 0;
+      if (!Number.isFinite(l) || !Number.isFinite(norm))
+        throw new UserError(
+          `train: the loss became ${l} at epoch ${epoch + 1}, step ${s + 1}; lower Train.LearningRate`,
+        );
+      adam.step();
+      progress.step++;
+      lossSum += l;
+      normSum += norm;
+      const sec = (performance.now() - te) / 1000;
+      opts.onStep?.({
+        epoch,
+        epochs: tc.Epochs,
+        step: s + 1,
+        stepsPerEpoch,
+        loss: lossSum / (s + 1),
+        lr,
+        samplesPerSecond: ((s + 1) * B) / sec,
+      });
+      // out of time: stop mid-epoch, but not before a first epoch is validated and saved (a model always exists)
+      if (performance.now() > deadline && progress.history.length > 0) return 'time';
+    }
+    const epochSeconds = (performance.now() - te) / 1000;
+    // validation (eval mode, replica 0's BatchNorm running stats)
+    const v = validate(r.forecaster, prep, r.validOrigins, r.loss);
+    const after = afterEpoch(sched, progress.schedule, tc.SelectBy === 'mae' ? v.mae : v.loss);
+    progress.schedule = after.state;
+    epochsHere++;
+    const rec: EpochRecord = {
+      epoch,
+      lr,
+      train_loss: lossSum / stepsPerEpoch,
+      val_loss: v.loss,
+      val_mae: v.mae,
+      val_coverage: v.coverage,
+      val_mae_persistence: v.persistenceMae,
+      samples_per_s: (stepsPerEpoch * B) / epochSeconds,
+      epoch_seconds: epochSeconds,
+      grad_norm: normSum / stepsPerEpoch,
+      improved: after.improved,
+    };
+    progress.history.push(rec);
+    if (after.improved) await saveCheckpoint(opts.out, main.model, checkpointMeta(r, tl));
+    const last = resumePoint(
+      progress,
+      adam,
+      { model: cfg, target, threads: r.threads, seed: tc.Seed },
+      secondsSoFar(r),
+    );
+    // history.json before last/: a kill in between re-runs this epoch on resume and rewrites it
+    writeFileAtomicSync(join(opts.out, 'history.json'), `${JSON.stringify(historyJson(r), null, 1)}\n`);
+    await last.save(join(opts.out, 'last'), main.model, checkpointMeta(r, tl));
+    opts.onEpoch?.(rec);
+    if (after.stop) return 'early-stop';
+    if (performance.now() > deadline) return 'time';
+  }
+  return 'epochs';
 }
 
 /** Train (or resume) a neural forecaster on a timeline; writes the model directory `opts.out`. */
 export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const tc = opts.train;
-  const horizon = opts.model.Horizon;
   // data: features, split, scaler (train rows only)
-  const prep0 = prepareData(tl, {
+  const prep = prepareData(tl, {
     features: opts.features,
-    horizon,
+    horizon: opts.model.Horizon,
     split: { testFraction: tc.TestFraction, validFraction: tc.ValidFraction },
     trainStride: tc.TrainStride,
   });
-  const validAll = prep0.split.valid;
+  const validAll = prep.split.valid;
   const vStride = Math.max(1, Math.ceil(validAll.length / tc.ValidSamples));
   const validOrigins = validAll.filter((_, i) => i % vStride === 0);
-  const trainAll = prep0.split.train;
+  const trainAll = prep.split.train;
   if (trainAll.length < tc.BatchSize)
     throw new UserError(
       `train: only ${trainAll.length} training windows (need at least Train.BatchSize = ${tc.BatchSize}); use a longer timeline`,
@@ -353,28 +300,11 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
   if (validOrigins.length === 0)
     throw new UserError('train: no validation windows (the validation split is shorter than the horizon)');
 
-  const cfg = neuralConfigFrom(opts.model, prep0.data.features.F);
-  let target: TargetTransform = { kind: 'delta', scale: targetScale(prep0.data, trainAll) };
-  const lastDir = join(opts.out, 'last');
-  let resume: ResumeJson | null = null;
-  let resumeManifest: ReturnType<typeof readManifest> | null = null;
-  let resumeState: ReturnType<typeof readTrainState> = null;
-  if (opts.resume) {
-    if (!existsSync(join(lastDir, 'model.json')))
-      throw new UserError(`--resume: no checkpoint in ${lastDir} to resume from; start without --resume`);
-    resumeManifest = readManifest(lastDir);
-    const st = readTrainState(lastDir, resumeManifest);
-    resumeState = st;
-    if (!st) throw new UserError(`--resume: ${lastDir} has no training state`);
-    resume = st.json as ResumeJson;
-    if (!sameNeuralConfig(resume.model, cfg))
-      throw new UserError(
-        `--resume: ${lastDir} was trained with a different Model config; start without --resume`,
-      );
-    if (resume.seed !== tc.Seed)
-      throw new UserError(`--resume: ${lastDir} used Train.Seed ${resume.seed}, not ${tc.Seed}`);
-    target = resume.target;
-  }
+  const cfg = neuralConfigFrom(opts.model, prep.data.features.F);
+  const resume = opts.resume ? openResume(join(opts.out, 'last'), cfg, tc.Seed) : null;
+  const target: TargetTransform = resume
+    ? resume.target
+    : { kind: 'delta', scale: targetScale(prep.data, trainAll) };
   const loss: LossWeights = {
     delta: tc.HuberDeltaNodes !== undefined ? tc.HuberDeltaNodes / target.scale : tc.HuberDelta,
     smooth: tc.Smoothness,
@@ -397,198 +327,63 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
   const dp = await DataParallel.create(threads, replicaModule(), rcfg, shared);
   try {
     const main = dp.main as typeof dp.main & { model: SeedModel };
-    const e = main.engine;
     const adam =
       tc.WeightDecay > 0
-        ? new AdamW(e, main.store, { lr: tc.LearningRate, weightDecay: tc.WeightDecay })
-        : new Adam(e, main.store, { lr: tc.LearningRate });
+        ? new AdamW(main.engine, main.store, { lr: tc.LearningRate, weightDecay: tc.WeightDecay })
+        : new Adam(main.engine, main.store, { lr: tc.LearningRate });
     const forecaster = new NeuralForecaster(
-      { config: cfg, featureSpec: prep0.data.features.spec, scaler: prep0.scaler, target },
+      { config: cfg, featureSpec: prep.data.features.spec, scaler: prep.scaler, target },
       { model: main.model },
     );
-    let state = initialSchedule(sched);
-    let step = 0;
-    let history: EpochRecord[] = [];
-    let secondsBefore = 0;
-    if (resume && resumeManifest && resumeState) {
-      loadWeightsInto(main.model, lastDir, resumeManifest);
-      const st = resumeState;
-      adam.loadState({ t: resume.adamT, m: st.tensors['adam.m'], v: st.tensors['adam.v'] });
-      state = resume.schedule;
-      step = resume.step;
-      history = resume.history;
-      secondsBefore = resume.seconds;
-    }
-    const meta = (): CheckpointMeta => ({
-      config: cfg,
-      featureSpec: prep0.data.features.spec,
-      scaler: prep0.scaler,
+    // where the run stands: restored from last/, or fresh, with the untrained model validated once
+    // ("epoch 0", kept across resumes)
+    const progress: Progress = resume
+      ? restore(resume, main.model, adam)
+      : {
+          schedule: initialSchedule(sched),
+          step: 0,
+          history: [],
+          untrained: validateUntrained(forecaster, prep, validOrigins, loss),
+          secondsBefore: 0,
+        };
+    const run: Run = {
+      opts,
+      cfg,
       target,
-      capacity: tl.capacity,
-      training: {
-        source: opts.source ?? [],
-        timeline: { start: tl.start, minutes: tl.minutes, capacity: tl.capacity },
-        split: prep0.split.bounds,
-        train: { ...tc },
-        epochs_run: state.epoch,
-        best_epoch: state.bestEpoch,
-        select_by: tc.SelectBy,
-        best_val_metric: state.best,
-        best_val_mae: history.find((h) => h.epoch === state.bestEpoch)?.val_mae ?? null,
-        seconds: secondsBefore + (performance.now() - t0) / 1000,
-      },
-    });
-
-    // "epoch 0": the untrained model, validated once at the start of a fresh run (kept across resumes)
-    let untrained: UntrainedRecord | null = resume ? (resume.untrained ?? null) : null;
-    if (!resume) {
-      const v0 = validate(forecaster, prep0, validOrigins, loss);
-      untrained = {
-        val_loss: v0.loss,
-        val_mae: v0.mae,
-        val_coverage: v0.coverage,
-        val_mae_persistence: v0.persistenceMae,
-      };
-    }
-    const beats = (): boolean | null => {
-      const best = history.find((h) => h.epoch === state.bestEpoch);
-      if (!untrained || !best) return null;
-      return tc.SelectBy === 'mae' ? best.val_mae < untrained.val_mae : best.val_loss < untrained.val_loss;
+      loss,
+      sched,
+      prep,
+      trainAll,
+      validOrigins,
+      dp,
+      main,
+      adam,
+      forecaster,
+      shared,
+      threads,
+      t0,
+      progress,
     };
-    const historyJson = () => ({
-      history,
-      ...(untrained ? { untrained } : {}),
-      best_beats_untrained: beats(),
-    });
-
-    const sx = new Float32Array(shared.x);
-    const sy = new Float32Array(shared.y);
-    const sl = new Int32Array(shared.lengths);
-    const smeta = new Uint32Array(shared.meta);
-    const stepsPerEpoch = Math.max(1, Math.floor(Math.min(tc.SamplesPerEpoch, trainAll.length) / B));
-    const deadline = tc.MaxMinutes > 0 ? t0 + tc.MaxMinutes * 60_000 : Number.POSITIVE_INFINITY;
-    let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
-    let epochsHere = 0;
-
-    epochs: while (state.epoch < tc.Epochs) {
-      // resumed from the checkpoint of the epoch that met the early-stopping rule: it stays stopped
-      if (state.sinceBest >= sched.stopPatience) {
-        stoppedBy = 'early-stop';
-        break;
-      }
-      if (opts.stopAfterEpochs !== undefined && epochsHere >= opts.stopAfterEpochs) {
-        stoppedBy = 'stop-after';
-        break;
-      }
-      const epoch = state.epoch;
-      const lr = lrFor(sched, state);
-      adam.lr = lr;
-      const origins = epochOrigins(trainAll, stepsPerEpoch * B, tc.Seed, epoch);
-      const te = performance.now();
-      let lossSum = 0;
-      let normSum = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        // batch → shared buffers (coarsened windows, model-unit targets)
-        fillWindows(prep0, cfg, target, origins.subarray(s * B, (s + 1) * B), sx, sy, sl);
-        smeta[0] = dropoutSeed(tc.Seed, step, 7);
-        // forward + backward on every replica, one gradient sum
-        const l = await dp.step(B);
-        // clip, update
-        const norm = tc.ClipNorm > 0 ? clipGradNorm(e, main.store, tc.ClipNorm) : 0;
-        if (!Number.isFinite(l) || !Number.isFinite(norm))
-          throw new UserError(
-            `train: the loss became ${l} at epoch ${epoch + 1}, step ${s + 1}; lower Train.LearningRate`,
-          );
-        adam.step();
-        step++;
-        lossSum += l;
-        normSum += norm;
-        const sec = (performance.now() - te) / 1000;
-        opts.onStep?.({
-          epoch,
-          epochs: tc.Epochs,
-          step: s + 1,
-          stepsPerEpoch,
-          loss: lossSum / (s + 1),
-          lr,
-          samplesPerSecond: ((s + 1) * B) / sec,
-        });
-        // out of time: stop mid-epoch, but not before a first epoch is validated and saved (a model always exists)
-        if (performance.now() > deadline && history.length > 0) {
-          stoppedBy = 'time';
-          break epochs;
-        }
-      }
-      const epochSeconds = (performance.now() - te) / 1000;
-      // validation (eval mode, replica 0's BatchNorm running stats)
-      const v = validate(forecaster, prep0, validOrigins, loss);
-      const r = afterEpoch(sched, state, tc.SelectBy === 'mae' ? v.mae : v.loss);
-      state = r.state;
-      epochsHere++;
-      const rec: EpochRecord = {
-        epoch,
-        lr,
-        train_loss: lossSum / stepsPerEpoch,
-        val_loss: v.loss,
-        val_mae: v.mae,
-        val_coverage: v.coverage,
-        val_mae_persistence: v.persistenceMae,
-        samples_per_s: (stepsPerEpoch * B) / epochSeconds,
-        epoch_seconds: epochSeconds,
-        grad_norm: normSum / stepsPerEpoch,
-        improved: r.improved,
-      };
-      history.push(rec);
-      if (r.improved) await saveCheckpoint(opts.out, main.model, meta());
-      const a = adam.state();
-      const resumeJson: ResumeJson = {
-        schedule: state,
-        step,
-        adamT: a.t,
-        history,
-        ...(untrained ? { untrained } : {}),
-        model: cfg,
-        target,
-        threads,
-        seed: tc.Seed,
-        seconds: secondsBefore + (performance.now() - t0) / 1000,
-      };
-      // history.json before last/: a kill in between re-runs this epoch on resume and rewrites it
-      writeFileAtomicSync(join(opts.out, 'history.json'), `${JSON.stringify(historyJson(), null, 1)}\n`);
-      await saveCheckpoint(lastDir, main.model, meta(), {
-        tensors: { 'adam.m': a.m, 'adam.v': a.v },
-        json: resumeJson,
-      });
-      opts.onEpoch?.(rec);
-      if (r.stop) {
-        stoppedBy = 'early-stop';
-        break;
-      }
-      if (performance.now() > deadline) {
-        stoppedBy = 'time';
-        break;
-      }
-    }
+    const stoppedBy = await runEpochs(run, tl);
     // once at the end, on the best checkpoint: per-horizon shrinkage toward persistence (not after a
     // simulated kill: the resumed run fits it)
     let shrink: ShrinkReport | null = null;
     if (stoppedBy !== 'stop-after' && existsSync(join(opts.out, MANIFEST))) {
-      shrink = shrinkOnValidation(loadNeural(opts.out), prep0, validOrigins);
-      writeShrink(opts.out, shrink.alpha, { ...shrink });
+      shrink = fitShrinkage(opts.out, prep, validOrigins);
       writeFileAtomicSync(
         join(opts.out, 'history.json'),
-        `${JSON.stringify({ ...historyJson(), shrink }, null, 1)}\n`,
+        `${JSON.stringify({ ...historyJson(run), shrink }, null, 1)}\n`,
       );
     }
     return {
-      history,
-      untrained,
-      beatsUntrained: beats(),
+      history: progress.history,
+      untrained: progress.untrained,
+      beatsUntrained: beatsUntrained(run),
       shrink,
-      bestEpoch: state.bestEpoch,
-      bestValMetric: state.best,
+      bestEpoch: progress.schedule.bestEpoch,
+      bestValMetric: progress.schedule.best,
       stoppedBy,
-      seconds: secondsBefore + (performance.now() - t0) / 1000,
+      seconds: secondsSoFar(run),
       trainOrigins: trainAll.length,
       validOrigins: validOrigins.length,
     };

@@ -260,7 +260,7 @@ describe('pcm evaluate on bad input', { concurrency: 3 }, () => {
 describe('pcm simulate on bad input', { concurrency: 3 }, () => {
   it('bad numbers and combinations', async () => {
     await fails(['simulate', '--days', '0'], /--days: expected a number of days/);
-    await fails(['simulate', '--nodes', 'x', '--json'], /--nodes: expected a whole number/);
+    await fails(['simulate', '--nodes', 'x', '--json'], /--nodes: expected a positive whole number/);
     await fails(['simulate', '--calibrate', CTC, '--replay', CTC], /either --calibrate or --replay/);
     await fails(['simulate', '--speed', '2'], /--speed is for --live/);
   });

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { hubFor } from '../../src/service/app.js';
+import { fatalReasons } from '../../src/service/forecastHub.js';
 import { forecastView } from '../../src/service/forecastView.js';
 import { BaselineModel } from '../../src/service/model.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
 import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { checkQuality } from '../../src/telemetry/quality.js';
 import { rowOfTimeline } from '../../src/telemetry/schema.js';
 import { Clock, dailyTimeline, GatedReader, T0, testConfig } from './service-helpers.js';
 
@@ -191,5 +193,33 @@ describe('forecast hub', () => {
     const { hub } = setup();
     await assert.rejects(hub.get({ cluster: 'zzz', partition: '_all' }), /unknown series zzz\/_all/);
     assert.equal(T0 % 60, 0);
+  });
+
+  it('the no-forecast reason is what the quality check found fatal, whatever its wording', () => {
+    const { tl } = setup();
+    const rows = Array.from({ length: 100 }, (_, i) => rowOfTimeline(tl, i, 'a', '_all'));
+    // 100 minutes of rows, read 40 minutes after the last one: stale, short of a 240-minute lookback,
+    // too much missing; and some minutes filled (not fatal)
+    const now = tl.start + 60 * 140;
+    const q = checkQuality(rows, { now, lookbackMinutes: 240, minHistoryMinutes: 200 }).report;
+    assert.equal(q.verdict, 'no_forecast');
+    assert.deepEqual(q.flags, ['stale', 'cold_start', 'missing_minutes', 'filled_minutes']);
+    assert.deepEqual(fatalReasons(q), q.reasons.slice(0, 3));
+    // the same findings in other words: still fatal (nothing matches on message prefixes)
+    const reworded = {
+      ...q,
+      findings: q.findings.map((f, i) => ({ ...f, message: `finding ${i}` })),
+    };
+    const fatal = reworded.findings.filter((f) => f.fatal).map((f) => f.message);
+    assert.equal(fatal.length, 3);
+    assert.deepEqual(fatalReasons(reworded), fatal);
+    // and a finding that is not fatal is never a reason for no forecast, however it reads
+    const notFatal = {
+      ...q,
+      findings: [
+        { flag: 'filled_minutes' as const, message: 'stale: no data in the last 5 minutes', fatal: false },
+      ],
+    };
+    assert.deepEqual(fatalReasons(notFatal), []);
   });
 });

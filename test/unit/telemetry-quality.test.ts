@@ -138,4 +138,33 @@ describe('data quality', () => {
     assert.equal(report.verdict, 'degraded');
     assert.equal(checkQuality(rows, { now: NOW + 600, lookbackMinutes: M }).state[M - 1], ROW_MISSING);
   });
+
+  it('each finding is marked fatal or not where it is made; flags and reasons come from the findings', () => {
+    const lenient = checkQuality(full().slice(40), { now: NOW, lookbackMinutes: M, minHistoryMinutes: 15 });
+    assert.deepEqual(lenient.report.findings, [
+      { flag: 'cold_start', message: 'cold start: 20 of 60 minutes of history', fatal: false },
+    ]);
+    const strict = checkQuality(full().slice(40), { now: NOW, lookbackMinutes: M }).report;
+    assert.deepEqual(
+      strict.findings.map((f) => [f.flag, f.fatal]),
+      [['cold_start', true]],
+    );
+    // stale and missing-too-much are fatal, filling is not; fatal reasons come first
+    const rows = full().slice(0, M - 20);
+    const r = checkQuality(rows, { now: NOW, lookbackMinutes: M }).report;
+    assert.deepEqual(
+      r.findings.map((f) => [f.flag, f.fatal]),
+      [
+        ['stale', true],
+        ['missing_minutes', true],
+        ['filled_minutes', false],
+      ],
+    );
+    assert.deepEqual(r.flags, ['stale', 'missing_minutes', 'filled_minutes']);
+    assert.deepEqual(
+      r.reasons,
+      r.findings.map((f) => f.message),
+    );
+    assert.equal(checkQuality([], { now: NOW, lookbackMinutes: M }).report.findings[0].fatal, true);
+  });
 });

@@ -99,7 +99,7 @@ describe('pcm timeline', () => {
     assert.equal(JSON.parse(ok.stdout).capacity, 8);
     const bad = run('--jobs', swfPath, '--nodes', '-3', '--summary');
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /--nodes: expected a positive whole number, got '-3'/);
+    assert.match(bad.stderr, /--nodes: expected a positive whole number up to 10000000, got '-3'/);
     const missing = run('--jobs', join(dir, 'nope.swf'), '--summary');
     assert.notEqual(missing.status, 0);
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);

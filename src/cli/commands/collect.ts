@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { collect, type SlurmSnapshot } from '../../telemetry/collector.js';
 import { CsvSink } from '../../telemetry/csvSink.js';
@@ -7,6 +7,8 @@ import { ALL_PARTITIONS, type TelemetryRow } from '../../telemetry/schema.js';
 import type { TelemetryWriter } from '../../telemetry/types.js';
 import { readEndingTable } from '../../timeline/survival.js';
 import { UserError } from '../../util/errors.js';
+import { intOption } from '../options.js';
+import { stopOnSignals } from '../stop-signals.js';
 
 interface CollectCliOptions {
   config?: string;
@@ -18,14 +20,6 @@ interface CollectCliOptions {
   influx: boolean;
   json?: boolean;
   endingTable?: string;
-}
-
-function seconds(v: string): number {
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1 && n <= 86400)) {
-    throw new InvalidArgumentError('expected whole seconds from 1 to 86400');
-  }
-  return n;
 }
 
 function summaryLine(row: TelemetryRow, snap: SlurmSnapshot): string {
@@ -51,7 +45,14 @@ export function register(program: Command): void {
       '--partition <name>',
       `only this Slurm partition (default: the whole cluster, tagged ${ALL_PARTITIONS})`,
     )
-    .option('--interval <s>', 'seconds between rows, aligned to the clock', seconds, 60)
+    .addOption(
+      intOption(
+        '--interval <s>',
+        'seconds between rows, aligned to the clock',
+        { minimum: 1, maximum: 86_400, unit: 'seconds' },
+        60,
+      ),
+    )
     .option('--once', 'collect one row, write it and exit')
     .option('--out <file>', 'append rows to this CSV (timeline CSV columns + cluster,partition)')
     .option('--no-influx', 'do not write to InfluxDB even if one is configured')
@@ -83,16 +84,9 @@ export function register(program: Command): void {
           'nowhere to write: set InfluxDB.URL (or PCM_INFLUX_URL), give --out FILE, or --json to print rows',
         );
       }
-      const ac = new AbortController();
-      let signals = 0;
-      const onSignal = (sig: NodeJS.Signals) => {
-        signals++;
-        if (signals > 1) process.exit(130); // second signal: stop now
-        process.stderr.write(`pcm collect: ${sig}, finishing the current minute (again to stop at once)\n`);
-        ac.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const stop = stopOnSignals((sig) =>
+        process.stderr.write(`pcm collect: ${sig}, finishing the current minute (again to stop at once)\n`),
+      );
       const interactive = Boolean(process.stderr.isTTY);
       try {
         const res = await collect({
@@ -103,7 +97,7 @@ export function register(program: Command): void {
           once: Boolean(o.once),
           endingTable,
           sinks,
-          signal: ac.signal,
+          signal: stop.signal,
           onRow: (row, snap) => {
             if (o.json) process.stdout.write(`${JSON.stringify(row)}\n`);
             if (interactive || o.once) process.stderr.write(`${summaryLine(row, snap)}\n`);
@@ -116,8 +110,7 @@ export function register(program: Command): void {
           throw new UserError(`stopped with rows not written (${what})`);
         }
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stop.dispose();
         csv?.close();
       }
     });

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { writeFileAtomicSync } from '../../util/atomic.js';
-import { UserError } from '../../util/errors.js';
+import { configOption, intOption, numberOption } from '../options.js';
+import { FEED_SPEED } from './serve.js';
 
 /**
  * `pcm demo` (what `npm start` runs): the main job end to end on an embedded default, as a sequence of
@@ -24,15 +25,6 @@ interface DemoOptions {
   port: number;
   speed: number;
   serve: boolean;
-}
-
-function positiveNumber(flag: string, int: boolean) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n)))
-      throw new InvalidArgumentError(`${flag}: expected a positive ${int ? 'whole number' : 'number'}`);
-    return n;
-  };
 }
 
 /** The demo's config: the defaults plus the working directory's model and a 120-node cluster. */
@@ -141,25 +133,23 @@ export function register(program: Command): void {
       'the main job on an embedded default: simulate a cluster, build its timeline, train and evaluate the forecaster against the baselines, then serve the API and dashboard on a live simulated feed',
     )
     .option('--dir <dir>', 'working directory (re-running reuses what is there)', 'pcm-demo')
-    .option('--nodes <n>', 'cluster nodes', positiveNumber('--nodes', true), 120)
-    .option('--days <d>', 'days of simulated history', positiveNumber('--days', true), 28)
-    .option('--seed <s>', 'simulation seed', positiveNumber('--seed', true), 1)
-    .option(
-      '--train-minutes <m>',
-      'training time budget in minutes',
-      positiveNumber('--train-minutes', false),
-      4,
+    .addOption(configOption('--nodes <n>', 'cluster nodes', 'Cluster.Nodes', { fallback: 120 }))
+    .addOption(
+      configOption('--days <d>', 'days of simulated history', 'Simulator.Days', {
+        unit: 'days',
+        fallback: 28,
+      }),
     )
-    .option('--port <p>', 'port of the service', positiveNumber('--port', true), 5000)
-    .option(
-      '--speed <n>',
-      'live feed speed: simulated minutes per wall minute',
-      positiveNumber('--speed', false),
-      1,
+    .addOption(configOption('--seed <s>', 'simulation seed', 'Simulator.Seed', { fallback: 1 }))
+    .addOption(
+      configOption('--train-minutes <m>', 'training time budget in minutes (0 = none)', 'Train.MaxMinutes', {
+        fallback: 4,
+      }),
+    )
+    .addOption(intOption('--port <p>', 'port of the service', { minimum: 1, maximum: 65_535 }, 5000))
+    .addOption(
+      numberOption('--speed <n>', 'live feed speed: simulated minutes per wall minute', FEED_SPEED, 1),
     )
     .option('--no-serve', 'stop after the evaluation')
-    .action(async (o: DemoOptions) => {
-      if (o.port > 65535) throw new UserError(`--port: expected 1..65535, got ${o.port}`);
-      await demo(o);
-    });
+    .action(demo);
 }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import {
   baselineFactories,
@@ -16,8 +16,8 @@ import { NeuralForecaster } from '../../model/neural.js';
 import { openForecaster } from '../../model/open.js';
 import { isoMinute, readTimelineCsv } from '../../timeline/csv.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import { configOption, instantOption, intOption, numberOption, optionError } from '../options.js';
 import { checkOutputDir, checkOutputFile } from '../output.js';
 
 interface EvaluateCliOptions {
@@ -39,32 +39,8 @@ interface EvaluateCliOptions {
   shrink: boolean;
 }
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function nonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
-  return n;
-}
-
-function fraction(v: string): number {
-  const n = Number(v);
-  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a number in [0, 1)');
-  return n;
-}
-
-/** ISO date or date-time; without an offset it is UTC. Returns epoch seconds. */
-export function parseDate(v: string): number {
-  const s = /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : /([zZ]|[+-]\d\d:?\d\d)$/.test(v) ? v : `${v}Z`;
-  const ms = Date.parse(s);
-  if (!Number.isFinite(ms))
-    throw new InvalidArgumentError('expected an ISO date like 2024-03-01 or 2024-03-01T12:00Z');
-  return ms / 1000;
-}
+/** A share of the timeline: 0 (none) up to, not including, all of it. */
+const FRACTION = { minimum: 0, exclusiveMaximum: 1 };
 
 export function register(program: Command): void {
   program
@@ -84,27 +60,44 @@ export function register(program: Command): void {
     )
     .option('--time-zone <tz>', 'site time zone for calendar features (overrides the config)')
     .option('--holidays <country>', 'holiday country, e.g. SE or DE-BY (overrides the config; "" = none)')
-    .option('--nodes <n>', 'cluster nodes, if the timeline has no capacity column', positiveInt)
     .addOption(
-      new Option('--from <date>', 'test period starts at this date (ISO, UTC)')
-        .argParser(parseDate)
-        .conflicts('testFraction'),
+      configOption('--nodes <n>', 'cluster nodes, if the timeline has no capacity column', 'Cluster.Nodes', {
+        defaultText: "default: the timeline's capacity",
+      }),
     )
-    .option('--test-fraction <f>', 'last fraction of the time used for test (default 0.2)', fraction)
-    .option('--valid-fraction <f>', 'fraction of the time before the test used for validation', fraction, 0.1)
-    .option(
-      '--backtest <n>',
-      'rolling-origin backtest: N successive test folds, models refit before each',
-      positiveInt,
+    .addOption(
+      instantOption('--from <date>', 'test period starts at this date (ISO, UTC)').conflicts('testFraction'),
     )
-    .option('--horizon <minutes>', 'forecast horizon H (default Predictor.ForecastMinutes, 30)', positiveInt)
-    .option(
-      '--gap <minutes>',
-      'skip this many origins at the start of validation and test (leakage guard)',
-      nonNegativeInt,
-      0,
+    .addOption(
+      numberOption('--test-fraction <f>', 'last fraction of the time used for test (default 0.2)', FRACTION),
     )
-    .option('--stride <n>', 'evaluate every n-th test origin (default every minute)', positiveInt, 1)
+    .addOption(
+      numberOption(
+        '--valid-fraction <f>',
+        'fraction of the time before the test used for validation',
+        FRACTION,
+        0.1,
+      ),
+    )
+    .addOption(
+      intOption(
+        '--backtest <n>',
+        'rolling-origin backtest: N successive test folds, models refit before each',
+        { minimum: 1 },
+      ),
+    )
+    .addOption(configOption('--horizon <minutes>', 'forecast horizon H', 'Predictor.ForecastMinutes'))
+    .addOption(
+      intOption(
+        '--gap <minutes>',
+        'skip this many origins at the start of validation and test (leakage guard)',
+        { minimum: 0 },
+        0,
+      ),
+    )
+    .addOption(
+      intOption('--stride <n>', 'evaluate every n-th test origin (default every minute)', { minimum: 1 }, 1),
+    )
     .option('--json <out>', 'write the metrics as JSON to this file ("-" = stdout instead of the table)')
     .option('--plots <dir>', 'write SVG plots (error by horizon, sample week) into this directory')
     .action(async (opts: EvaluateCliOptions) => {
@@ -114,8 +107,8 @@ export function register(program: Command): void {
       const timeZone = opts.timeZone ?? cfg.Cluster.TimeZone;
       const holidayCountry = opts.holidays ?? cfg.Cluster.HolidayCountry;
       const horizon = opts.horizon ?? cfg.Predictor.ForecastMinutes;
-      if (opts.testFraction !== undefined && !(opts.testFraction > 0))
-        throw new UserError('--test-fraction: expected a number in (0, 1)');
+      // 0 reads as a fraction but leaves no test period (the split says so too, after reading the timeline)
+      if (opts.testFraction === 0) throw optionError('--test-fraction', 'a number in (0, 1)', '0');
 
       const tl = await readTimelineCsv(opts.timeline, opts.nodes ? { capacity: opts.nodes } : {});
       const features = buildFeatures(tl, { timeZone, holidayCountry, historyLead: horizon });

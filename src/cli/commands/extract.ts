@@ -10,6 +10,7 @@ import { formatReport, type JobRecord, type ParseReport } from '../../jobs/recor
 import { DEFAULT_BATCH_ROWS, type JobSource, type SourceMeta } from '../../jobs/source.js';
 import { InputError, UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import { configOption } from '../options.js';
 import { checkOutputFile } from '../output.js';
 
 interface ExtractOptions {
@@ -38,20 +39,6 @@ export interface ExtractSummary {
   report: ParseReport;
   meta: SourceMeta;
 }
-
-function positiveInt(flag: string, max = Number.MAX_SAFE_INTEGER) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0 || n > max) {
-      const range = max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : '';
-      throw new UserError(`${flag}: expected a positive whole number${range}, got '${v}'`);
-    }
-    return n;
-  };
-}
-
-/** Largest `--batch-rows` (as SlurmDB.BatchRows in the config schema). */
-const MAX_BATCH_ROWS = 1_000_000;
 
 /** What the Slurm DB reader gets: from the options, else (with --config) the SlurmDB section. */
 export interface SlurmDbSettings {
@@ -211,15 +198,15 @@ export function register(program: Command): void {
       '--config <file>',
       'YAML config: its SlurmDB section gives the URL (when no input is named), Cluster, BatchRows and the password',
     )
-    .option(
-      '--batch-rows <n>',
-      `Slurm DB rows per query (default SlurmDB.BatchRows with --config, else ${DEFAULT_BATCH_ROWS})`,
-      positiveInt('--batch-rows', MAX_BATCH_ROWS),
+    .addOption(
+      configOption('--batch-rows <n>', 'Slurm DB rows per query', 'SlurmDB.BatchRows', {
+        defaultText: `default: SlurmDB.BatchRows with --config, else ${DEFAULT_BATCH_ROWS}`,
+      }),
     )
-    .option(
-      '--ppn <n>',
-      'SWF: processors per node (default MaxProcs/MaxNodes from the header, else 1)',
-      positiveInt('--ppn'),
+    .addOption(
+      configOption('--ppn <n>', 'SWF: processors per node', 'Cluster.CpusPerNode', {
+        defaultText: 'default: MaxProcs/MaxNodes from the header, else 1',
+      }),
     )
     .option(
       '--since <date>',

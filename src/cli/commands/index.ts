@@ -6,7 +6,7 @@ import { register as evaluate } from './evaluate.js';
 import { register as extract } from './extract.js';
 import { register as power } from './power.js';
 import { register as serve } from './serve.js';
-import { register as simulate } from './simulate.js';
+import { register as simulate } from './simulate/index.js';
 import { register as timeline } from './timeline.js';
 import { register as train } from './train.js';
 

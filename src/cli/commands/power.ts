@@ -30,12 +30,20 @@ import { formatReplayReport, replayJobs } from '../../sim/replay.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import {
+  configOption,
+  enumOption,
+  intOption,
+  numberListOption,
+  numberOption,
+  valueOption,
+} from '../options.js';
 
 interface ReplayOpts {
   jobs: string;
   nodes?: number;
   ppn?: number;
-  policy: string;
+  policy: PolicyName[];
   forecaster: string;
   model?: string;
   out: string;
@@ -51,41 +59,11 @@ interface ReplayOpts {
   sweepPredictive?: number[];
 }
 
-function intArg(flag: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new UserError(`${flag}: expected a whole number >= ${min}, got '${v}'`);
-    }
-    return n;
-  };
-}
-
-function listArg(flag: string) {
-  return (v: string): number[] => {
-    const xs = v.split(',').map((s) => Number(s.trim()));
-    if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x < 0)) {
-      throw new UserError(`${flag}: expected comma-separated numbers >= 0, got '${v}'`);
-    }
-    return xs;
-  };
-}
-
-function fractionArg(v: string): number {
-  const f = Number(v);
-  if (!(f > 0 && f < 1)) throw new UserError(`--train-fraction: expected a number in (0, 1), got '${v}'`);
-  return f;
-}
-
-function policiesOf(p: string): PolicyName[] {
+/** `all` or a comma list of policy names; always-on first, the baseline every figure is relative to. */
+function policiesOf(p: string): PolicyName[] | undefined {
   if (p === 'all') return [...POLICY_NAMES];
   const names = p.split(',').map((s) => s.trim());
-  for (const n of names) {
-    if (!(POLICY_NAMES as readonly string[]).includes(n)) {
-      throw new UserError(`--policy: expected all or one of ${POLICY_NAMES.join(', ')}, got '${n}'`);
-    }
-  }
-  // always-on is the baseline every figure is relative to
+  if (names.some((n) => !(POLICY_NAMES as readonly string[]).includes(n))) return undefined;
   return ['always_on', ...POLICY_NAMES.filter((n) => n !== 'always_on' && names.includes(n))];
 }
 
@@ -144,7 +122,7 @@ async function runReplay(o: ReplayOpts): Promise<void> {
   const cfg = loadConfig(o.config);
   const nodes = o.nodes ?? cfg.Cluster.Nodes;
   const ppn = o.ppn ?? cfg.Cluster.CpusPerNode;
-  const policies = policiesOf(o.policy);
+  const policies = o.policy;
   const baseline = baselineName(o.forecaster, '--forecaster');
   const model = powerModelFromConfig(cfg.Power, o.cluster ?? cfg.Cluster.Name);
   const src = await openJobSource(o.jobs, { ppn });
@@ -234,30 +212,24 @@ interface AdviseOpts {
   config?: string;
   service?: string;
   forecast?: string;
-  policy: string;
+  policy: AdvisePolicyName;
   partition?: string;
   cluster?: string;
   apply?: boolean;
   maxActions?: number;
-  fallback?: string;
+  fallback?: 'reactive';
   json?: boolean;
 }
 
 const ADVISE_POLICIES: readonly AdvisePolicyName[] = ['predictive', 'reactive'];
 
 async function runAdvise(o: AdviseOpts): Promise<void> {
-  if (!(ADVISE_POLICIES as readonly string[]).includes(o.policy)) {
-    throw new UserError(`--policy: expected predictive or reactive, got '${o.policy}'`);
-  }
-  if (o.fallback !== undefined && o.fallback !== 'reactive') {
-    throw new UserError(`--fallback: expected reactive, got '${o.fallback}'`);
-  }
   if (o.service && o.forecast) throw new UserError('--service and --forecast: give one of them, not both');
   const cfg = loadConfig(o.config);
   const cluster = o.cluster ?? cfg.Cluster.Name;
   const { nodes, config: slurm } = await readSlurm(runSlurm, o.partition);
   const now = Date.now() / 1000;
-  let policy = o.policy as AdvisePolicyName;
+  let policy = o.policy;
   const notes: string[] = [];
   const plan = (forecast?: ForecastInput) =>
     planAdvice({ nodes, slurm, power: cfg.Power, policy, forecast, now, cluster, maxActions: o.maxActions });
@@ -312,17 +284,25 @@ export function register(program: Command): void {
       'replay a job trace under power policies (always_on, reactive, predictive, oracle) with simulated boots; report energy, boot waits and added waits',
     )
     .requiredOption('--jobs <trace>', 'job trace (SWF, sacct export or job CSV; .gz ok)')
-    .option('--nodes <n>', 'cluster nodes (default Cluster.Nodes)', intArg('--nodes', 1))
-    .option(
-      '--ppn <p>',
-      'processors per node, SWF processors -> nodes (default Cluster.CpusPerNode)',
-      intArg('--ppn', 1),
+    .addOption(configOption('--nodes <n>', 'cluster nodes', 'Cluster.Nodes'))
+    .addOption(
+      configOption('--ppn <p>', 'processors per node, SWF processors -> nodes', 'Cluster.CpusPerNode'),
     )
-    .option('--policy <p>', 'all, or a comma list of always_on, reactive, predictive, oracle', 'all')
-    .option(
-      '--forecaster <name>',
-      `forecaster of the predictive policy: ${BASELINE_NAMES.join(', ')}`,
-      'ridge',
+    .addOption(
+      valueOption(
+        '--policy <p>',
+        `all, or a comma list of ${POLICY_NAMES.join(', ')}`,
+        policiesOf,
+        `all or one of ${POLICY_NAMES.join(', ')}`,
+      ).default([...POLICY_NAMES], 'all'),
+    )
+    .addOption(
+      enumOption(
+        '--forecaster <name>',
+        `forecaster of the predictive policy: ${BASELINE_NAMES.join(', ')}`,
+        BASELINE_NAMES,
+        'ridge',
+      ),
     )
     .option(
       '--model <dir>',
@@ -332,34 +312,42 @@ export function register(program: Command): void {
     .option('--json', 'print the figures as JSON instead of the table')
     .option('--config <file>', 'YAML config (Power, Cluster, Predictor sections)')
     .option('--cluster <name>', 'apply Power.Clusters.<name> overrides (default Cluster.Name)')
-    .option(
-      '--suspend-time <s>',
-      'reactive SuspendTime (default Power.Reactive.SuspendTime, 600)',
-      intArg('--suspend-time', 1),
+    .addOption(
+      configOption('--suspend-time <s>', 'reactive SuspendTime', 'Power.Reactive.SuspendTime', {
+        unit: 'seconds',
+      }),
     )
-    .option('--margin <n>', 'predictive margin, nodes (default Power.WarmPoolMargin)', intArg('--margin', 0))
-    .option(
-      '--train-fraction <f>',
-      'first fraction of the trace that trains the forecaster',
-      fractionArg,
-      0.2,
+    .addOption(configOption('--margin <n>', 'predictive margin, nodes', 'Power.WarmPoolMargin'))
+    .addOption(
+      numberOption(
+        '--train-fraction <f>',
+        'first fraction of the trace that trains the forecaster',
+        { exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        0.2,
+      ),
     )
-    .option(
-      '--jitter-seeds <k>',
-      'paired replays with +-1 s run-time jitter, for the added wait',
-      intArg('--jitter-seeds', 0),
-      3,
+    .addOption(
+      intOption(
+        '--jitter-seeds <k>',
+        'paired replays with +-1 s run-time jitter, for the added wait',
+        { minimum: 0 },
+        3,
+      ),
     )
     .option('--no-sweep', 'skip the trade-off curves')
-    .option(
-      '--sweep-reactive <list>',
-      `SuspendTime values (default ${DEFAULT_SWEEP.reactive.join(',')})`,
-      listArg('--sweep-reactive'),
+    .addOption(
+      numberListOption(
+        '--sweep-reactive <list>',
+        `SuspendTime values (default ${DEFAULT_SWEEP.reactive.join(',')})`,
+        { minimum: 0 },
+      ),
     )
-    .option(
-      '--sweep-predictive <list>',
-      `margins (default ${DEFAULT_SWEEP.predictive.join(',')})`,
-      listArg('--sweep-predictive'),
+    .addOption(
+      numberListOption(
+        '--sweep-predictive <list>',
+        `margins (default ${DEFAULT_SWEEP.predictive.join(',')})`,
+        { minimum: 0 },
+      ),
     )
     .action((opts: ReplayOpts) => runReplay(opts));
   power
@@ -370,22 +358,24 @@ export function register(program: Command): void {
     .option('--config <file>', 'YAML config (Power, Predictor, Cluster sections)')
     .option('--service <url>', 'prediction service to ask for GET /forecast/latest (default Predictor.URL)')
     .option('--forecast <file>', "a saved forecast JSON (the service's answer) instead of the service")
-    .option(
-      '--policy <p>',
-      'predictive (forecast warm pool) or reactive (Slurm-like idle timeout)',
-      'predictive',
+    .addOption(
+      enumOption(
+        '--policy <p>',
+        'predictive (forecast warm pool) or reactive (Slurm-like idle timeout)',
+        ADVISE_POLICIES,
+        'predictive',
+      ),
     )
     .option('--partition <p>', "only this partition's nodes (and its forecast series)")
     .option('--cluster <name>', 'forecast series and Power.Clusters overrides (default Cluster.Name)')
     .option('--apply', 'run the commands (default: dry run, print them)')
-    .option(
-      '--max-actions <n>',
-      'node actions per run at most (default Power.Advise.MaxActions)',
-      intArg('--max-actions', 0),
-    )
-    .option(
-      '--fallback <policy>',
-      'when no forecast is usable (service down, stale): apply this policy (reactive)',
+    .addOption(configOption('--max-actions <n>', 'node actions per run at most', 'Power.Advise.MaxActions'))
+    .addOption(
+      enumOption(
+        '--fallback <policy>',
+        'when no forecast is usable (service down, stale): apply this policy',
+        ['reactive'] as const,
+      ),
     )
     .option('--json', 'print the decision as JSON')
     .action((opts: AdviseOpts) => runAdvise(opts));

@@ -8,6 +8,13 @@ import { openTelemetry } from '../../telemetry/index.js';
 import { NAME_RE } from '../../telemetry/schema.js';
 import { readTimelineCsv } from '../../timeline/csv.js';
 import { errorMessage, UserError } from '../../util/errors.js';
+import { configOption, intOption, numberOption, patternOption, type Range } from '../options.js';
+
+/** Replay / live feed speed: data minutes per wall minute (also `pcm demo --speed`). */
+export const FEED_SPEED: Range = { minimum: 0.01, maximum: 100_000 };
+
+/** What a series tag (cluster, partition) may be, in words (telemetry's NAME_RE). */
+const NAME = 'letters, digits or _ . : - (max 128)';
 
 interface ServeOptions {
   config?: string;
@@ -20,25 +27,6 @@ interface ServeOptions {
   cluster?: string;
   partition: string;
   log: boolean;
-}
-
-function numberArg(flag: string, min: number, max: number, int = false) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n)))
-      throw new UserError(
-        `${flag}: expected ${int ? 'a whole number' : 'a number'} from ${min} to ${max}, got '${v}'`,
-      );
-    return n;
-  };
-}
-
-function nameArg(flag: string) {
-  return (v: string): string => {
-    if (!NAME_RE.test(v))
-      throw new UserError(`${flag}: expected letters, digits or _ . : - (max 128), got '${v}'`);
-    return v;
-  };
 }
 
 /** Where to listen: --host/--port, else the seed's Predictor.URL. */
@@ -159,31 +147,42 @@ export function register(program: Command): void {
       '--timeline <file>',
       'timeline CSV (or a directory of job_timeline_*.csv) to replay into the embedded store',
     )
-    .option(
-      '--speed <n>',
-      'replay speed: data minutes per wall minute (60 = one minute of data per second)',
-      numberArg('--speed', 0.01, 100_000),
-      1,
+    .addOption(
+      numberOption(
+        '--speed <n>',
+        'replay speed: data minutes per wall minute (60 = one minute of data per second)',
+        FEED_SPEED,
+        1,
+      ),
     )
-    .option('--port <p>', 'port (default: the port of Predictor.URL)', numberArg('--port', 0, 65_535, true))
+    .addOption(
+      intOption('--port <p>', 'port (default: the port of Predictor.URL)', { minimum: 0, maximum: 65_535 }),
+    )
     .option('--host <h>', 'address to listen on (default: the host of Predictor.URL)')
-    .option(
-      '--nodes <n>',
-      'cluster nodes: of the live simulation (default Cluster.Nodes), or when the timeline CSV has no capacity column',
-      numberArg('--nodes', 1, 10_000_000, true),
+    .addOption(
+      configOption(
+        '--nodes <n>',
+        'cluster nodes: of the live simulation, or when the timeline CSV has no capacity column',
+        'Cluster.Nodes',
+      ),
     )
-    .option(
-      '--sim-days <d>',
-      'without InfluxDB and --timeline: simulated days the live simulation runs before its workload ends',
-      numberArg('--sim-days', 1, 3650, true),
-      7,
+    .addOption(
+      intOption(
+        '--sim-days <d>',
+        'without InfluxDB and --timeline: simulated days the live simulation runs before its workload ends',
+        { minimum: 1, maximum: 3650 },
+        7,
+      ),
     )
-    .option(
-      '--cluster <name>',
-      'cluster name of the embedded series (default Cluster.Name)',
-      nameArg('--cluster'),
+    .addOption(
+      patternOption(
+        '--cluster <name>',
+        'cluster name of the embedded series (default Cluster.Name)',
+        NAME_RE,
+        NAME,
+      ),
     )
-    .option('--partition <name>', 'partition of the embedded series', nameArg('--partition'), '_all')
+    .addOption(patternOption('--partition <name>', 'partition of the embedded series', NAME_RE, NAME, '_all'))
     .option('--log', 'log every request (JSON lines on stdout)', false)
     .action(serve);
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { checkTimeZone, parseDateArg } from '../../jobs/datetime.js';
 import { openJobSource } from '../../jobs/open.js';
 import type { JobSource } from '../../jobs/source.js';
@@ -10,6 +9,7 @@ import { formatSummary, summarizeTimeline, type TimelineSummary } from '../../ti
 import { writeEndingTable } from '../../timeline/survival.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import { configOption } from '../options.js';
 import { checkOutputDir, checkOutputFile } from '../output.js';
 
 export interface TimelineCommandOptions {
@@ -34,18 +34,6 @@ export interface TimelineCommandResult {
   written: string[];
   summary: TimelineSummary;
   timeline: Timeline;
-}
-
-function positive(name: string, integer: boolean) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!(v.trim() !== '' && Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n)))) {
-      throw new InvalidArgumentError(
-        `${name}: expected a positive ${integer ? 'whole ' : ''}number, got '${v}'`,
-      );
-    }
-    return n;
-  };
 }
 
 /** Exactly one output: --out FILE, --per-year --out DIR, or --summary. */
@@ -131,16 +119,20 @@ export function register(program: Command): void {
       '--jobs <file|url>',
       'jobs: SWF (.swf/.swf.gz), sacct --parsable2 export, job CSV, or mysql:// Slurm DB URL',
     )
-    .option(
-      '--nodes <n>',
-      "nodes in the cluster (default: the source's MaxNodes, e.g. an SWF header)",
-      positive('--nodes', true),
+    .addOption(
+      configOption('--nodes <n>', 'nodes in the cluster', 'Cluster.Nodes', {
+        defaultText: "default: the source's MaxNodes, e.g. an SWF header",
+      }),
     )
-    .option('--ppn <n>', 'SWF: processors per node, for processors -> nodes', positive('--ppn', true))
-    .option(
-      '--cpus-per-node <n>',
-      "CPUs per node for cpu_util (default: --ppn, else the source's, else 1)",
-      positive('--cpus-per-node', true),
+    .addOption(
+      configOption('--ppn <n>', 'SWF: processors per node, for processors -> nodes', 'Cluster.CpusPerNode', {
+        defaultText: "default: the source's, else 1",
+      }),
+    )
+    .addOption(
+      configOption('--cpus-per-node <n>', 'CPUs per node for cpu_util', 'Cluster.CpusPerNode', {
+        defaultText: "default: --ppn, else the source's, else 1",
+      }),
     )
     .option(
       '--since <date>',

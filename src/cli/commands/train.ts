@@ -1,10 +1,11 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { readTimelineCsv } from '../../timeline/csv.js';
 import { ModelSchema, type ModelSection, TrainSchema, type TrainSection } from '../../train/config.js';
 import { train } from '../../train/trainer.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
+import { configOption } from '../options.js';
 
 interface TrainCliOptions {
   timeline: string[];
@@ -25,25 +26,6 @@ interface TrainCliOptions {
   holidays?: string;
   nodes?: number;
   json?: boolean;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function nonNegative(v: string): number {
-  const n = Number(v);
-  if (!(v.trim() !== '' && Number.isFinite(n) && n >= 0))
-    throw new InvalidArgumentError('expected a number >= 0');
-  return n;
-}
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('expected a positive number');
-  return n;
 }
 
 /** Config sections with the command-line overrides applied (re-validated, so limits hold). */
@@ -87,30 +69,35 @@ export function register(program: Command): void {
       'YAML config (sections Model, Train, Cluster.TimeZone, Cluster.HolidayCountry)',
     )
     .option('--resume', 'continue from <out>/last after an interruption')
-    .option('--max-minutes <n>', 'stop after this many minutes (the best checkpoint is kept)', nonNegative)
-    .option('--threads <n>', 'data-parallel worker threads (Train.Threads, default 2)', positiveInt)
-    .option('--epochs <n>', 'epochs at most (Train.Epochs)', positiveInt)
-    .option('--batch <n>', 'samples per step (Train.BatchSize)', positiveInt)
-    .option('--samples-per-epoch <n>', 'training windows per epoch (Train.SamplesPerEpoch)', positiveInt)
-    .option('--lr <rate>', 'peak learning rate (Train.LearningRate)', positive)
-    .option('--hidden <n>', 'LSTM hidden size per direction (Model.Hidden)', positiveInt)
-    .option('--resolution <minutes>', 'minutes per LSTM step (Model.ResolutionMinutes)', positiveInt)
-    .option(
-      '--last-step-skip <on|off>',
-      'the head also sees the origin step directly (Model.LastStepSkip; off = the seed head)',
-      (v) => {
-        if (v === 'on' || v === 'off') return v === 'on';
-        throw new InvalidArgumentError('expected on or off');
-      },
+    .addOption(
+      configOption(
+        '--max-minutes <n>',
+        'stop after this many minutes, 0 = no limit (the best checkpoint is kept)',
+        'Train.MaxMinutes',
+      ),
     )
-    .option('--seed <n>', 'random seed (Train.Seed)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
-      return n;
-    })
+    .addOption(configOption('--threads <n>', 'data-parallel worker threads', 'Train.Threads'))
+    .addOption(configOption('--epochs <n>', 'epochs at most', 'Train.Epochs'))
+    .addOption(configOption('--batch <n>', 'samples per step', 'Train.BatchSize'))
+    .addOption(configOption('--samples-per-epoch <n>', 'training windows per epoch', 'Train.SamplesPerEpoch'))
+    .addOption(configOption('--lr <rate>', 'peak learning rate', 'Train.LearningRate'))
+    .addOption(configOption('--hidden <n>', 'LSTM hidden size per direction', 'Model.Hidden'))
+    .addOption(configOption('--resolution <minutes>', 'minutes per LSTM step', 'Model.ResolutionMinutes'))
+    .addOption(
+      configOption(
+        '--last-step-skip <on|off>',
+        'the head also sees the origin step directly (off = the seed head)',
+        'Model.LastStepSkip',
+      ),
+    )
+    .addOption(configOption('--seed <n>', 'random seed', 'Train.Seed'))
     .option('--time-zone <tz>', 'site time zone for calendar features (overrides Cluster.TimeZone)')
     .option('--holidays <country>', 'holiday country, e.g. SE or DE-BY (overrides Cluster.HolidayCountry)')
-    .option('--nodes <n>', 'cluster nodes, if the timeline has no capacity column', positiveInt)
+    .addOption(
+      configOption('--nodes <n>', 'cluster nodes, if the timeline has no capacity column', 'Cluster.Nodes', {
+        defaultText: "default: the timeline's capacity",
+      }),
+    )
     .option('--json', 'print the result (history, best epoch) as JSON on stdout')
     .addHelpText(
       'after',
