@@ -12,7 +12,7 @@ import {
 } from '../../src/model/baselines.js';
 import { makeBatch, makeDataset, splitBounds, splitOrigins } from '../../src/model/dataset.js';
 import { buildFeatures } from '../../src/model/features.js';
-import { rng, syntheticTimeline } from './model-synthetic.js';
+import { rng, syntheticTimeline } from '../helpers/model-synthetic.js';
 
 const H = 30;
 
