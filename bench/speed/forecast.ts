@@ -3,32 +3,21 @@
 // the reverse biLSTM directions and half of the attention heads). Median and min of --runs calls after 10
 // warm-ups, repeated --rounds times (interleaved, so load changes hit all three alike).
 //
-//   node --import tsx bench/forecast.ts [relaxed|simd|auto] [--runs 50] [--rounds 3] [--spin 1] [--T 240] [--H 128]
+//   node --import tsx bench/speed/forecast.ts [relaxed|simd|auto] [--runs 50] [--rounds 3] [--spin 1] [--T 240] [--H 128]
 import { loadavg } from 'node:os';
-import { TwinInference } from '../src/engine/model/infer.js';
-import { SeedModel } from '../src/engine/model/seed.js';
-import { Engine, type Variant } from '../src/engine/wasm.js';
+import { lcg } from '../../harness/lcg.js';
+import { TwinInference } from '../../src/engine/model/infer.js';
+import { SeedModel } from '../../src/engine/model/seed.js';
+import { Engine } from '../../src/engine/wasm.js';
+import { numArg, strArg, variantArg } from '../lib/args.js';
 
-const args = process.argv.slice(2);
-const variant = (args[0] && !args[0].startsWith('--') ? args[0] : 'auto') as Variant | 'auto';
-function num(name: string, dflt: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
-const runs = num('runs', 50);
-const rounds = num('rounds', 3);
-const spinMs = num('spin', 1);
-const T = num('T', 240);
-const H = num('H', 128);
+const variant = variantArg();
+const runs = numArg('runs', 50);
+const rounds = numArg('rounds', 3);
+const spinMs = Number(strArg('spin', '1'));
+const T = numArg('T', 240);
+const H = numArg('H', 128);
 const F = 20;
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function setup(shared: boolean): { m: SeedModel; x: number } {
   const e = new Engine(variant, { shared });

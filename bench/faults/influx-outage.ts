@@ -7,7 +7,7 @@
  *   warm-up (until /predict answers 200) | --before s | influxd stopped (SIGTERM) for --outage s |
  *   influxd started again (data kept) | until /predict and /health answer 200 again | --after s
  *
- *   node --import tsx bench/influx-outage.ts [--rate 10] [--before 30] [--outage 30] [--after 30]
+ *   node --import tsx bench/faults/influx-outage.ts [--rate 10] [--before 30] [--outage 30] [--after 30]
  *     [--refresh 5] [--fallback] [--json out.json]
  *
  * Prints, per phase, the answers by status and error code (a 500 or no answer at all is a failure), the
@@ -32,8 +32,8 @@ import {
   startLiveSim,
   startServe,
   until,
-} from '../test/helpers/outage-harness.js';
-import { numArg, strArg } from './args.js';
+} from '../../harness/outage-harness.js';
+import { numArg, strArg } from '../lib/args.js';
 
 const RATE = numArg('rate', 10);
 const BEFORE = numArg('before', 30);

@@ -5,36 +5,31 @@
 // analytic gemm counts (forward + backward):
 //   attention: projections 24·N·E² (N = B·T; forward 8·N·E², backward twice that) + core 12·B·T²·E
 //   (forward Q·Kᵀ and P·V: 4·B·T²·E, backward four gemms: 8·B·T²·E).
-//   node --import tsx bench/layers.ts [simd|relaxed|auto] [reps] [--no-parallel]
-import { SelfAttention } from '../src/engine/layers/attention.js';
-import { BatchNorm1d } from '../src/engine/layers/batchnorm.js';
-import { Dropout } from '../src/engine/layers/dropout.js';
-import { Linear } from '../src/engine/layers/linear.js';
-import { HuberSmoothLoss } from '../src/engine/layers/loss.js';
-import { MeanPool } from '../src/engine/layers/meanpool.js';
-import { SeedModel } from '../src/engine/model/seed.js';
-import { type SeedReplicaConfig, seedReplicaShared } from '../src/engine/model/seed-replica.js';
-import { Adam, clipGradNorm } from '../src/engine/optim.js';
-import { DataParallel } from '../src/engine/parallel.js';
-import { ParamStore } from '../src/engine/params.js';
-import { Engine, type Variant } from '../src/engine/wasm.js';
+//   node --import tsx bench/speed/layers.ts [simd|relaxed|auto] [reps] [--no-parallel]
 
-const arg = process.argv[2] ?? 'auto';
-const prefer = (['simd', 'relaxed', 'auto'].includes(arg) ? arg : 'auto') as Variant | 'auto';
+import { lcg } from '../../harness/lcg.js';
+import { SelfAttention } from '../../src/engine/layers/attention.js';
+import { BatchNorm1d } from '../../src/engine/layers/batchnorm.js';
+import { Dropout } from '../../src/engine/layers/dropout.js';
+import { Linear } from '../../src/engine/layers/linear.js';
+import { HuberSmoothLoss } from '../../src/engine/layers/loss.js';
+import { MeanPool } from '../../src/engine/layers/meanpool.js';
+import { SeedModel } from '../../src/engine/model/seed.js';
+import { type SeedReplicaConfig, seedReplicaShared } from '../../src/engine/model/seed-replica.js';
+import { Adam, clipGradNorm } from '../../src/engine/optim.js';
+import { DataParallel } from '../../src/engine/parallel.js';
+import { ParamStore } from '../../src/engine/params.js';
+import { Engine } from '../../src/engine/wasm.js';
+import { variantArg } from '../lib/args.js';
+import { timeRuns } from '../lib/timing.js';
+
+const prefer = variantArg();
 const reps = Number(process.argv[3] ?? 0) || 5;
 const B = 128;
 const T = 240;
 const E = 256;
 const NH = 4;
 const F = 20;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function fill(e: Engine, n: number, scale: number, rand: () => number): number {
   const p = e.alloc(n, false);
@@ -43,26 +38,8 @@ function fill(e: Engine, n: number, scale: number, rand: () => number): number {
   return p;
 }
 
-/**
- * Median and min wall time of `reps` timed runs after one warm-up, and the median CPU time of this process
- * (steadier than wall time while other work shares the cores; single-threaded sections only).
- */
-function time(run: () => void, n = reps): { med: number; min: number; cpu: number } {
-  run();
-  const ts: number[] = [];
-  const cs: number[] = [];
-  for (let r = 0; r < n; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    run();
-    ts.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cs.push((c.user + c.system) / 1e3);
-  }
-  ts.sort((a, b) => a - b);
-  cs.sort((a, b) => a - b);
-  return { med: ts[ts.length >> 1], min: ts[0], cpu: cs[cs.length >> 1] };
-}
+/** Median / min wall ms and median CPU ms of `n` runs after a warm-up (bench/lib/timing.ts). */
+const time = (run: () => void, n = reps) => timeRuns(run, n);
 
 function report(name: string, t: { med: number; min: number; cpu?: number }, flop = 0): void {
   const cpu = t.cpu === undefined ? '' : `  cpu ${t.cpu.toFixed(1).padStart(7)} ms`;
@@ -70,7 +47,7 @@ function report(name: string, t: { med: number; min: number; cpu?: number }, flo
   console.log(`${name.padEnd(58)} ${t.med.toFixed(1).padStart(8)} ms (min ${t.min.toFixed(1)})${cpu}${g}`);
 }
 
-const rand = rng(1);
+const rand = lcg(1);
 const e = new Engine(prefer);
 console.log(`# variant ${e.variant}, reps ${reps}, B=${B} T=${T} E=${E} heads=${NH}`);
 

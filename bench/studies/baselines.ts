@@ -2,26 +2,23 @@
  * Baselines on the exact-node archive traces: persistence, seasonal naive (day, week) and ridge,
  * last 20 % of the time as test (10 % before it as validation), every minute an origin.
  *
- *   node --import tsx bench/baselines.ts /work/shared/data/traces [--only KTH] [--json out.json]
+ *   node --import tsx bench/studies/baselines.ts TRACE_DIR [--only KTH] [--json out.json]
+ *
+ * TRACE_DIR holds the four Parallel Workloads Archive logs of ACCURACY_LOGS (bench/lib/traces.ts).
  *
  * Prints h=30 MAE / RMSE / R^2 and P10-P90 coverage per trace and baseline, plus timings.
  * Timings on the shared 2-core dev box are noisy; repeat before quoting them.
  */
 import { join } from 'node:path';
-import { evaluate } from '../src/evaluate/evaluate.js';
-import { openSwf } from '../src/jobs/swf.js';
-import { makeDataset } from '../src/model/dataset.js';
-import { buildFeatures } from '../src/model/features.js';
-import { buildTimeline } from '../src/timeline/build.js';
-import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../src/timeline/columns.js';
-import { writeFileAtomic } from '../src/util/atomic.js';
-
-const TRACES = [
-  { name: 'KTH-SP2', file: 'KTH-SP2-1996-2.1-cln.swf.gz', ppn: 1, capacity: 100 },
-  { name: 'SDSC-SP2', file: 'SDSC-SP2-1998-4.2-cln.swf.gz', ppn: 1, capacity: 128 },
-  { name: 'CTC-SP2', file: 'CTC-SP2-1996-3.1-cln.swf.gz', ppn: 1, capacity: 338 },
-  { name: 'LLNL-Thunder', file: 'LLNL-Thunder-2007-1.1-cln.swf.gz', ppn: 4, capacity: 1002 },
-];
+import { evaluate } from '../../src/evaluate/evaluate.js';
+import { openSwf } from '../../src/jobs/swf.js';
+import { makeDataset } from '../../src/model/dataset.js';
+import { buildFeatures } from '../../src/model/features.js';
+import { buildTimeline } from '../../src/timeline/build.js';
+import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
+import { writeFileAtomic } from '../../src/util/atomic.js';
+import { positionals, strArg } from '../lib/args.js';
+import { ACCURACY_LOGS, checkTraceDir } from '../lib/traces.js';
 
 /** Feature building on one synthetic year of minutes (525,600 rows), DST zone + holidays, 3 runs. */
 function featuresYear(): void {
@@ -45,23 +42,17 @@ function featuresYear(): void {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const dir = args.find((a) => !a.startsWith('--'));
-  if (!dir) {
-    process.stderr.write(
-      'usage: node --import tsx bench/baselines.ts TRACE_DIR [--only NAME] [--json OUT]\n',
-    );
-    process.exit(2);
-  }
-  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-  const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
+  const only = strArg('only');
+  const jsonOut = strArg('json');
+  const logs = ACCURACY_LOGS.filter((l) => !only || l.name.toLowerCase().includes(only.toLowerCase()));
+  const synopsis = 'TRACE_DIR [--only NAME] [--json OUT]';
+  const dir = checkTraceDir(positionals(['only', 'json'])[0], logs, import.meta.url, synopsis);
   featuresYear();
   const all: Record<string, unknown> = {};
   const rows: string[][] = [
     ['trace', 'model', 'MAE@30', 'RMSE@30', 'R2@30', 'cov@30', 'width@30', 'meanMAE', 'fit s', 'pred s'],
   ];
-  for (const tr of TRACES) {
-    if (only && !tr.name.toLowerCase().includes(only.toLowerCase())) continue;
+  for (const tr of logs) {
     const t0 = performance.now();
     const src = await openSwf(join(dir, tr.file), { ppn: tr.ppn });
     const tl = await buildTimeline(src.jobs, { capacity: tr.capacity, cpusPerNode: tr.ppn });

@@ -2,22 +2,18 @@
  * Simulator speed: one simulated year on a 128-node cluster with the default workload (~100k jobs):
  * generation and FCFS+EASY scheduling timed separately, best and median of R repeats.
  *
- *   node --import tsx bench/sim-year.ts [--repeats 5] [--nodes 128] [--days 365]
+ *   node --import tsx bench/speed/sim-year.ts [--repeats 5] [--nodes 128] [--days 365]
  *
  * Timings on the shared 2-core dev box are noisy; repeat before quoting them.
  */
-import { parseConfig } from '../src/config/load.js';
-import { generateWorkload, resolveSimulator } from '../src/sim/generate.js';
-import { simulateCluster } from '../src/sim/scheduler.js';
+import { parseConfig } from '../../src/config/load.js';
+import { generateWorkload, resolveSimulator } from '../../src/sim/generate.js';
+import { simulateCluster } from '../../src/sim/scheduler.js';
+import { numArg } from '../lib/args.js';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-
-const repeats = arg('--repeats', 5);
-const nodes = arg('--nodes', 128);
-const days = arg('--days', 365);
+const repeats = numArg('repeats', 5);
+const nodes = numArg('nodes', 128);
+const days = numArg('days', 365);
 const cfg = parseConfig('');
 const gen: number[] = [];
 const sim: number[] = [];

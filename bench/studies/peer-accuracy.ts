@@ -1,9 +1,9 @@
-// Accuracy of our neural forecaster next to the PyTorch peer (the seed's model, /work/shared/peer/seed_model.py)
+// Accuracy of our neural forecaster next to the PyTorch peer (the seed's model, PEER/seed_model.py)
 // trained on the SAME windows for the SAME wall-clock budget, evaluated on the same test origins with the
 // evaluator's metrics (src/evaluate/metrics.ts), persistence and ridge alongside.
 //
-//   node --import tsx bench/peer-accuracy.ts --timeline X.csv --minutes M [--time-zone TZ] [--holidays CC]
-//        [--model DIR] [--test-stride 10] [--threads 2] [--seed 1] [--peer /work/shared/peer]
+//   node --import tsx bench/studies/peer-accuracy.ts --timeline X.csv --minutes M --peer PEER [--time-zone TZ]
+//        [--holidays CC] [--model DIR] [--test-stride 10] [--threads 2] [--seed 1]
 //        [--python /usr/bin/python3] [--torch-env "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2"]
 //        [--peer-epoch 2048] [--peer-valid 512] [--ours-epoch 16384] [--keep DIR] [--json OUT]
 //
@@ -14,7 +14,7 @@
 //    .f32, the training origins (all of them, as the trainer samples from), --peer-valid evenly spaced
 //    validation origins and the test origins (every --test-stride-th test minute) as .i32, with
 //    header.json, in a temp dir (--keep DIR to keep it).
-// 3. bench/peer_train.py trains the seed model on them for M minutes (its own loss, Adam, schedule; see
+// 3. bench/studies/peer_train.py trains the seed model on them for M minutes (its own loss, Adam, schedule; see
 //    that file) and writes its test predictions. Run after ours, never at the same time (2 cores).
 // 4. Both, persistence and ridge through the evaluator on those test origins: MAE, RMSE, R² (the peer has
 //    no quantiles, so no coverage).
@@ -23,31 +23,36 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluate, type ForecasterFactory } from '../src/evaluate/evaluate.js';
-import { resultToJson } from '../src/evaluate/report.js';
-import type { Forecaster } from '../src/model/baselines.js';
-import { Persistence, Ridge } from '../src/model/baselines.js';
-import { loadModelForecaster } from '../src/model/checkpoint.js';
-import { type Batch, prepareData } from '../src/model/dataset.js';
-import { readTimelineCsv } from '../src/timeline/csv.js';
-import { ModelSchema, TrainSchema } from '../src/train/config.js';
-import { train } from '../src/train/trainer.js';
-import { strArg } from './args.js';
+import { evaluate, type ForecasterFactory } from '../../src/evaluate/evaluate.js';
+import { resultToJson } from '../../src/evaluate/report.js';
+import type { Forecaster } from '../../src/model/baselines.js';
+import { Persistence, Ridge } from '../../src/model/baselines.js';
+import { loadModelForecaster } from '../../src/model/checkpoint.js';
+import { type Batch, prepareData } from '../../src/model/dataset.js';
+import { readTimelineCsv } from '../../src/timeline/csv.js';
+import { ModelSchema, TrainSchema } from '../../src/train/config.js';
+import { train } from '../../src/train/trainer.js';
+import { strArg, usage } from '../lib/args.js';
 
 function fail(msg: string): never {
   process.stderr.write(`peer-accuracy: ${msg}\n`);
   process.exit(1);
 }
 
-const timelinePath = strArg('timeline') ?? fail('--timeline X.csv is required');
-const minutes = Number(strArg('minutes') ?? fail('--minutes M is required'));
+const SYNOPSIS = '--timeline X.csv --minutes M --peer PEER [options in the header of this file]';
+const NOTES = [
+  'X.csv: a minute timeline written by `pcm timeline` (docs/benchmarks.md gives the command per log)',
+  "PEER: the folder holding the seed's PyTorch model, seed_model.py (SeedForecaster, seed_loss, train_step)",
+];
+const timelinePath = strArg('timeline') ?? usage(import.meta.url, SYNOPSIS, NOTES);
+const minutes = Number(strArg('minutes') ?? usage(import.meta.url, SYNOPSIS, NOTES));
 if (!(minutes > 0)) fail(`--minutes: expected a positive number, got ${strArg('minutes')}`);
 const timeZone = strArg('time-zone', 'UTC')!;
 const holidayCountry = strArg('holidays', '')!;
 const testStride = Number(strArg('test-stride', '10'));
 const threads = Number(strArg('threads', '2'));
 const seed = Number(strArg('seed', '1'));
-const peerDir = strArg('peer', '/work/shared/peer')!;
+const peerDir = strArg('peer') ?? usage(import.meta.url, SYNOPSIS, NOTES);
 const python = strArg('python', '/usr/bin/python3')!;
 const torchEnv = strArg('torch-env', 'OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2')!;
 const peerEpoch = Number(strArg('peer-epoch', '2048'));

@@ -1,14 +1,15 @@
 // Data-parallel biLSTM fwd+bwd (src/engine/parallel.ts): the whole batch on 1 thread vs split over 2
 // worker-thread replicas (each its own Engine), including the per-step parameter broadcast and gradient sum.
-// The replica is test/helpers/lstm-replica.ts (2-layer biLSTM, loss Σ out·dout).
-//   node --import tsx bench/lstm-parallel.ts [relaxed|simd|auto] [reps]
-import { DataParallel } from '../src/engine/parallel.js';
-import type { Variant } from '../src/engine/wasm.js';
-import type { LSTMReplicaConfig } from '../test/helpers/lstm-replica.js';
+// The replica is harness/lstm-replica.ts (2-layer biLSTM, loss Σ out·dout), the one its unit test runs.
+//   node --import tsx bench/speed/lstm-parallel.ts [relaxed|simd|auto] [reps]
 
-const variant = (process.argv[2] ?? 'auto') as Variant | 'auto';
+import type { LSTMReplicaConfig } from '../../harness/lstm-replica.js';
+import { DataParallel } from '../../src/engine/parallel.js';
+import { variantArg } from '../lib/args.js';
+
+const variant = variantArg();
 const reps = Number(process.argv[3] ?? 3);
-const module = new URL('../test/helpers/lstm-replica.ts', import.meta.url).href;
+const module = new URL('../../harness/lstm-replica.ts', import.meta.url).href;
 
 const cases = [
   { T: 240, B: 256, F: 20, H: 128 },

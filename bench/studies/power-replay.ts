@@ -8,27 +8,28 @@
  *     timeout's that saves as much.
  * Also prints the wall time of each policy run (one year of KTH under one policy should take seconds).
  *
- *   node --import tsx bench/power-replay.ts [--out DIR] [--jitter K] [TRACE:NODES ...]
+ *   node --import tsx bench/studies/power-replay.ts [--out DIR] [--jitter K] TRACE_DIR | TRACE:NODES ...
  *
- * Defaults: the three traces of the issue in /work/shared/data/traces (ppn 1), 3 jitter seeds, out
- * /tmp/pcm-power-bench. Acknowledgements (Parallel Workloads Archive): KTH SP2 log by Lars Malinowsky (KTH);
+ * TRACE_DIR stands for the three logs of the issue in it (POWER_LOGS in bench/lib/traces.ts, ppn 1).
+ * Defaults: 3 jitter seeds, out pcm-power-bench in the system's temp folder. Acknowledgements (Parallel Workloads Archive): KTH SP2 log by Lars Malinowsky (KTH);
  * SDSC SP2 log by Victor Hazlewood (SDSC); CTC SP2 log by Dan Dwyer and Steve Hotovy (Cornell Theory Center).
  */
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ridge } from '../src/model/baselines.js';
-import { PowerSim } from '../src/power/cluster.js';
-import { PowerSchema } from '../src/power/config.js';
-import { energyJ, powerModelFromConfig } from '../src/power/model.js';
-import { sampleWeekChart, tradeoffChart } from '../src/power/plots.js';
-import { AlwaysOn } from '../src/power/policies/always_on.js';
-import { chainsFromConfig } from '../src/power/policies/user_chains.js';
-import { DEFAULT_SWEEP, POLICY_NAMES, powerReplay } from '../src/power/replay.js';
-import { writeFileAtomic } from '../src/util/atomic.js';
-import { DEFAULT_TRACES, openReplayTrace } from './power-traces.js';
+import { Ridge } from '../../src/model/baselines.js';
+import { PowerSim } from '../../src/power/cluster.js';
+import { PowerSchema } from '../../src/power/config.js';
+import { energyJ, powerModelFromConfig } from '../../src/power/model.js';
+import { sampleWeekChart, tradeoffChart } from '../../src/power/plots.js';
+import { AlwaysOn } from '../../src/power/policies/always_on.js';
+import { chainsFromConfig } from '../../src/power/policies/user_chains.js';
+import { DEFAULT_SWEEP, POLICY_NAMES, powerReplay } from '../../src/power/replay.js';
+import { writeFileAtomic } from '../../src/util/atomic.js';
+import { openReplayTrace, powerTraceSpecs } from '../lib/traces.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  let out = '/tmp/pcm-power-bench';
+  let out = join(tmpdir(), 'pcm-power-bench');
   let jitter = 3;
   const traces: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -38,7 +39,11 @@ async function main(): Promise<void> {
   }
   const cfg = PowerSchema.parse({});
   const model = powerModelFromConfig(cfg);
-  for (const spec of traces.length ? traces : DEFAULT_TRACES) {
+  for (const spec of powerTraceSpecs(
+    traces,
+    import.meta.url,
+    '[--out DIR] [--jitter K] TRACE_DIR | TRACE:NODES ...',
+  )) {
     const { name, nodes, src, jobs } = await openReplayTrace(spec);
     const t0 = performance.now();
     let last = t0;

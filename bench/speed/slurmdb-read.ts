@@ -4,14 +4,14 @@
  * jobs, reads it back with several batch sizes, prints rows/s and peak RSS, and drops the table.
  *
  *   bash scripts/services/up.sh && source .pcm/services/env.sh
- *   node --import tsx bench/slurmdb-read.ts [rows=1000000] [batches=1000,10000,50000]
+ *   node --import tsx bench/speed/slurmdb-read.ts [rows=1000000] [batches=1000,10000,50000]
  *
  * PCM_BENCH_KEEP=1 keeps the filled table for the next run (and reuses it when it has `rows` rows), so that
  * each batch size can be measured in its own process (peak RSS is per process).
  * Needs PCM_TEST_MYSQL_URL / PCM_SLURMDB_PASSWORD / PCM_TEST_SLURM_CLUSTER from up.sh's env.sh.
  */
 import mysql from 'mysql2/promise';
-import { openSlurmDb } from '../src/jobs/slurmdb.js';
+import { openSlurmDb } from '../../src/jobs/slurmdb.js';
 
 const url = process.env.PCM_TEST_MYSQL_URL;
 const password = process.env.PCM_SLURMDB_PASSWORD;

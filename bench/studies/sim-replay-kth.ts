@@ -5,17 +5,18 @@
  * Also prints plain FCFS and both overrun modes, for context, and the scheduling time; then fits the
  * generator to the trace (`pcm simulate --calibrate`) and runs three seeds of the synthetic twin.
  *
- *   node --import tsx bench/sim-replay-kth.ts [/work/shared/data/traces/KTH-SP2-1996-2.1-cln.swf.gz]
+ *   node --import tsx bench/studies/sim-replay-kth.ts KTH_SWF   (KTH-SP2-1996-2.1-cln.swf.gz from the Parallel Workloads Archive)
  *
  * Acknowledgement: KTH SP2 log from the Parallel Workloads Archive, provided by Lars Malinowsky (KTH).
  */
-import { openJobSource } from '../src/jobs/open.js';
-import type { JobRecord } from '../src/jobs/record.js';
-import { calibrate } from '../src/sim/calibrate.js';
-import { SimulatorSchema } from '../src/sim/config.js';
-import { generateWorkload, resolveSimulator } from '../src/sim/generate.js';
-import { formatReplayReport, replayJobs } from '../src/sim/replay.js';
-import { simulateCluster } from '../src/sim/scheduler.js';
+import { openJobSource } from '../../src/jobs/open.js';
+import type { JobRecord } from '../../src/jobs/record.js';
+import { calibrate } from '../../src/sim/calibrate.js';
+import { SimulatorSchema } from '../../src/sim/config.js';
+import { generateWorkload, resolveSimulator } from '../../src/sim/generate.js';
+import { formatReplayReport, replayJobs } from '../../src/sim/replay.js';
+import { simulateCluster } from '../../src/sim/scheduler.js';
+import { archiveLog, checkTraceFile } from '../lib/traces.js';
 
 const NODES = 100;
 /** The stated tolerances (see docs/benchmarks.md, "Simulator"). */
@@ -23,7 +24,7 @@ const UTIL_TOL = 0.01; // absolute
 const WAIT_FACTOR = 2.5; // simulated mean wait within [log / 2.5, log * 2.5]
 
 async function main(): Promise<void> {
-  const path = process.argv[2] ?? '/work/shared/data/traces/KTH-SP2-1996-2.1-cln.swf.gz';
+  const path = checkTraceFile(process.argv[2], archiveLog('KTH-SP2'), 'KTH_SWF', import.meta.url, 'KTH_SWF');
   const src = await openJobSource(path, { ppn: 1 });
   const recorded: JobRecord[] = [];
   for await (const j of src.jobs) recorded.push(j);

@@ -1,15 +1,15 @@
 /**
  * Timeline builder speed and memory on a synthetic year: 1,000,000 jobs (seeded), 1024 nodes.
- *   node --import tsx bench/timeline.ts [jobs] [--keep-csv PATH]
+ *   node --import tsx bench/speed/timeline.ts [jobs] [--keep-csv PATH]
  * Prints generation time (the input stream alone), build time (add + sweep, minus generation),
  * peak RSS, and CSV write/read times. Targets: build < 5 s, peak RSS < 500 MB.
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobRecord } from '../src/jobs/record.js';
-import { TimelineBuilder } from '../src/timeline/build.js';
-import { readTimelineCsv, writeTimelineCsv } from '../src/timeline/csv.js';
+import type { JobRecord } from '../../src/jobs/record.js';
+import { TimelineBuilder } from '../../src/timeline/build.js';
+import { readTimelineCsv, writeTimelineCsv } from '../../src/timeline/csv.js';
 
 const args = process.argv.slice(2);
 const keepAt = args.indexOf('--keep-csv');

@@ -1,10 +1,10 @@
-import { BiLSTM } from '../../src/engine/layers/bilstm.js';
-import type { Replica } from '../../src/engine/parallel.js';
-import { ParamStore } from '../../src/engine/params.js';
-import { Engine, type Variant } from '../../src/engine/wasm.js';
-import { lcg } from './gradcheck.js';
+import { BiLSTM } from '../src/engine/layers/bilstm.js';
+import type { Replica } from '../src/engine/parallel.js';
+import { ParamStore } from '../src/engine/params.js';
+import { Engine, type Variant } from '../src/engine/wasm.js';
+import { lcg } from './lcg.js';
 
-/** A biLSTM replica for src/engine/parallel.ts (used by its test and by bench/lstm-parallel.ts). */
+/** A biLSTM replica for src/engine/parallel.ts (used by its test and by bench/speed/lstm-parallel.ts). */
 export interface LSTMReplicaConfig {
   T: number;
   F: number;

@@ -1,5 +1,5 @@
-// GFLOP/s of the wasm sgemm at the model's shapes, both builds.  node --import tsx bench/gemm.ts
-import { Engine } from '../src/engine/wasm.js';
+// GFLOP/s of the wasm sgemm at the model's shapes, both builds.  node --import tsx bench/speed/gemm.ts
+import { Engine } from '../../src/engine/wasm.js';
 
 const shapes: Array<[string, number, number, number]> = [
   ['LSTM recurrent B=256 (256x512x128)', 256, 512, 128],

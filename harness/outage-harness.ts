@@ -1,5 +1,5 @@
 /**
- * The pieces of the influxd-outage fault runs (bench/influx-outage.ts, test/integration/influx-outage.test.ts):
+ * The pieces of the influxd-outage fault runs (bench/faults/influx-outage.ts, test/integration/influx-outage.test.ts):
  * a PRIVATE influxd (scripts/services/influxdb.sh with its own directory and free ports: the shared one is
  * never touched), the simulator's live mode writing into it (`pcm simulate --live`), `pcm serve` reading
  * from it, an open-loop request generator, and an RSS sampler. A library: nothing runs on import.
@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { freePort } from './net.js';
 
 const run = promisify(execFile);
-export const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src/cli/main.ts');
 
 /** influxd 1.x under `dir`, driven by scripts/services/influxdb.sh (database `telemetry`, no auth). */

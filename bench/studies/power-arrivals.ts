@@ -10,19 +10,19 @@
  *      arrivals. Each is judged like the target: % of the oracle's saving and boot wait / the reactive
  *      timeout's at equal saving.
  *
- *   node --import tsx bench/power-arrivals.ts [--gaps] [TRACE:NODES ...]
+ *   node --import tsx bench/studies/power-arrivals.ts [--gaps] TRACE_DIR | TRACE:NODES ...
  *
  * Every trace first prints users' submission gaps (how often a user's next submission follows within 5 / 10 /
  * 30 minutes); `--gaps` prints only that (seconds, no replays).
  *
- * Defaults: KTH-SP2:100, SDSC-SP2:128, CTC-SP2:338 from /work/shared/data/traces (ppn 1), the setup of
- * bench/power-replay.ts (ridge fitted on the first 20 %, figures over the remaining 80 %). Acknowledgements
- * (Parallel Workloads Archive): KTH SP2 log by Lars Malinowsky; SDSC SP2 log by Victor Hazlewood; CTC SP2 log
- * by Dan Dwyer and Steve Hotovy.
+ * TRACE_DIR stands for KTH-SP2:100, SDSC-SP2:128, CTC-SP2:338 in it (POWER_LOGS in bench/lib/traces.ts, ppn 1),
+ * the setup of bench/studies/power-replay.ts (ridge fitted on the first 20 %, figures over the remaining 80 %).
+ * Acknowledgements (Parallel Workloads Archive): KTH SP2 log by Lars Malinowsky; SDSC SP2 log by Victor
+ * Hazlewood; CTC SP2 log by Dan Dwyer and Steve Hotovy.
  */
-import { Ridge } from '../src/model/baselines.js';
-import { PowerSim } from '../src/power/cluster.js';
-import { PowerSchema } from '../src/power/config.js';
+import { Ridge } from '../../src/model/baselines.js';
+import { PowerSim } from '../../src/power/cluster.js';
+import { PowerSchema } from '../../src/power/config.js';
 import {
   calibratePeak,
   fitOnPrefix,
@@ -30,18 +30,18 @@ import {
   LiveTimeline,
   OnlineForecast,
   type PeakBand,
-} from '../src/power/live.js';
-import { energyJ, powerModelFromConfig } from '../src/power/model.js';
-import { AlwaysOn } from '../src/power/policies/always_on.js';
-import { oraclePolicy } from '../src/power/policies/oracle.js';
-import { predictivePolicy } from '../src/power/policies/predictive.js';
-import { Reactive } from '../src/power/policies/reactive.js';
-import { chainsFromConfig, type UserChainsOptions } from '../src/power/policies/user_chains.js';
-import type { ArrivalOutlook } from '../src/power/policies/warm_pool.js';
-import type { PowerPolicy } from '../src/power/policy.js';
-import { bootWaitAtSaving, type CurvePoint, DEFAULT_SWEEP, demandSteps } from '../src/power/replay.js';
-import type { SimJob } from '../src/sim/job.js';
-import { DEFAULT_TRACES, openReplayTrace } from './power-traces.js';
+} from '../../src/power/live.js';
+import { energyJ, powerModelFromConfig } from '../../src/power/model.js';
+import { AlwaysOn } from '../../src/power/policies/always_on.js';
+import { oraclePolicy } from '../../src/power/policies/oracle.js';
+import { predictivePolicy } from '../../src/power/policies/predictive.js';
+import { Reactive } from '../../src/power/policies/reactive.js';
+import { chainsFromConfig, type UserChainsOptions } from '../../src/power/policies/user_chains.js';
+import type { ArrivalOutlook } from '../../src/power/policies/warm_pool.js';
+import type { PowerPolicy } from '../../src/power/policy.js';
+import { bootWaitAtSaving, type CurvePoint, DEFAULT_SWEEP, demandSteps } from '../../src/power/replay.js';
+import type { SimJob } from '../../src/sim/job.js';
+import { openReplayTrace, powerTraceSpecs } from '../lib/traces.js';
 
 const H = 30;
 
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const cfg = PowerSchema.parse({});
   const model = powerModelFromConfig(cfg);
   const chains = chainsFromConfig(cfg.Predictive);
-  for (const spec of args.length ? args : DEFAULT_TRACES) {
+  for (const spec of powerTraceSpecs(args, import.meta.url, '[--gaps] TRACE_DIR | TRACE:NODES ...')) {
     const { name, nodes, src, jobs } = await openReplayTrace(spec);
     submissionGaps(name, jobs);
     if (gapsOnly) continue;

@@ -2,7 +2,7 @@
  * The prediction service under load: `pcm serve` as a child process (embedded store fed by the live
  * simulator on 120 nodes in real time, ridge baseline), autocannon against POST /predict on loopback.
  *
- *   node --import tsx bench/serve.ts [--connections 100] [--duration 10] [--rate R] [--soak 60] [--json out.json]
+ *   node --import tsx bench/speed/serve.ts [--connections 100] [--duration 10] [--rate R] [--soak 60] [--json out.json]
  *     [--model DIR] [--no-cache-miss] [--compiled DIR]
  *
  * --compiled DIR runs the service from tsc output (`npx tsc -p tsconfig.json --outDir DIR`, with
@@ -18,22 +18,20 @@
  * share the cores) figures are noisy; repeat before quoting them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { loadConfig } from '../src/config/load.js';
-import { hubFor } from '../src/service/app.js';
-import { demoTimeline } from '../src/service/demo.js';
-import { BaselineModel, loadForecaster } from '../src/service/model.js';
-import { MemoryStore } from '../src/telemetry/memoryStore.js';
-import { rowOfTimeline } from '../src/telemetry/schema.js';
-import { writeFileAtomic } from '../src/util/atomic.js';
-import { freePort } from '../test/helpers/net.js';
-import { numArg } from './args.js';
+import { freePort } from '../../harness/net.js';
+import { rssMb } from '../../harness/outage-harness.js';
+import { loadConfig } from '../../src/config/load.js';
+import { hubFor } from '../../src/service/app.js';
+import { demoTimeline } from '../../src/service/demo.js';
+import { BaselineModel, loadForecaster } from '../../src/service/model.js';
+import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { rowOfTimeline } from '../../src/telemetry/schema.js';
+import { writeFileAtomic } from '../../src/util/atomic.js';
+import { numArg } from '../lib/args.js';
 
-function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
+/** RSS of `pid` in MB (NaN once it is gone). */
+const rssMB = (pid: number): number => rssMb(pid) ?? Number.NaN;
 
 async function startService(port: number): Promise<ChildProcess> {
   // --compiled DIR: the service as tsc output (DIR/cli/main.js, as installed), else through tsx
@@ -222,6 +220,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  process.stderr.write(`bench/serve: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`bench/speed/serve: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

@@ -5,36 +5,25 @@
 // parallel overhead (parameter broadcast + gradient sum of src/engine/parallel.ts, done in JS on
 // Float32Arrays) is timed separately at the model's parameter count.
 //
-//   node --import tsx bench/profile-step.ts [relaxed|simd|auto] [--T 240] [--B 128] [--H 128] [--reps 3]
+//   node --import tsx bench/speed/profile-step.ts [relaxed|simd|auto] [--T 240] [--B 128] [--H 128] [--reps 3]
 //
 // B is the per-replica batch: the seed default (T 240, B 256 over 2 threads) is B = 128 here; the small
 // config (48, 64, 64) is --T 48 --B 32 --H 64.
 import { loadavg } from 'node:os';
-import { HuberSmoothLoss } from '../src/engine/layers/loss.js';
-import { SeedModel } from '../src/engine/model/seed.js';
-import { Adam, clipGradNorm } from '../src/engine/optim.js';
-import { Engine, type Kernels, type Variant } from '../src/engine/wasm.js';
+import { lcg } from '../../harness/lcg.js';
+import { HuberSmoothLoss } from '../../src/engine/layers/loss.js';
+import { SeedModel } from '../../src/engine/model/seed.js';
+import { Adam, clipGradNorm } from '../../src/engine/optim.js';
+import { Engine, type Kernels } from '../../src/engine/wasm.js';
+import { numArg, variantArg } from '../lib/args.js';
 
-const args = process.argv.slice(2);
-const variant = (args[0] && !args[0].startsWith('--') ? args[0] : 'auto') as Variant | 'auto';
-function num(name: string, dflt: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
-const T = num('T', 240);
-const B = num('B', 128);
-const H = num('H', 128);
-const reps = num('reps', 3);
+const variant = variantArg();
+const T = numArg('T', 240);
+const B = numArg('B', 128);
+const H = numArg('H', 128);
+const reps = numArg('reps', 3);
 const F = 20;
 const N = 30;
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** Per-key accumulated ms and call counts of the wrapped kernels. */
 const acc = new Map<string, { ms: number; calls: number }>();

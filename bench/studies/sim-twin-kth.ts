@@ -6,17 +6,18 @@
  * model before empirical distributions) for comparison, and the trace's own sampling noise (its jobs
  * resampled). Exit code 1 when the mean of the empirical fit's twins is more than 3 points from the trace's load.
  *
- *   node --import tsx bench/sim-twin-kth.ts [/work/shared/data/traces/KTH-SP2-1996-2.1-cln.swf.gz]
+ *   node --import tsx bench/studies/sim-twin-kth.ts KTH_SWF   (KTH-SP2-1996-2.1-cln.swf.gz from the Parallel Workloads Archive)
  *
  * Acknowledgement: KTH SP2 log from the Parallel Workloads Archive, provided by Lars Malinowsky (KTH).
  */
-import { openJobSource } from '../src/jobs/open.js';
-import type { JobRecord } from '../src/jobs/record.js';
-import { calibrate } from '../src/sim/calibrate.js';
-import { SimulatorSchema } from '../src/sim/config.js';
-import { generateWorkload, resolveSimulator } from '../src/sim/generate.js';
-import { Rng } from '../src/sim/rng.js';
-import { simulateCluster } from '../src/sim/scheduler.js';
+import { openJobSource } from '../../src/jobs/open.js';
+import type { JobRecord } from '../../src/jobs/record.js';
+import { calibrate } from '../../src/sim/calibrate.js';
+import { SimulatorSchema } from '../../src/sim/config.js';
+import { generateWorkload, resolveSimulator } from '../../src/sim/generate.js';
+import { Rng } from '../../src/sim/rng.js';
+import { simulateCluster } from '../../src/sim/scheduler.js';
+import { archiveLog, checkTraceFile } from '../lib/traces.js';
 
 const NODES = 100;
 const TOL = 0.03;
@@ -56,7 +57,7 @@ function hist(jobs: J[]): { size: number[][]; rt: number[][] } {
 const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
 
 async function main(): Promise<void> {
-  const path = process.argv[2] ?? '/work/shared/data/traces/KTH-SP2-1996-2.1-cln.swf.gz';
+  const path = checkTraceFile(process.argv[2], archiveLog('KTH-SP2'), 'KTH_SWF', import.meta.url, 'KTH_SWF');
   const src = await openJobSource(path, { ppn: 1 });
   const recorded: JobRecord[] = [];
   for await (const j of src.jobs) recorded.push(j);

@@ -1,20 +1,22 @@
 /**
  * SWF reader speed: stream-parse every `*.swf` / `*.swf.gz` in a folder (gunzip + split + map), several
  * times each, and print lines, jobs, skipped lines and the best and median wall time per trace.
- *   node --import tsx bench/parse-swf.ts /work/shared/data/traces [runs=3]
+ *   node --import tsx bench/speed/parse-swf.ts TRACE_DIR [runs=3]
  * Also times gunzip + readline alone (no parsing) once per trace, to show what the parsing itself adds.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openLines } from '../src/jobs/lines.js';
-import { openSwf } from '../src/jobs/swf.js';
+import { openLines } from '../../src/jobs/lines.js';
+import { openSwf } from '../../src/jobs/swf.js';
+import { usage } from '../lib/args.js';
+import { ARCHIVE } from '../lib/traces.js';
 
-const dir = process.argv[2];
+const dir =
+  process.argv[2] ??
+  usage(import.meta.url, 'TRACE_DIR [runs]', [
+    `TRACE_DIR: a folder of logs (*.swf, *.swf.gz) from ${ARCHIVE}, e.g. KTH-SP2-1996-2.1-cln.swf.gz`,
+  ]);
 const runs = Number(process.argv[3] ?? 3);
-if (!dir) {
-  process.stderr.write('usage: node --import tsx bench/parse-swf.ts TRACE_DIR [runs]\n');
-  process.exit(2);
-}
 
 async function parseOnce(
   path: string,

@@ -1,4 +1,4 @@
-"""The PyTorch peer for bench/peer-accuracy.ts: the seed's model trained on OUR windows for a wall-clock budget.
+"""The PyTorch peer for bench/studies/peer-accuracy.ts: the seed's model trained on OUR windows for a wall-clock budget.
 
 The model, its loss (Huber delta 1 + 0.1 * smoothness) and one training step (forward, loss, backward,
 global-norm clip 1.0, Adam) come from the peer's seed_model.py, loaded from the path given (not copied).
@@ -9,14 +9,14 @@ epochs without improvement, best weights restored -- and a deadline. An "epoch" 
 windows drawn without replacement from the training origins (the full pass of fit() would not end
 once in a short budget).
 
-Input (written by bench/peer-accuracy.ts into --data DIR): header.json, x.f32 (rows, F) features scaled
+Input (written by bench/studies/peer-accuracy.ts into --data DIR): header.json, x.f32 (rows, F) features scaled
 by our trainer's scaler (fitted on the training rows), busy.f32 (rows), train.i32 / valid.i32 / test.i32
 origins. A sample at origin t reads rows t-T+1..t (zeros before the first row: the seed model has no
 masking) and predicts busy(t+1..t+H) / capacity (the seed's absolute target, scaled to capacity).
 
 Output: pred.f32 (test origins, H) busy nodes clipped to [0, capacity], and result.json.
 
-  /usr/bin/python3 bench/peer_train.py --seed-model /work/shared/peer/seed_model.py --data DIR --minutes 8
+  /usr/bin/python3 bench/studies/peer_train.py --seed-model PEER/seed_model.py --data DIR --minutes 8
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def windows(x: np.ndarray, busy: np.ndarray, origins: np.ndarray, T: int, H: int
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed-model", required=True, help="path of the peer's seed_model.py")
-    ap.add_argument("--data", required=True, help="directory written by bench/peer-accuracy.ts")
+    ap.add_argument("--data", required=True, help="directory written by bench/studies/peer-accuracy.ts")
     ap.add_argument("--minutes", type=float, required=True, help="wall-clock budget for training")
     ap.add_argument("--epoch-samples", type=int, default=4096)
     ap.add_argument("--batch", type=int, default=256)

@@ -1,7 +1,9 @@
 /**
  * Signal study: which information, known at t, predicts busy(t + h) - busy(t) on the exact-node traces?
  *
- *   node --import tsx bench/signal-study.ts TRACE_DIR [--only NAME] [--h 30]
+ *   node --import tsx bench/studies/signal-study.ts TRACE_DIR [--only NAME] [--h 30]
+ *
+ * TRACE_DIR holds the four Parallel Workloads Archive logs of ACCURACY_LOGS (bench/lib/traces.ts).
  *
  * Per trace: the timeline (busy_nodes = target), then a minute sweep over the jobs that computes candidate
  * features causally (only jobs started/queued by t; the survival table only learns from jobs that ended by
@@ -13,19 +15,14 @@
  * nodes — bounds on what each part of the future would be worth to any forecaster.
  */
 import { join } from 'node:path';
-import type { JobRecord } from '../src/jobs/record.js';
-import { openSwf } from '../src/jobs/swf.js';
-import { choleskySolve } from '../src/model/baselines.js';
-import { buildTimeline } from '../src/timeline/build.js';
-import type { Timeline } from '../src/timeline/columns.js';
-import { ageBin, cellIndex, EndingTable, REM_NONE, remBin, sizeBin } from '../src/timeline/survival.js';
-
-const TRACES = [
-  { name: 'KTH-SP2', file: 'KTH-SP2-1996-2.1-cln.swf.gz', ppn: 1, capacity: 100 },
-  { name: 'SDSC-SP2', file: 'SDSC-SP2-1998-4.2-cln.swf.gz', ppn: 1, capacity: 128 },
-  { name: 'CTC-SP2', file: 'CTC-SP2-1996-3.1-cln.swf.gz', ppn: 1, capacity: 338 },
-  { name: 'LLNL-Thunder', file: 'LLNL-Thunder-2007-1.1-cln.swf.gz', ppn: 4, capacity: 1002 },
-];
+import type { JobRecord } from '../../src/jobs/record.js';
+import { openSwf } from '../../src/jobs/swf.js';
+import { choleskySolve } from '../../src/model/baselines.js';
+import { buildTimeline } from '../../src/timeline/build.js';
+import type { Timeline } from '../../src/timeline/columns.js';
+import { ageBin, cellIndex, EndingTable, REM_NONE, remBin, sizeBin } from '../../src/timeline/survival.js';
+import { numArg, positionals, strArg } from '../lib/args.js';
+import { ACCURACY_LOGS, type ArchiveLog, checkTraceDir } from '../lib/traces.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // survival: src/timeline/survival.ts (EndingTable), refitted once a day from the jobs ended by then
@@ -464,7 +461,7 @@ function score(pred: (t: number) => number, busy: Float64Array, from: number, to
   return { mae: ae / n, rmse: Math.sqrt(se / n) };
 }
 
-async function study(dir: string, tr: (typeof TRACES)[number], h: number): Promise<string[][]> {
+async function study(dir: string, tr: ArchiveLog, h: number): Promise<string[][]> {
   const t0 = performance.now();
   const src = await openSwf(join(dir, tr.file), { ppn: tr.ppn });
   const jobs: JobRecord[] = [];
@@ -622,17 +619,13 @@ async function study(dir: string, tr: (typeof TRACES)[number], h: number): Promi
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const dir = args.find((a, i) => !a.startsWith('--') && !['--only', '--h'].includes(args[i - 1]));
-  if (!dir) {
-    process.stderr.write('usage: node --import tsx bench/signal-study.ts TRACE_DIR [--only NAME] [--h 30]\n');
-    process.exit(2);
-  }
-  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-  const h = args.includes('--h') ? Number(args[args.indexOf('--h') + 1]) : 30;
+  const only = strArg('only');
+  const h = numArg('h', 30);
+  const logs = ACCURACY_LOGS.filter((l) => !only || l.name.toLowerCase().includes(only.toLowerCase()));
+  const synopsis = 'TRACE_DIR [--only NAME] [--h 30]';
+  const dir = checkTraceDir(positionals(['only', 'h'])[0], logs, import.meta.url, synopsis);
   const rows: string[][] = [['trace', 'model', `MAE@${h}`, `RMSE@${h}`, 'MAE/pers', 'RMSE/pers']];
-  for (const tr of TRACES) {
-    if (only && !tr.name.toLowerCase().includes(only.toLowerCase())) continue;
+  for (const tr of logs) {
     rows.push(...(await study(dir, tr, h)));
   }
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

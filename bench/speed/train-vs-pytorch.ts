@@ -2,7 +2,7 @@
 //
 // Ours: the seed model (src/engine/model/seed.ts, F = 20, horizon 30) as data-parallel replicas
 // (src/engine/model/seed-replica.ts over src/engine/parallel.ts, --threads, default 2) + global-norm clipping
-// (1.0) + Adam: one full training step, like /work/shared/peer/bench_train.py's train_step (forward, Huber +
+// (1.0) + Adam: one full training step, like PEER/bench_train.py's train_step (forward, Huber +
 // smoothness loss, backward, clip, Adam). Random data of the right shapes; median of --steps steps after
 // --warmup warm-ups. Single forecast: SeedModel.predict at B = 1, T = 240, H = 128, median of 50 after 5, on two
 // threads (shared engine + TwinInference) and, for comparison, on one.
@@ -11,22 +11,29 @@
 // setting at the seed default) and reads its JSON. An inherited OPENBLAS_CORETYPE is dropped (give it in
 // --torch-env to force one): OpenBLAS then uses its kernels for this CPU.
 //
-//   node --import tsx bench/train-vs-pytorch.ts [--peer /work/shared/peer] [--threads 2] [--steps 5]
-//        [--warmup 2] [--configs 240x256x128,48x64x64] [--no-torch] [--torch-env "OMP_NUM_THREADS=2 ..."]
+//   node --import tsx bench/speed/train-vs-pytorch.ts --peer PEER | --no-torch [--threads 2] [--steps 5]
+//        [--warmup 2] [--configs 240x256x128,48x64x64] [--torch-env "OMP_NUM_THREADS=2 ..."]
+// PEER is the folder holding the seed's PyTorch code (seed_model.py and its speed bench, bench_train.py).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TwinInference } from '../src/engine/model/infer.js';
-import { SeedModel } from '../src/engine/model/seed.js';
-import { type SeedReplicaConfig, seedReplicaShared } from '../src/engine/model/seed-replica.js';
-import { Adam, clipGradNorm } from '../src/engine/optim.js';
-import { DataParallel } from '../src/engine/parallel.js';
-import { Engine } from '../src/engine/wasm.js';
-import { strArg } from './args.js';
+import { lcg } from '../../harness/lcg.js';
+import { TwinInference } from '../../src/engine/model/infer.js';
+import { SeedModel } from '../../src/engine/model/seed.js';
+import { type SeedReplicaConfig, seedReplicaShared } from '../../src/engine/model/seed-replica.js';
+import { Adam, clipGradNorm } from '../../src/engine/optim.js';
+import { DataParallel } from '../../src/engine/parallel.js';
+import { Engine } from '../../src/engine/wasm.js';
+import { strArg, usage } from '../lib/args.js';
 
 const args = process.argv.slice(2);
-const peer = strArg('peer', '/work/shared/peer');
+const peer = args.includes('--no-torch')
+  ? ''
+  : (strArg('peer') ??
+    usage(import.meta.url, '--peer PEER | --no-torch [--threads 2] [--steps 5] [--configs TxBxH,...]', [
+      "PEER: the folder holding the seed's PyTorch code, seed_model.py and bench_train.py",
+    ]));
 const threads = Number(strArg('threads', '2'));
 const steps = Number(strArg('steps', '5'));
 const warmup = Number(strArg('warmup', '2'));
@@ -42,14 +49,6 @@ function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 /** Our training step at (T, B, H): ms per step (all measured steps). */

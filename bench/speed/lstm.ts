@@ -3,11 +3,15 @@
 // and GFLOP/s (at the min wall time) with the model issue's count: 2·B·(in+H)·4H per step per direction × T × 2 directions × 2 layers
 // (in = F for layer 0, 2H for layer 1), × 3 for forward+backward.
 // `parts` times one layer-direction (forward vs reverse, forward vs backward) and the layout conversions.
-//   node --import tsx bench/lstm.ts [simd|relaxed|auto] [stack|parts|all]
-import { BiLSTM } from '../src/engine/layers/bilstm.js';
-import { LSTMDirection } from '../src/engine/layers/lstm.js';
-import { ParamStore } from '../src/engine/params.js';
-import { Engine, type Variant } from '../src/engine/wasm.js';
+//   node --import tsx bench/speed/lstm.ts [simd|relaxed|auto] [stack|parts|all]
+
+import { lcg } from '../../harness/lcg.js';
+import { BiLSTM } from '../../src/engine/layers/bilstm.js';
+import { LSTMDirection } from '../../src/engine/layers/lstm.js';
+import { ParamStore } from '../../src/engine/params.js';
+import { Engine } from '../../src/engine/wasm.js';
+import { variantArg } from '../lib/args.js';
+import { timeRuns } from '../lib/timing.js';
 
 interface Case {
   name: string;
@@ -26,43 +30,12 @@ const cases: Case[] = [
   { name: 'infer T=240 B=1   F=20 H=128', T: 240, B: 1, F: 20, H: 128, train: false },
 ];
 
-const arg = process.argv[2] ?? 'auto';
-const prefer = (['simd', 'relaxed', 'auto'].includes(arg) ? arg : 'auto') as Variant | 'auto';
+const prefer = variantArg();
 const what = process.argv[3] ?? 'stack';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function fill(e: Engine, p: number, n: number, rand: () => number, scale: number): void {
   const v = e.f32(p, n);
   for (let i = 0; i < n; i++) v[i] = (2 * rand() - 1) * scale;
-}
-
-/**
- * Median and min wall time of `reps` runs after one warm-up, in ms, and the median CPU time of this
- * process over the same runs (user + system): on a shared machine, CPU time is what the run would take
- * alone, wall time includes waiting for a core.
- */
-function time(reps: number, run: () => void): { med: number; min: number; cpu: number } {
-  run();
-  const ms: number[] = [];
-  const cpu: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    run();
-    ms.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  ms.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  return { med: ms[ms.length >> 1], min: ms[0], cpu: cpu[cpu.length >> 1] };
 }
 
 function fmt(t: { med: number; min: number; cpu: number }): string {
@@ -83,7 +56,7 @@ function stack(): void {
     const m = new BiLSTM(store, { inputSize: c.F, hidden: c.H, numLayers: 2, bidirectional: true });
     store.allocate(e);
     m.allocate(e, c.B, c.T);
-    const rand = rng(1);
+    const rand = lcg(1);
     m.initTorchDefault(e, rand);
     const n = c.B * c.T;
     const x = e.alloc(n * c.F, false);
@@ -91,10 +64,10 @@ function stack(): void {
     fill(e, x, n * c.F, rand, 1);
     fill(e, dOut, n * 2 * c.H, rand, 1e-3);
     const reps = c.train ? (c.T * c.B >= 240 * 128 ? 3 : c.T >= 240 ? 5 : 30) : 50;
-    const t = time(reps, () => {
+    const t = timeRuns(() => {
       m.forward(e, c.B, c.T, x);
       if (c.train) m.backward(e, dOut);
-    });
+    }, reps);
     const gf = flops(c) / (t.min / 1000) / 1e9;
     console.log(
       `${e.variant.padEnd(8)} ${c.name} ${c.train ? 'fwd+bwd' : 'fwd    '}  ${fmt(t)}  ${gf.toFixed(1).padStart(5)} GFLOP/s` +
@@ -105,7 +78,7 @@ function stack(): void {
 
 function parts(): void {
   const e = new Engine(prefer);
-  const rand = rng(2);
+  const rand = lcg(2);
   // one layer-direction of layer 1 at the training shape: forward vs reverse, forward vs backward
   const T = 240;
   const B = 128;
@@ -125,11 +98,11 @@ function parts(): void {
     fill(e, x, T * B * F, rand, 1);
     fill(e, dhs, T * B * H, rand, 1e-3);
     const fwd = () => cell.forward(e, T, B, x, F, hs, H, 0);
-    const tf = time(3, fwd);
-    const tb = time(3, () => {
+    const tf = timeRuns(fwd, 3);
+    const tb = timeRuns(() => {
       fwd(); // backward consumes the forward cache: time forward+backward, subtract forward
       cell.backward(e, T, B, x, F, hs, H, dhs, H, dx, F, 0);
-    });
+    }, 3);
     const name = `one layer-direction T=${T} B=${B} F=${F} H=${H} ${reverse ? 'reverse' : 'forward'}`;
     console.log(`${e.variant.padEnd(8)} ${name}  fwd ${fmt(tf)}  bwd ≈ ${(tb.med - tf.med).toFixed(2)} ms`);
     e.release(mark);
@@ -140,7 +113,7 @@ function parts(): void {
     const a = e.alloc(T * B * C, false);
     const b = e.alloc(T * B * C, false);
     fill(e, a, T * B * C, rand, 1);
-    const t = time(10, () => e.k.lstm_swap01(B, T, C, a, b));
+    const t = timeRuns(() => e.k.lstm_swap01(B, T, C, a, b), 10);
     console.log(`${e.variant.padEnd(8)} swap (B,T,C)->(T,B,C) B=${B} T=${T} C=${C}  ${fmt(t)}`);
     e.release(mark);
   }

@@ -1,7 +1,9 @@
 /**
  * The real-trace check: builds the minute timeline of each Parallel Workloads Archive trace and compares
- * the unclipped mean busy nodes with the replay figures in shared/data/traces/SOURCES.md.
- *   node --import tsx bench/trace-summary.ts /work/shared/data/traces [--json]
+ * the unclipped mean busy nodes with the replay figures noted beside our copies of the logs (SOURCES.md, not in
+ * this repository; the figures are in REPLAY below).
+ *   node --import tsx bench/studies/trace-summary.ts TRACE_DIR [--json]
+ * TRACE_DIR holds the eight Parallel Workloads Archive logs of ARCHIVE_LOGS (bench/lib/traces.ts).
  * The replay counted jobs with run time > 0 on ceil(procs / ppn) nodes (requested procs when allocated
  * is -1), which is what the SWF reader + builder do (run time 0 -> end = start -> holds no nodes), so the
  * like-for-like figure is our unclipped mean (busy + overshoot). The replay's span starts at the first job
@@ -10,102 +12,35 @@
  * the one over its own span (first start .. last end). Exact-node traces must agree within 2 %.
  */
 import { join } from 'node:path';
-import { openSwf } from '../src/jobs/swf.js';
-import { TimelineBuilder } from '../src/timeline/build.js';
-import { summarizeTimeline, type TimelineSummary } from '../src/timeline/summary.js';
+import { openSwf } from '../../src/jobs/swf.js';
+import { TimelineBuilder } from '../../src/timeline/build.js';
+import { summarizeTimeline, type TimelineSummary } from '../../src/timeline/summary.js';
+import { positionals } from '../lib/args.js';
+import { ARCHIVE_LOGS, type ArchiveLog, checkTraceDir } from '../lib/traces.js';
 
-interface Trace {
-  name: string;
-  file: string;
-  ppn: number;
-  capacity: number;
-  replayMean: number;
-  replayOverPct: number;
-  exactNodes: boolean;
-}
+/** The replay's figures per log: mean busy nodes (first start .. last end) and % of minutes over capacity. */
+const REPLAY: Record<string, { replayMean: number; replayOverPct: number }> = {
+  'KTH-SP2': { replayMean: 70.1, replayOverPct: 0.07 },
+  'SDSC-SP2': { replayMean: 106.7, replayOverPct: 1.4 },
+  'CTC-SP2': { replayMean: 287.5, replayOverPct: 1.2 },
+  'LLNL-Atlas': { replayMean: 811.6, replayOverPct: 0.2 },
+  'LLNL-Thunder': { replayMean: 866.6, replayOverPct: 0.3 },
+  'CEA-Curie': { replayMean: 3628.8, replayOverPct: 4.0 },
+  HPC2N: { replayMean: 80.4, replayOverPct: 5.3 },
+  RICC: { replayMean: 1173.1, replayOverPct: 68 },
+};
+/** Logs whose jobs hold whole nodes: these must agree with the replay within 2 %. */
+const EXACT_NODES = new Set(['KTH-SP2', 'SDSC-SP2', 'CTC-SP2', 'LLNL-Atlas', 'LLNL-Thunder']);
 
-const TRACES: Trace[] = [
-  {
-    name: 'KTH-SP2',
-    file: 'KTH-SP2-1996-2.1-cln.swf.gz',
-    ppn: 1,
-    capacity: 100,
-    replayMean: 70.1,
-    replayOverPct: 0.07,
-    exactNodes: true,
-  },
-  {
-    name: 'SDSC-SP2',
-    file: 'SDSC-SP2-1998-4.2-cln.swf.gz',
-    ppn: 1,
-    capacity: 128,
-    replayMean: 106.7,
-    replayOverPct: 1.4,
-    exactNodes: true,
-  },
-  {
-    name: 'CTC-SP2',
-    file: 'CTC-SP2-1996-3.1-cln.swf.gz',
-    ppn: 1,
-    capacity: 338,
-    replayMean: 287.5,
-    replayOverPct: 1.2,
-    exactNodes: true,
-  },
-  {
-    name: 'LLNL-Atlas',
-    file: 'LLNL-Atlas-2006-2.1-cln.swf.gz',
-    ppn: 8,
-    capacity: 1152,
-    replayMean: 811.6,
-    replayOverPct: 0.2,
-    exactNodes: true,
-  },
-  {
-    name: 'LLNL-Thunder',
-    file: 'LLNL-Thunder-2007-1.1-cln.swf.gz',
-    ppn: 4,
-    capacity: 1002,
-    replayMean: 866.6,
-    replayOverPct: 0.3,
-    exactNodes: true,
-  },
-  {
-    name: 'CEA-Curie',
-    file: 'CEA-Curie-2011-2.1-cln.swf.gz',
-    ppn: 16,
-    capacity: 5544,
-    replayMean: 3628.8,
-    replayOverPct: 4.0,
-    exactNodes: false,
-  },
-  {
-    name: 'HPC2N',
-    file: 'HPC2N-2002-2.2-cln.swf.gz',
-    ppn: 2,
-    capacity: 120,
-    replayMean: 80.4,
-    replayOverPct: 5.3,
-    exactNodes: false,
-  },
-  {
-    name: 'RICC',
-    file: 'RICC-2010-2.swf.gz',
-    ppn: 8,
-    capacity: 1024,
-    replayMean: 1173.1,
-    replayOverPct: 68,
-    exactNodes: false,
-  },
-];
+type Trace = ArchiveLog & { replayMean: number; replayOverPct: number; exactNodes: boolean };
+const TRACES: Trace[] = ARCHIVE_LOGS.map((l) => ({
+  ...l,
+  ...REPLAY[l.name],
+  exactNodes: EXACT_NODES.has(l.name),
+}));
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const dir = args.find((a) => !a.startsWith('--'));
-if (!dir) {
-  process.stderr.write('usage: node --import tsx bench/trace-summary.ts TRACE_DIR [--json]\n');
-  process.exit(2);
-}
+const json = process.argv.includes('--json');
+const dir = checkTraceDir(positionals()[0], TRACES, import.meta.url, 'TRACE_DIR [--json]');
 
 const rows: Array<{
   trace: Trace;
