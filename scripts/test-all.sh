@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PCM_SERVICES_DIR=${PCM_SERVICES_DIR:-$PWD/.pcm/services}
 npm run --silent build
-# static checks first: strict types over src, test and bench; lint + format
+# static checks first: strict types over src, test, bench and harness; lint + format
 npx tsc -p tsconfig.test.json
-npx biome check src test bench
+npx biome check src test bench harness
 bash scripts/services/install.sh
 bash scripts/services/install-chromium.sh
 bash scripts/services/up.sh

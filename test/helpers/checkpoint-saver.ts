@@ -15,7 +15,7 @@ import { loadNeural, saveCheckpoint } from '../../src/model/checkpoint.js';
 import { buildFeatures } from '../../src/model/features.js';
 import { coarseSteps, type NeuralConfig, seedConfigOf } from '../../src/model/neural.js';
 import { StandardScaler } from '../../src/model/scaler.js';
-import { tinyTimeline } from '../unit/train-fixture.js';
+import { tinyTimeline } from './train-fixture.js';
 
 const SAVE_SCALE = 1024;
 

@@ -1,11 +1,5 @@
-/** Deterministic uniform [0, 1) generator (LCG) for reproducible test data. */
-export function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+// the seeded generator lives in harness/ (the benches draw their data from it too)
+export { lcg } from '../../harness/lcg.js';
 
 /** n values uniform in [-scale, scale). */
 export function uniform(n: number, rand: () => number, scale = 1): Float32Array {

@@ -6,7 +6,7 @@ export interface Arr {
   data: number[];
 }
 
-/** A PyTorch reference case from test/fixtures/torch/ (layout: /work/shared/fixtures/README.md). */
+/** A PyTorch reference case from test/fixtures/torch/ (layout and how to regenerate: its README.md). */
 export interface TorchFixture {
   name: string;
   description: string;

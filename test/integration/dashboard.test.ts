@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { freePort } from '../../harness/net.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
-import { freePort } from '../helpers/net.js';
 
 /** What app.js exposes as window.__pcm (typed here: the project compiles without the DOM lib). */
 interface PcmState {

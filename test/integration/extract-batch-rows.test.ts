@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type mysql from 'mysql2/promise';
-import { freePort } from '../helpers/net.js';
+import { freePort } from '../../harness/net.js';
 import { createSlurmAccounting, PrivateMariaDb } from '../helpers/private-mariadb.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type mysql from 'mysql2/promise';
-import { freePort } from '../helpers/net.js';
+import { freePort } from '../../harness/net.js';
 import { createSlurmAccounting, PrivateMariaDb } from '../helpers/private-mariadb.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -1,6 +1,6 @@
 /**
  * influxd stopped and restarted under load (issue 7, faults; the long run with figures is
- * bench/influx-outage.ts). A PRIVATE influxd (scripts/services/influxdb.sh with its own directory and free
+ * bench/faults/influx-outage.ts). A PRIVATE influxd (scripts/services/influxdb.sh with its own directory and free
  * ports; the shared one is never touched), `pcm simulate --live` writing a row a minute into it, and two
  * `pcm serve` processes reading it: the default one (503 while telemetry cannot be read) and one with
  * Service.FallbackToBaseline (flagged persistence forecasts instead). Both get 5 requests/s on /predict and
@@ -32,7 +32,7 @@ import {
   startLiveSim,
   startServe,
   until,
-} from '../helpers/outage-harness.js';
+} from '../../harness/outage-harness.js';
 
 const skip = process.env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
 const CLUSTER = 'outage';

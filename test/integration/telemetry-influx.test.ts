@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../harness/net.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
 import type { InfluxOptions } from '../../src/telemetry/influxHttp.js';
 import { InfluxReader } from '../../src/telemetry/influxReader.js';
 import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
 import { formatPoint } from '../../src/telemetry/lineProtocol.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
-import { freePort } from '../helpers/net.js';
 
 const env = process.env;
 const skipAll = env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;

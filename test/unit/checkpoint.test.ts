@@ -16,8 +16,8 @@ import { makeBatch, prepareData } from '../../src/model/dataset.js';
 import { coarseSteps, initNeural, NeuralForecaster, seedConfigOf } from '../../src/model/neural.js';
 import { openForecaster } from '../../src/model/open.js';
 import { InputError, UserError } from '../../src/util/errors.js';
-import { rng } from './model-synthetic.js';
-import { tinyNeuralConfig, tinyTimeline } from './train-fixture.js';
+import { rng } from '../helpers/model-synthetic.js';
+import { tinyNeuralConfig, tinyTimeline } from '../helpers/train-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcm-ckpt-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { LSTMReplicaConfig } from '../../harness/lstm-replica.js';
 import { DataParallel, shards } from '../../src/engine/parallel.js';
 import { lcg, uniform } from '../helpers/gradcheck.js';
-import type { LSTMReplicaConfig } from '../helpers/lstm-replica.js';
 import { relErr } from '../helpers/torch-fixture.js';
 
-const replicaModule = new URL('../helpers/lstm-replica.ts', import.meta.url).href;
+const replicaModule = new URL('../../harness/lstm-replica.ts', import.meta.url).href;
 
 describe('data parallel (worker_thread replicas)', () => {
   it('splits a batch into contiguous shards differing by at most one', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeTimelineCsv } from '../../src/timeline/csv.js';
-import { syntheticTimeline } from './model-synthetic.js';
+import { syntheticTimeline } from '../helpers/model-synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcm-evaluate-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

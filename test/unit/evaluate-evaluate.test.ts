@@ -5,7 +5,7 @@ import { formatTable, resultToJson } from '../../src/evaluate/report.js';
 import { type Batch, fitScaler, makeDataset, splitBounds } from '../../src/model/dataset.js';
 import { buildFeatures, featureIndex } from '../../src/model/features.js';
 import type { Forecaster } from '../../src/model/forecaster.js';
-import { rng, syntheticTimeline } from './model-synthetic.js';
+import { rng, syntheticTimeline } from '../helpers/model-synthetic.js';
 
 const H = 30;
 const r = rng(3);

@@ -27,8 +27,8 @@ import {
 } from '../../src/model/checkpoint.js';
 import { loadForecaster } from '../../src/service/model.js';
 import { writeTimelineCsv } from '../../src/timeline/csv.js';
-import { rng } from './model-synthetic.js';
-import { tinyTimeline } from './train-fixture.js';
+import { rng } from '../helpers/model-synthetic.js';
+import { tinyTimeline } from '../helpers/train-fixture.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SAVER = join(ROOT, 'test/helpers/checkpoint-saver.ts');

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readManifest } from '../../src/model/checkpoint.js';
 import { writeTimelineCsv } from '../../src/timeline/csv.js';
-import { tinyTimeline } from './train-fixture.js';
+import { tinyTimeline } from '../helpers/train-fixture.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src/cli/main.ts');

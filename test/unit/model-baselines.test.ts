@@ -9,7 +9,7 @@ import { ridgeFromMoments } from '../../src/model/baselines/ridge-moments.js';
 import { SeasonalNaive } from '../../src/model/baselines/seasonal-naive.js';
 import { makeBatch, makeDataset, splitBounds, splitOrigins } from '../../src/model/dataset.js';
 import { buildFeatures } from '../../src/model/features.js';
-import { rng, syntheticTimeline } from './model-synthetic.js';
+import { rng, syntheticTimeline } from '../helpers/model-synthetic.js';
 
 const H = 30;
 

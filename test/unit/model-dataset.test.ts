@@ -13,7 +13,7 @@ import {
 import { buildFeatures, featureIndex } from '../../src/model/features.js';
 import { StandardScaler } from '../../src/model/scaler.js';
 import { InputError } from '../../src/util/errors.js';
-import { syntheticTimeline } from './model-synthetic.js';
+import { syntheticTimeline } from '../helpers/model-synthetic.js';
 
 const H = 30;
 

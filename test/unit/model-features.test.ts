@@ -8,7 +8,7 @@ import {
   localEpochMinutes,
 } from '../../src/model/features.js';
 import { UserError } from '../../src/util/errors.js';
-import { syntheticTimeline } from './model-synthetic.js';
+import { syntheticTimeline } from '../helpers/model-synthetic.js';
 
 const utc = (iso: string) => Date.parse(iso) / 1000;
 const close = (a: number, b: number, eps = 1e-6) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);

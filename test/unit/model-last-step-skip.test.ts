@@ -17,9 +17,9 @@ import {
 } from '../../src/model/neural.js';
 import { ModelSchema } from '../../src/train/config.js';
 import { directionalCheck, lcg, uniform } from '../helpers/gradcheck.js';
+import { rng } from '../helpers/model-synthetic.js';
 import { checkLeftPadding, seedObjective } from '../helpers/seed-padding.js';
-import { rng } from './model-synthetic.js';
-import { tinyNeuralConfig, tinyTimeline } from './train-fixture.js';
+import { tinyNeuralConfig, tinyTimeline } from '../helpers/train-fixture.js';
 
 /** The seed model with the head's last-step skip (src/engine/model/last-step.ts). */
 const SKIP: Partial<SeedModelConfig> = {

@@ -13,8 +13,8 @@ import {
   quantileLoss,
   seedConfigOf,
 } from '../../src/model/neural.js';
-import { rng } from './model-synthetic.js';
-import { tinyTimeline } from './train-fixture.js';
+import { rng } from '../helpers/model-synthetic.js';
+import { tinyTimeline } from '../helpers/train-fixture.js';
 
 const tl = tinyTimeline(1200);
 const prep = prepareData(tl, { horizon: 5 });

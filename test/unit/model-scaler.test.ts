@@ -4,7 +4,7 @@ import { fitScaler, splitBounds } from '../../src/model/dataset.js';
 import { buildFeatures, featureIndex } from '../../src/model/features.js';
 import { StandardScaler } from '../../src/model/scaler.js';
 import { InputError } from '../../src/util/errors.js';
-import { syntheticTimeline } from './model-synthetic.js';
+import { syntheticTimeline } from '../helpers/model-synthetic.js';
 
 describe('standard scaler', () => {
   it('fits mean and population std per column; constant columns get std 1', () => {

@@ -28,8 +28,8 @@ import {
 import { writeTimelineCsv } from '../../src/timeline/csv.js';
 import { train } from '../../src/train/trainer.js';
 import { InputError } from '../../src/util/errors.js';
-import { rng } from './model-synthetic.js';
-import { tinyModel, tinyNeuralConfig, tinyTimeline, tinyTrain } from './train-fixture.js';
+import { rng } from '../helpers/model-synthetic.js';
+import { tinyModel, tinyNeuralConfig, tinyTimeline, tinyTrain } from '../helpers/train-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcm-shrink-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

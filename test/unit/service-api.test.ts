@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dailyTimeline, serviceOver, storeWith } from './service-helpers.js';
+import { dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';
 
 const TOKEN = 'correct-horse-battery-staple';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReplayFeed, SimulatorFeed } from '../../src/service/feed.js';
 import { MemoryStore } from '../../src/telemetry/memoryStore.js';
-import { dailyTimeline, T0, testConfig } from './service-helpers.js';
+import { dailyTimeline, T0, testConfig } from '../helpers/service-helpers.js';
 
 const S = { cluster: 'c', partition: '_all' };
 const WEEK = 7 * 86400;

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { MemoryStore } from '../../src/telemetry/memoryStore.js';
 import { boundedAsync } from '../helpers/fuzz.js';
-import { Clock, dailyTimeline, serviceOver, storeWith } from './service-helpers.js';
+import { Clock, dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';
 
 type Inject = (req: Req) => Promise<LightMyRequestResponse>;
 interface Req {

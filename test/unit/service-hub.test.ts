@@ -13,7 +13,7 @@ import { TelemetryError } from '../../src/telemetry/errors.js';
 import { MemoryStore } from '../../src/telemetry/memoryStore.js';
 import { checkQuality } from '../../src/telemetry/quality.js';
 import { rowOfTimeline } from '../../src/telemetry/schema.js';
-import { Clock, dailyTimeline, GatedReader, T0, testConfig } from './service-helpers.js';
+import { Clock, dailyTimeline, GatedReader, T0, testConfig } from '../helpers/service-helpers.js';
 
 const A = { cluster: 'a', partition: '_all' };
 const B = { cluster: 'b', partition: '_all' };

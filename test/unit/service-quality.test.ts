@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryStore } from '../../src/telemetry/memoryStore.js';
 import { rowOfTimeline } from '../../src/telemetry/schema.js';
-import { Clock, dailyTimeline, serviceOver, storeWith } from './service-helpers.js';
+import { Clock, dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';
 
 async function predict(app: ReturnType<typeof serviceOver>['app']) {
   const r = await app.inject({ method: 'POST', url: '/predict', payload: { total_nodes: 120 } });

@@ -17,7 +17,7 @@ import { makeAuth, tokenFrom } from '../../src/service/auth.js';
 import { BaselineModel } from '../../src/service/model.js';
 import { openTelemetry } from '../../src/telemetry/index.js';
 import { UserError } from '../../src/util/errors.js';
-import { dailyTimeline, serviceOver, storeWith } from './service-helpers.js';
+import { dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';
 
 const TOKEN = 'k7Qx-2mP9_vR4tZ8wY1n';
 

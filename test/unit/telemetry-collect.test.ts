@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { freePort } from '../../harness/net.js';
 import { collect, type SlurmSnapshot } from '../../src/telemetry/collector.js';
 import { readRowsCsv } from '../../src/telemetry/csvRows.js';
 import { COLLECT_CSV_HEADER, CsvSink } from '../../src/telemetry/csvSink.js';
@@ -11,7 +12,6 @@ import { MemoryStore } from '../../src/telemetry/memoryStore.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
 import { parseSinfo, parseSqueue } from '../../src/telemetry/slurm.js';
 import { readTimelineCsv } from '../../src/timeline/csv.js';
-import { freePort } from '../helpers/net.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcm-collect-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,11 +7,11 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadNeural, readManifest } from '../../src/model/checkpoint.js';
 import { train } from '../../src/train/trainer.js';
-import { tinyModel, tinyTimeline, tinyTrain } from './train-fixture.js';
+import { tinyModel, tinyTimeline, tinyTrain } from '../helpers/train-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcm-train-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const child = fileURLToPath(new URL('./train-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('../helpers/train-child.ts', import.meta.url));
 
 /** Run the training child; resolves with its stdout, or kills it (-9) once `killWhen()` holds. */
 function runChild(args: string[], killWhen?: () => boolean): Promise<{ out: string; killed: boolean }> {

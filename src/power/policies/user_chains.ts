@@ -6,8 +6,8 @@ import type { ArrivalOutlook } from './warm_pool.js';
  * Users' submission chains, learnt online from job events as they happen (causal by construction: it only
  * ever holds what `observe` was told). On KTH-SP2, 39 % of submissions are followed by the same user's next
  * one within 5 minutes, and 68 % of the follow-ups within 10 minutes ask for as many nodes as the previous one
- * (`bench/power-arrivals.ts --gaps`): after a user submits a job, or one of theirs ends, another of the same
- * size often follows.
+ * (`bench/studies/power-arrivals.ts --gaps`): after a user submits a job, or one of theirs ends, another of
+ * the same size often follows.
  *
  * `nodes(now)` is the idle capacity that the warm pool should hold for those chained arrivals: the sum over
  * users *active* (a submission, or with `onEnd` a job end, within the last `windowS` seconds) of the size of
