@@ -5,7 +5,7 @@ import { type Forecaster, Persistence, Ridge } from '../../src/model/baselines.j
 import type { Batch } from '../../src/model/dataset.js';
 import { makeBatch, makeDataset } from '../../src/model/dataset.js';
 import { buildFeatures } from '../../src/model/features.js';
-import { PowerSim, PW_ON } from '../../src/power/cluster.js';
+import { PowerSim } from '../../src/power/cluster.js';
 import { fitOnPrefix, LiveFeatures, LiveTimeline, OnlineForecast, ridgeRow } from '../../src/power/live.js';
 import { DEFAULT_POWER_MODEL, energyJ } from '../../src/power/model.js';
 import { AlwaysOn } from '../../src/power/policies/always_on.js';
@@ -13,6 +13,7 @@ import { oraclePolicy } from '../../src/power/policies/oracle.js';
 import { predictivePolicy } from '../../src/power/policies/predictive.js';
 import { Reactive } from '../../src/power/policies/reactive.js';
 import type { PowerPolicy } from '../../src/power/policy.js';
+import { PW_ON } from '../../src/power/powered-nodes.js';
 import { demandSteps, powerReplay } from '../../src/power/replay.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { replayJobs } from '../../src/sim/replay.js';

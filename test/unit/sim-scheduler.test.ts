@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SimJob } from '../../src/sim/job.js';
+import { NODE_BUSY } from '../../src/sim/node-allocator.js';
 import { Rng } from '../../src/sim/rng.js';
-import { type ClusterSim, NODE_BUSY, type Overrun, simulateCluster } from '../../src/sim/scheduler.js';
+import { type ClusterSim, type Overrun, simulateCluster } from '../../src/sim/scheduler.js';
 
 function job(id: number, submit: number, nodes: number, runtime: number, limit: number): SimJob {
   return { id: String(id), submit, nodes, cpus: nodes, runtime, limit, user: null, partition: null };
