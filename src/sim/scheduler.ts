@@ -1,10 +1,10 @@
-import { compress } from '../jobs/hostlist.js';
 import type { JobRecord } from '../jobs/record.js';
 import type { ClusterState } from '../timeline/state.js';
 import { type EasyState, easyPass } from './easy.js';
 import { EventQueue } from './events.js';
 import type { SimJob } from './job.js';
 import { FreeList, type NodeAllocator } from './node-allocator.js';
+import { jobRecords, type SimStats, scheduleStats } from './outcome.js';
 
 /**
  * The one discrete-event scheduler: an N-node cluster scheduled FCFS with EASY backfilling (./easy.ts), with
@@ -79,24 +79,6 @@ export interface BackfillDecision {
   extra: number;
 }
 
-export interface SimStats {
-  /** Jobs asking for more nodes than the cluster has (never run). */
-  rejected: number;
-  /** Jobs that ran. */
-  ran: number;
-  /** Jobs killed at their limit. */
-  killed: number;
-  /** Jobs that ran past their limit (overrun = honour). */
-  overran: number;
-  backfilled: number;
-  /** Mean wait (s) from submit to run over jobs that ran. */
-  meanWait: number;
-  /** Running node-seconds / (nodes * (last end - first submit)). */
-  utilisation: number;
-  firstSubmit: number;
-  lastEnd: number;
-}
-
 export class Scheduler<A extends NodeAllocator> implements ClusterState {
   readonly nodes: number;
   readonly allocator: A;
@@ -145,7 +127,7 @@ export class Scheduler<A extends NodeAllocator> implements ClusterState {
   endedSince = 0;
   now = 0;
 
-  constructor(jobs: readonly SimJob[], allocator: A, opts: SchedulerOptions<never>) {
+  constructor(jobs: readonly SimJob[], allocator: A, opts: SchedulerOptions<Scheduler<A>>) {
     this.nodes = opts.nodes;
     this.allocator = allocator;
     this.overrun = opts.overrun ?? 'honour';
@@ -378,63 +360,14 @@ export class Scheduler<A extends NodeAllocator> implements ClusterState {
     this.qLen = easyPass(this.easy, t);
   }
 
+  /** Figures of the schedule so far (./outcome.ts). */
   stats(): SimStats {
-    let ran = 0;
-    let killed = 0;
-    let overran = 0;
-    let backfilled = 0;
-    let wait = 0;
-    let busy = 0;
-    let first = Number.POSITIVE_INFINITY;
-    let last = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < this.n; i++) {
-      if (Number.isNaN(this.alloc[i])) continue;
-      ran++;
-      killed += this.killed[i];
-      if (this.runtime[i] > this.limit[i]) overran++;
-      backfilled += this.backfilled[i];
-      wait += this.run[i] - this.submit[i];
-      busy += this.need[i] * (this.end[i] - this.run[i]);
-      if (this.submit[i] < first) first = this.submit[i];
-      if (this.end[i] > last) last = this.end[i];
-    }
-    const span = last - first;
-    return {
-      rejected: this.n - this.accepted,
-      ran,
-      killed,
-      overran,
-      backfilled,
-      meanWait: ran ? wait / ran : 0,
-      utilisation: ran && span > 0 ? busy / (this.nodes * span) : 0,
-      firstSubmit: ran ? first : 0,
-      lastEnd: ran ? last : 0,
-    };
+    return scheduleStats(this);
   }
 
-  /**
-   * The scheduled jobs as JobRecords, in submit order (jobs that never ran are left out). With
-   * `nodeNames` (one name per node index), `nodeList` is the compressed hostlist of the job's nodes.
-   */
-  *records(nodeNames?: readonly string[]): Generator<JobRecord> {
-    for (let i = 0; i < this.n; i++) {
-      if (Number.isNaN(this.alloc[i])) continue;
-      const j = this.jobs[i];
-      yield {
-        id: j.id,
-        submit: j.submit,
-        eligible: null,
-        start: this.run[i],
-        end: this.end[i],
-        nodes: j.nodes,
-        cpus: j.cpus,
-        timeLimit: j.limit,
-        partition: j.partition,
-        state: this.killed[i] ? 'TIMEOUT' : 'COMPLETED',
-        user: j.user,
-        nodeList: nodeNames ? compress(Array.from(this.nodesOf(i), (k) => nodeNames[k])) : null,
-      };
-    }
+  /** The scheduled jobs as JobRecords, in submit order (./outcome.ts); `nodeNames` gives each a hostlist. */
+  records(nodeNames?: readonly string[]): Generator<JobRecord> {
+    return jobRecords(this, nodeNames);
   }
 }
 
