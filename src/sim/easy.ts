@@ -1,6 +1,6 @@
 /**
- * One FCFS + EASY-backfill pass at time t, shared by the plain scheduler (`ClusterSim`) and the
- * power-aware one (`PowerSim`) so both apply exactly the same rule:
+ * One FCFS + EASY-backfill pass at time t: the rule the scheduler (./scheduler.ts) applies whatever its
+ * node strategy (the simulator's free list or the power replay's powered nodes):
  *   1. start queue-head jobs while they fit;
  *   2. reserve for the head: the shadow time (when enough running jobs will have reached their limit)
  *      and the extra nodes free at that time beyond the head's need;

@@ -5,7 +5,8 @@ import { writeSwf } from '../jobs/swf.js';
 import { buildTimeline } from '../timeline/build.js';
 import { writeTimelineCsv } from '../timeline/csv.js';
 import type { SimJob } from './job.js';
-import { type ClusterSim, type Overrun, type SimStats, simulateCluster } from './scheduler.js';
+import type { SimStats } from './outcome.js';
+import { type ClusterSim, type Overrun, simulateCluster } from './scheduler.js';
 import {
   defaultNodeNames,
   type SlurmDbWriteOptions,

@@ -11,6 +11,7 @@ import {
 } from '../../src/power/model.js';
 import { AlwaysOn } from '../../src/power/policies/always_on.js';
 import { Reactive } from '../../src/power/policies/reactive.js';
+import type { PowerPolicy } from '../../src/power/policy.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -78,5 +79,76 @@ describe('power model', () => {
     assert.equal(sim.shutdowns, 1);
     assert.deepEqual(sim.seconds, { busy: 200, idle: 60 + 30, off: 1000 - 190, boot: 300 });
     assert.equal(energyJ(M, sim.seconds), 200 * 250 + 90 * 125 + 810 * 10 + 300 * 250);
+  });
+
+  it('waits for a minute hook that returns a promise: the policy decides after it, figures as with a sync hook', async () => {
+    const run = async (async: boolean) => {
+      const order: string[] = [];
+      const inner = new Reactive({ SuspendTime: 60, SuspendExcNodes: 0, IntervalSeconds: 10 });
+      const policy: PowerPolicy = {
+        name: inner.name,
+        intervalS: inner.intervalS,
+        decide: (view, act) => {
+          order.push(`decide ${view.now}`);
+          inner.decide(view, act);
+        },
+      };
+      const sim = await new PowerSim([job('a', 0, 1, 100), job('b', 1000, 1, 100)], {
+        nodes: 1,
+        model: M,
+        policy,
+        window: { start: 0, end: 1400 },
+        minuteHook: (_s, t) => {
+          order.push(`row ${t}`);
+          if (!async) return;
+          return new Promise<void>((done) =>
+            setImmediate(() => {
+              order.push(`rowdone ${t}`);
+              done();
+            }),
+          );
+        },
+      }).runAll();
+      return { order, run: Array.from(sim.run), seconds: sim.seconds, boots: sim.boots };
+    };
+    const a = await run(true);
+    const s = await run(false);
+    // every decision at a minute instant comes after that minute's row has resolved
+    for (let i = 0; i < a.order.length; i++) {
+      const [what, t] = a.order[i].split(' ');
+      if (what === 'decide' && Number(t) % 60 === 0) assert.equal(a.order[i - 1], `rowdone ${t}`);
+    }
+    assert.deepEqual(a.order.slice(0, 5), ['row 0', 'rowdone 0', 'decide 0', 'decide 10', 'decide 20']);
+    assert.deepEqual({ ...a, order: a.order.filter((x) => !x.startsWith('rowdone')) }, s);
+    assert.deepEqual(s.run, [0, 1300]);
+    assert.deepEqual(s.seconds, { busy: 200, idle: 60 + 30, off: 1000 - 190, boot: 300 });
+  });
+
+  it('a zero-length job on a node that was shutting down: the node ends up idle once, not twice', async () => {
+    // one node: a runs 0..100, powered down at 160, shutting until 190. b (run time 0) arrives at 170 and
+    // takes the shutting node: off at 190, booted 190..490, b runs and ends at 490, the instant the boot ends
+    const policy = new Reactive({ SuspendTime: 60, SuspendExcNodes: 0, IntervalSeconds: 10 });
+    const counts: number[][] = [];
+    const sim = await new PowerSim([job('a', 0, 1, 100), job('b', 170, 1, 0)], {
+      nodes: 1,
+      model: M,
+      policy,
+      window: { start: 0, end: 900 },
+      minuteHook: (s) => counts.push([s.busy, s.idle, s.booting, s.off, s.shutting]),
+    }).runAll();
+    assert.equal(sim.alloc[1], 170);
+    assert.equal(sim.run[1], 490);
+    assert.equal(sim.end[1], 490);
+    for (const [i, c] of counts.entries())
+      assert.equal(
+        c.reduce((a, b) => a + b),
+        1,
+        `minute ${i}: ${c}`,
+      );
+    // idle again from 490 (minute 540), powered down at the tick at 550, off at 580 (minute 600)
+    assert.deepEqual(counts[9], [0, 1, 0, 0, 0]);
+    assert.deepEqual(counts[10], [0, 0, 0, 1, 0]);
+    assert.equal(sim.shutdowns, 2);
+    assert.equal(sim.boots, 1);
   });
 });

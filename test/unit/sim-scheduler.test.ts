@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SimJob } from '../../src/sim/job.js';
-import { type ClusterSim, NODE_BUSY, type Overrun, simulateCluster } from '../../src/sim/scheduler.js';
+import { NODE_BUSY } from '../../src/sim/node-allocator.js';
+import { type ClusterSim, type Overrun, simulateCluster } from '../../src/sim/scheduler.js';
 import { Rng } from '../../src/util/rng.js';
 
 function job(id: number, submit: number, nodes: number, runtime: number, limit: number): SimJob {
