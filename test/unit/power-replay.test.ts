@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openJobSource } from '../../src/jobs/open.js';
 import { Persistence } from '../../src/model/baselines/persistence.js';
 import { Ridge } from '../../src/model/baselines/ridge.js';
 import type { Batch } from '../../src/model/dataset.js';
@@ -18,8 +17,6 @@ import type { PowerPolicy } from '../../src/power/policy.js';
 import { PW_ON } from '../../src/power/powered-nodes.js';
 import { demandSteps, powerReplay } from '../../src/power/replay.js';
 import type { SimJob } from '../../src/sim/job.js';
-import { replayJobs } from '../../src/sim/replay.js';
-import { simulateCluster } from '../../src/sim/scheduler.js';
 import { Rng } from '../../src/util/rng.js';
 
 const M = DEFAULT_POWER_MODEL;
