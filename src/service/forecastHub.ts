@@ -1,6 +1,6 @@
 import { type AnomalyReport, detectAnomalies, residualAnomalies } from '../telemetry/anomaly.js';
 import { TelemetryError, type TelemetryErrorKind } from '../telemetry/errors.js';
-import { checkQuality, type QualityReport } from '../telemetry/quality.js';
+import { checkQuality, fatalReasons, type QualityReport } from '../telemetry/quality.js';
 import { seriesKey } from '../telemetry/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
 import { TIMELINE_COLUMNS, type Timeline } from '../timeline/columns.js';
@@ -413,11 +413,6 @@ export class ForecastHub {
       minScale,
     });
   }
-}
-
-/** The reasons of a no_forecast verdict: the findings checkQuality made fatal. */
-export function fatalReasons(r: QualityReport): string[] {
-  return r.findings.filter((f) => f.fatal).map((f) => f.message);
 }
 
 /**

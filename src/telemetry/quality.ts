@@ -342,3 +342,8 @@ export function checkQuality(rows: readonly TelemetryRow[], o: QualityOptions): 
     state,
   };
 }
+
+/** Why there is no forecast: the messages of the findings made fatal (empty unless the verdict is no_forecast). */
+export function fatalReasons(r: QualityReport): string[] {
+  return r.findings.filter((f) => f.fatal).map((f) => f.message);
+}

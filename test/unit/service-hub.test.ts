@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { hubFor } from '../../src/service/app.js';
-import { fatalReasons } from '../../src/service/forecastHub.js';
 import { forecastView } from '../../src/service/forecastView.js';
 import { BaselineModel } from '../../src/service/model.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
 import { MemoryStore } from '../../src/telemetry/memoryStore.js';
-import { checkQuality } from '../../src/telemetry/quality.js';
+import { checkQuality, fatalReasons } from '../../src/telemetry/quality.js';
 import { rowOfTimeline } from '../../src/telemetry/schema.js';
 import { Clock, dailyTimeline, GatedReader, T0, testConfig } from '../helpers/service-helpers.js';
 
