@@ -172,7 +172,7 @@ export class PowerSim extends Scheduler<PoweredNodes> implements ClusterView, Po
   private tick(t: number): void | Promise<void> {
     if (t === this.nextMin) {
       const r = this.minuteHook?.(this, t);
-      if (r) return r.then(() => this.afterMinute(t));
+      if (r instanceof Promise) return r.then(() => this.afterMinute(t));
       this.afterMinute(t);
       return;
     }

@@ -351,7 +351,9 @@ export class PoweredNodes implements NodeAllocator {
 
   private booted(node: number, t: number): void {
     this.pw[node] = PW_ON;
-    if (!this.held[node]) {
+    // a free booting node joins the idle ones; a node whose zero-length job ended at this very instant is
+    // already among them (give), and one still held waits for its job's other nodes
+    if (this.bootPool.has(node)) {
       this.bootPool.remove(node);
       this.onPool.add(node);
       this.idleSince[node] = t;

@@ -264,7 +264,7 @@ export class Scheduler<A extends NodeAllocator> implements ClusterState {
         this.lastReport = this.done;
         this.progress(this.done);
       }
-      if (r) return r;
+      if (r instanceof Promise) return r;
     }
     if (Number.isFinite(until) && until > this.now) this.now = until;
   }

@@ -123,4 +123,34 @@ describe('power model', () => {
     assert.deepEqual(s.run, [0, 1300]);
     assert.deepEqual(s.seconds, { busy: 200, idle: 60 + 30, off: 1000 - 190, boot: 300 });
   });
+
+  it('a zero-length job on a node that was shutting down: the node ends up idle once, not twice', async () => {
+    // one node: a runs 0..100, powered down at 160, shutting until 190. b (run time 0) arrives at 170 and
+    // takes the shutting node: off at 190, booted 190..490, b runs and ends at 490, the instant the boot ends
+    const policy = new Reactive({ SuspendTime: 60, SuspendExcNodes: 0, IntervalSeconds: 10 });
+    const counts: number[][] = [];
+    const sim = await new PowerSim([job('a', 0, 1, 100), job('b', 170, 1, 0)], {
+      nodes: 1,
+      model: M,
+      policy,
+      window: { start: 0, end: 900 },
+      minuteHook: (s) => {
+        counts.push([s.busy, s.idle, s.booting, s.off, s.shutting]);
+      },
+    }).runAll();
+    assert.equal(sim.alloc[1], 170);
+    assert.equal(sim.run[1], 490);
+    assert.equal(sim.end[1], 490);
+    for (const [i, c] of counts.entries())
+      assert.equal(
+        c.reduce((a, b) => a + b),
+        1,
+        `minute ${i}: ${c}`,
+      );
+    // idle again from 490 (minute 540), powered down at the tick at 550, off at 580 (minute 600)
+    assert.deepEqual(counts[9], [0, 1, 0, 0, 0]);
+    assert.deepEqual(counts[10], [0, 0, 0, 1, 0]);
+    assert.equal(sim.shutdowns, 2);
+    assert.equal(sim.boots, 1);
+  });
 });
