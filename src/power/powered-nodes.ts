@@ -119,8 +119,7 @@ export class PoweredNodes implements NodeAllocator {
   readonly bootDone: Float64Array;
   readonly idleSince: Float64Array;
   private readonly shutDone: Float64Array;
-  /** 1 while the node is held by a job / while that job runs. */
-  private readonly held: Uint8Array;
+  /** 1 while the node's job runs. */
   private readonly busy: Uint8Array;
   private readonly drawCls: Uint8Array;
   private readonly drawCount = new Float64Array(4);
@@ -154,7 +153,6 @@ export class PoweredNodes implements NodeAllocator {
     this.bootDone = new Float64Array(N);
     this.idleSince = new Float64Array(N).fill(o.idleFrom);
     this.shutDone = new Float64Array(N);
-    this.held = new Uint8Array(N);
     this.busy = new Uint8Array(N);
     this.drawCls = new Uint8Array(N).fill(D_IDLE);
     this.drawCount[D_IDLE] = N;
@@ -265,7 +263,6 @@ export class PoweredNodes implements NodeAllocator {
         this.bootDone[node] = this.shutDone[node] + this.model.bootS;
       }
       if (this.pw[node] !== PW_ON && this.bootDone[node] > ready) ready = this.bootDone[node];
-      this.held[node] = 1;
       list[at + k] = node;
     }
     return ready;
@@ -283,7 +280,6 @@ export class PoweredNodes implements NodeAllocator {
     for (let k = 0; k < need; k++) {
       const node = list[at + k];
       this.busy[node] = 0;
-      this.held[node] = 0;
       this.onPool.add(node);
       this.idleSince[node] = t;
       this.refresh(node);
@@ -363,7 +359,7 @@ export class PoweredNodes implements NodeAllocator {
 
   private shutDown(node: number, t: number): void {
     this.pw[node] = PW_OFF;
-    if (!this.held[node]) {
+    if (this.shutPool.has(node)) {
       this.shutPool.remove(node);
       this.offPool.add(node);
     } else {

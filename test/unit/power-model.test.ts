@@ -134,7 +134,9 @@ describe('power model', () => {
       model: M,
       policy,
       window: { start: 0, end: 900 },
-      minuteHook: (s) => counts.push([s.busy, s.idle, s.booting, s.off, s.shutting]),
+      minuteHook: (s) => {
+        counts.push([s.busy, s.idle, s.booting, s.off, s.shutting]);
+      },
     }).runAll();
     assert.equal(sim.alloc[1], 170);
     assert.equal(sim.run[1], 490);
