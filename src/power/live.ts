@@ -22,7 +22,7 @@ import {
   type Transform,
   WEEK_MINUTES,
 } from '../model/features.js';
-import { P90_BINS, p90Bin } from '../timeline/build.js';
+import { P90_BINS, p90Bin } from '../timeline/rows.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../timeline/columns.js';
 import { ageBin, cellIndex, EndingTable, remBin, sizeBin } from '../timeline/survival.js';
 import type { PowerSim } from './cluster.js';
