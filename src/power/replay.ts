@@ -1,18 +1,13 @@
 import type { Forecaster } from '../model/baselines.js';
 import { FEATURE_NAMES, type FeatureOptions } from '../model/features.js';
+import { LiveFeatures } from '../model/live-features.js';
 import type { SimJob } from '../sim/job.js';
 import { Rng } from '../sim/rng.js';
+import { LiveTimeline } from '../timeline/live-timeline.js';
 import { UserError } from '../util/errors.js';
 import { PowerSim } from './cluster.js';
 import type { ReactiveConfig } from './config.js';
-import {
-  calibratePeak,
-  fitOnPrefix,
-  LiveFeatures,
-  LiveTimeline,
-  OnlineForecast,
-  type PeakBand,
-} from './live.js';
+import { calibratePeak, fitOnPrefix, OnlineForecast, type PeakBand } from './live.js';
 import { energyJ, J_PER_KWH, type NodePowerModel } from './model.js';
 import { AlwaysOn } from './policies/always_on.js';
 import { oraclePolicy, StepPeak } from './policies/oracle.js';
