@@ -127,13 +127,7 @@ describe('power replay: live rows and forecasts', () => {
     const sim = await new PowerSim(jobs, {
       nodes: N,
       model: M,
-      policy: new Reactive({
-        SuspendTime: 300,
-        SuspendRate: 60,
-        ResumeRate: 300,
-        SuspendExcNodes: 0,
-        IntervalSeconds: 10,
-      }),
+      policy: new Reactive({ SuspendTime: 300, SuspendExcNodes: 0, IntervalSeconds: 10 }),
       minuteHook: (s, t) => live.write(s, t),
     }).runAll();
     const tl = live.view();
