@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALL_PARTITIONS, rowOfTimeline, type TelemetryRow } from '../telemetry/schema.js';
 import type { TelemetryWriter } from '../telemetry/types.js';
-import { newColumns, RowBuilder } from '../timeline/rows.js';
+import { newColumns } from '../timeline/build.js';
+import { RowBuilder } from '../timeline/rows.js';
 import { errorMessage, InputError } from '../util/errors.js';
 import { localMidnight } from './calendar.js';
 import type { SimulatorConfig } from './config.js';

@@ -2,8 +2,8 @@ import type { JobRecord } from '../jobs/record.js';
 import { InputError } from '../util/errors.js';
 import type { Timeline } from './columns.js';
 import { type BuildStats, RecordsState } from './records-state.js';
-import { DailyEndingTable, ENDING_BLOCK_ROWS, newColumns, RowBuilder } from './rows.js';
-import type { EndingTable } from './survival.js';
+import { RowBuilder } from './rows.js';
+import { DailyEndingTable, ENDING_BLOCK_ROWS, type EndingTable } from './survival.js';
 
 /**
  * Jobs -> minute timeline: the job records are replayed as a scheduler state (./records-state.ts: the queue
@@ -129,6 +129,42 @@ export function buildTimeline(
   }
   for (const j of jobs) b.add(j);
   return b.finish();
+}
+
+/**
+ * Zeroed columns of `rows` rows, as one object literal (the type checks it against the column list): an
+ * object given its 26 keys one computed key at a time becomes a hash table in V8, and the row builder stores
+ * into every column on every row.
+ */
+export function newColumns(rows: number): Timeline['columns'] {
+  return {
+    running_jobs: new Float64Array(rows),
+    queued_jobs: new Float64Array(rows),
+    busy_nodes: new Float64Array(rows),
+    overshoot_nodes: new Float64Array(rows),
+    cpu_util: new Float64Array(rows),
+    mean_nodes_running: new Float64Array(rows),
+    mean_cpus_running: new Float64Array(rows),
+    mean_nodes_queued: new Float64Array(rows),
+    mean_cpus_queued: new Float64Array(rows),
+    queued_nodes: new Float64Array(rows),
+    mean_elapsed_running_s: new Float64Array(rows),
+    mean_limit_running_s: new Float64Array(rows),
+    p90_limit_running_s: new Float64Array(rows),
+    ending_5m_nodes: new Float64Array(rows),
+    ending_10m_nodes: new Float64Array(rows),
+    ending_30m_nodes: new Float64Array(rows),
+    ending_60m_nodes: new Float64Array(rows),
+    ending_240m_nodes: new Float64Array(rows),
+    age_lt5m_nodes: new Float64Array(rows),
+    age_5_30m_nodes: new Float64Array(rows),
+    age_30_120m_nodes: new Float64Array(rows),
+    age_ge120m_nodes: new Float64Array(rows),
+    expected_end_30m_nodes: new Float64Array(rows),
+    submitted_last_min: new Float64Array(rows),
+    started_last_min: new Float64Array(rows),
+    ended_last_min: new Float64Array(rows),
+  };
 }
 
 function iso(t: number): string {

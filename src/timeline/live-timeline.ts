@@ -1,5 +1,6 @@
-import type { Timeline } from './columns.js';
-import { newColumns, RowBuilder, type TimelineColumns } from './rows.js';
+import { newColumns } from './build.js';
+import { TIMELINE_COLUMNS, type Timeline } from './columns.js';
+import { RowBuilder } from './rows.js';
 import type { ClusterState } from './state.js';
 import { EndingTable } from './survival.js';
 
@@ -13,7 +14,7 @@ export class LiveTimeline {
   readonly capacity: number;
   readonly totalCpus: number;
   minutes = 0;
-  cols: TimelineColumns;
+  cols: Timeline['columns'];
   private readonly rows: RowBuilder;
 
   /**
@@ -45,7 +46,7 @@ export class LiveTimeline {
     if (m !== this.minutes) throw new Error(`live timeline: row ${m} written after row ${this.minutes - 1}`);
     if (m >= this.cols.busy_nodes.length) {
       const cols = newColumns(Math.max(m + 1, 2 * this.cols.busy_nodes.length));
-      for (const c of Object.keys(cols) as Array<keyof TimelineColumns>) cols[c].set(this.cols[c]);
+      for (const c of TIMELINE_COLUMNS) cols[c].set(this.cols[c]);
       this.cols = cols;
     }
     this.rows.write(state, m, this.cols);
@@ -55,8 +56,7 @@ export class LiveTimeline {
   /** Rows [from, to) as a Timeline of views (no copy; valid until the next write that grows the columns). */
   view(from = 0, to = this.minutes): Timeline {
     const columns = newColumns(0);
-    for (const c of Object.keys(columns) as Array<keyof TimelineColumns>)
-      columns[c] = this.cols[c].subarray(from, to);
+    for (const c of TIMELINE_COLUMNS) columns[c] = this.cols[c].subarray(from, to);
     return {
       start: this.start + 60 * from,
       minutes: to - from,

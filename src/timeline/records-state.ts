@@ -1,6 +1,7 @@
 import type { JobRecord, JobState } from '../jobs/record.js';
-import { type DailyEndingTable, ENDING_BLOCK_ROWS, type RowBuilder } from './rows.js';
+import type { RowBuilder } from './rows.js';
 import type { ClusterState } from './state.js';
+import { type DailyEndingTable, ENDING_BLOCK_ROWS } from './survival.js';
 
 /**
  * Job records replayed as a ClusterState, one minute row at a time: what a batch timeline (./build.ts) and a
@@ -9,11 +10,14 @@ import type { ClusterState } from './state.js';
  * cluster at T0 + 60*m. Each job's rows are found once (events bucketed by row), so a replay costs
  * O(jobs + rows) plus what the row builder reads.
  *
- * The queue and running rules of job records (see ./rows.ts for what the row makes of them):
- * - running at t: start <= t < end, for jobs that hold nodes: nodes > 0, a start, and end null (still
- *   running: until the span end) or end > start;
- * - queued at t: (eligible ?? submit) <= t < (start ?? end ?? +inf); a job cancelled while pending leaves at
- *   its end; a finished-state job with neither start nor end has no known exit time and is never queued;
+ * The queue and running rules of job records (./rows.ts says what a row makes of the state):
+ * - running at t: start <= t < end (end null = still running -> until the span end). A job holds nodes only
+ *   when nodes > 0 and (end null or end > start); jobs that do not hold nodes still count as submitted and
+ *   while queued.
+ * - queued at t: (eligible ?? submit) <= t < (start ?? end ?? +inf). A job cancelled while pending leaves the
+ *   queue at its end. Exception: a job in a finished state (COMPLETED, CANCELLED, FAILED, ...) with neither
+ *   start nor end has no known exit time and is not counted as queued at all (counted in `stats.noExitTime`)
+ *   — otherwise such records (e.g. SWF run time -1) would sit in the queue forever.
  * - flows in (t-60, t]: submits of any job; starts and ends of node-holding jobs (also those shorter than a
  *   minute, which hold no row).
  */

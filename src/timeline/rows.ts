@@ -1,11 +1,15 @@
-import type { TimelineColumn } from './columns.js';
+import type { Timeline } from './columns.js';
+import { LimitHistogram, p90Bin } from './limit-histogram.js';
+import { RowCalendar } from './row-calendar.js';
 import type { ClusterState } from './state.js';
 import {
   AGE_EDGES_MIN,
   ageBin,
   CELLS,
   cellIndex,
-  EndingTable,
+  DailyEndingTable,
+  ENDING_BLOCK_ROWS,
+  type EndingTable,
   REM_EDGES_MIN,
   REM_NONE,
   remBin,
@@ -18,24 +22,13 @@ import {
  * here: batch timelines replay job records into a state (./records-state.ts), the simulator's live mode and
  * the power replay hand over their schedulers, `pcm collect` a queue snapshot.
  *
- * Semantics (what a state means at t):
- * - running at t: the jobs in `running` with need > 0 and end > t; a job holds nodes from its allocation
- *   (alloc <= t). For job records: start <= t < end (end null = still running -> until the span end); a
- *   job holds nodes only when nodes > 0 and (end null or end > start); jobs that do not hold nodes count
- *   nowhere in the running columns nor in started/ended_last_min (they still count as submitted and while
- *   queued).
- * - queued at t: `queue[0 .. qLen)`. For job records: (eligible ?? submit) <= t < (start ?? end ?? +inf). A
- *   job cancelled while pending leaves the queue at its end. Exception: a job in a finished state
- *   (COMPLETED, CANCELLED, FAILED, ...) with neither start nor end has no known exit time and is not counted
- *   as queued at all (counted in `stats.noExitTime`) — otherwise such records (e.g. SWF run time -1) would
- *   sit in the queue forever.
+ * Semantics (what a state means at t; what job records mean is in ./records-state.ts):
+ * - running at t: the jobs in `running` with need > 0 and end > t, holding nodes from their allocation
+ *   (alloc <= t); jobs that hold no nodes count nowhere in the running columns nor in started/ended_last_min.
+ * - queued at t: `queue[0 .. qLen)`.
  * - busy_nodes = min(raw, capacity), overshoot_nodes = max(0, raw - capacity), cpu_util = min(1, cpus / totalCpus).
  * - mean_elapsed_running_s: mean of t - alloc; mean/p90 of limits over the running jobs that have one.
- * - p90_limit_running_s: nearest-rank 90th percentile read from a histogram of the running jobs' limits
- *   over P90_BINS = 128 log-spaced bins from 60 s to 365 days (each bin spans a factor 525600^(1/128) ~ 1.108,
- *   i.e. ~10.8 %). The value reported is the mean of the limits in the percentile's bin, so it is exact
- *   when that bin holds one distinct limit (the usual case: limits are round numbers) and otherwise lies
- *   within that bin. Limits below 60 s share bin 0, above 365 days the last bin.
+ * - p90_limit_running_s: nearest-rank 90th percentile of the limits, from a histogram (./limit-histogram.ts).
  * - ending_k_nodes: nodes of running jobs whose limit runs out by t + k minutes (run + limit <= t + 60k;
  *   the limit counts from `run`, which is later than alloc when the job waited for its nodes to boot).
  * - age_*_nodes: running nodes by t - alloc in [0, 5), [5, 30), [30, 120), [120, inf) minutes.
@@ -48,87 +41,7 @@ import {
  *   of any job, starts and ends of node-holding jobs.
  */
 
-/** Histogram resolution of p90_limit_running_s (see the module comment). */
-export const P90_BINS = 128;
-export const P90_MIN_S = 60;
-export const P90_MAX_S = 365 * 86400;
-const LOG_RANGE = Math.log(P90_MAX_S / P90_MIN_S);
-
-/** The histogram bin of a time limit (seconds). */
-export function p90Bin(limitS: number): number {
-  if (limitS <= P90_MIN_S) return 0;
-  if (limitS >= P90_MAX_S) return P90_BINS - 1;
-  const b = Math.floor((Math.log(limitS / P90_MIN_S) / LOG_RANGE) * P90_BINS);
-  return b < P90_BINS ? b : P90_BINS - 1;
-}
-
-/** Rows per refit of the online ending table (one day). */
-export const ENDING_BLOCK_ROWS = 1440;
-
-export type TimelineColumns = Record<TimelineColumn, Float64Array>;
-
-/**
- * Zeroed columns of `rows` rows, as one object literal: an object given its 26 keys one computed key at a time
- * becomes a hash table in V8, and the row builder stores into every column on every row.
- */
-export function newColumns(rows: number): TimelineColumns {
-  return {
-    running_jobs: new Float64Array(rows),
-    queued_jobs: new Float64Array(rows),
-    busy_nodes: new Float64Array(rows),
-    overshoot_nodes: new Float64Array(rows),
-    cpu_util: new Float64Array(rows),
-    mean_nodes_running: new Float64Array(rows),
-    mean_cpus_running: new Float64Array(rows),
-    mean_nodes_queued: new Float64Array(rows),
-    mean_cpus_queued: new Float64Array(rows),
-    queued_nodes: new Float64Array(rows),
-    mean_elapsed_running_s: new Float64Array(rows),
-    mean_limit_running_s: new Float64Array(rows),
-    p90_limit_running_s: new Float64Array(rows),
-    ending_5m_nodes: new Float64Array(rows),
-    ending_10m_nodes: new Float64Array(rows),
-    ending_30m_nodes: new Float64Array(rows),
-    ending_60m_nodes: new Float64Array(rows),
-    ending_240m_nodes: new Float64Array(rows),
-    age_lt5m_nodes: new Float64Array(rows),
-    age_5_30m_nodes: new Float64Array(rows),
-    age_30_120m_nodes: new Float64Array(rows),
-    age_ge120m_nodes: new Float64Array(rows),
-    expected_end_30m_nodes: new Float64Array(rows),
-    submitted_last_min: new Float64Array(rows),
-    started_last_min: new Float64Array(rows),
-    ended_last_min: new Float64Array(rows),
-  };
-}
-
-/**
- * P(ends within 30 min) per cell for the rows of each day, refitted once a day: day k (rows [1440k, 1440(k+1))
- * from row 0) uses the runs added before its first row is written. The state's owner adds each node-holding
- * run once it has ended (for a table identical to a batch timeline's: day by day, in job order), so day k
- * sees exactly the jobs that ended by its start.
- */
-export class DailyEndingTable {
-  readonly table = new EndingTable();
-  private P: Float64Array = new Float64Array(CELLS);
-  private day = -1;
-
-  /** A run that has ended: held `need` nodes from alloc to end; limit in s (NaN or <= 0 = none). */
-  addRun(alloc: number, end: number, limit: number, need: number): void {
-    if (!(end > alloc) || !(need > 0)) return;
-    this.table.addRun((end - alloc) / 60, limit > 0 ? limit / 60 : Number.NaN, need);
-  }
-
-  /** P for row m (refitted when m is in a new day). */
-  at(m: number): Float64Array {
-    const k = Math.floor(m / ENDING_BLOCK_ROWS);
-    if (k !== this.day) {
-      this.P = this.table.probabilities();
-      this.day = k;
-    }
-    return this.P;
-  }
-}
+type TimelineColumns = Timeline['columns'];
 
 /** Age classes of the age_* columns (s): below 5, 30, 120 min, and the rest. */
 const AGE_BOUNDS_S = [300, 1800, 7200];
@@ -143,8 +56,6 @@ const cellOf = cellIndex;
 const AGE_EDGES = Float64Array.from(AGE_EDGES_MIN);
 const REM_EDGES = Float64Array.from(REM_EDGES_MIN);
 const REM_NONE_BIN = REM_NONE;
-/** Rows of the ring of scheduled rechecks; a recheck further ahead waits in the last slot and is rescheduled. */
-const RING = 4096;
 
 /**
  * Writes timeline rows from a state (see the module comment), for rows m = 0, 1, 2, ... in order, keeping
@@ -154,7 +65,7 @@ const RING = 4096;
  *   queued)); a state that knows them (a replay of records) reports them with enter/leave/enqueue/dequeue
  *   before each `write`, and the builder never reads the lists (`{ scan: false }`).
  * - a held job's age class, ending flags and ending-table cell change at instants known from its alloc, run
- *   and limit: it is rechecked at the first row at or after the next one (from a ring of rows).
+ *   and limit: it is rechecked at the first row at or after the next one (./row-calendar.ts).
  * - expected_end_30m_nodes: each job contributes nodes * P[cell] for its current cell and day; the changes
  *   of a row are summed in job order (a job's old contribution out, then its new one in) and then added to
  *   the running sum, so the column is the same float for float as a prefix sum over per-row differences.
@@ -175,8 +86,7 @@ export class RowBuilder {
   private limSum = 0;
   private readonly ending = new Float64Array(ENDING_S.length);
   private readonly ages = new Float64Array(AGE_BOUNDS_S.length + 1);
-  private readonly hCount = new Float64Array(P90_BINS);
-  private readonly hSum = new Float64Array(P90_BINS);
+  private readonly limits = new LimitHistogram();
   private expEnd = 0;
   // queue sums
   private qLen = 0;
@@ -197,16 +107,12 @@ export class RowBuilder {
   private stamp = 0;
   /** The next row to write. */
   private rows = 0;
-  // per held job: age class | ending flags << 2, cell, limit bin, contribution to expected ends, recheck row
+  // per held job: age class | ending flags << 2, cell, limit bin, contribution to expected ends; its recheck row
   private cls: Uint8Array = new Uint8Array(0);
   private cell: Int16Array = new Int16Array(0);
   private pbin: Int16Array = new Int16Array(0);
   private cur: Float64Array = new Float64Array(0);
-  private when: Int32Array = new Int32Array(0);
-  // ring of rechecks: a doubly-linked list of jobs per row slot
-  private readonly head = new Int32Array(RING).fill(-1);
-  private linkPrev: Int32Array = new Int32Array(0);
-  private linkNext: Int32Array = new Int32Array(0);
+  private readonly rechecks = new RowCalendar();
   // this row's changes of expected ends: touched jobs, their old contribution, whether they were held
   private touched: Int32Array = new Int32Array(0);
   private nTouched = 0;
@@ -266,7 +172,7 @@ export class RowBuilder {
     for (const j of this.entering) this.hold(s, j, m, t);
     this.leaving.length = 0;
     this.entering.length = 0;
-    this.recheck(s, m, t);
+    this.rechecks.take(m, (j) => this.classify(s, j, m, t, false));
     if (newDay) {
       // every held job's contribution moves to the new day's table
       for (const j of this.held) {
@@ -298,7 +204,7 @@ export class RowBuilder {
     out.queued_nodes[i] = this.qNodes;
     const lc = this.limCnt;
     out.mean_limit_running_s[i] = lc > 0 ? this.limSum / lc : 0;
-    out.p90_limit_running_s[i] = lc > 0 ? p90(this.hCount, this.hSum, lc) : 0;
+    out.p90_limit_running_s[i] = lc > 0 ? this.limits.p90(lc) : 0;
     out.ending_5m_nodes[i] = this.ending[0];
     out.ending_10m_nodes[i] = this.ending[1];
     out.ending_30m_nodes[i] = this.ending[2];
@@ -365,8 +271,7 @@ export class RowBuilder {
     if (b >= 0) {
       this.limCnt++;
       this.limSum += l;
-      this.hCount[b]++;
-      this.hSum[b] += l;
+      this.limits.add(b, l);
     }
     this.classify(s, j, m, t, true);
   }
@@ -385,25 +290,11 @@ export class RowBuilder {
       const l = s.limit[j];
       this.limCnt--;
       this.limSum -= l;
-      if (--this.hCount[b] === 0) this.hSum[b] = 0;
-      else this.hSum[b] -= l;
+      this.limits.remove(b, l);
     }
     this.addClass(this.cls[j], -nd);
     this.cur[j] = 0;
-    this.unlink(j);
-  }
-
-  /** Rechecks due at row m. */
-  private recheck(s: ClusterState, m: number, t: number): void {
-    const slot = m & (RING - 1);
-    let j = this.head[slot];
-    this.head[slot] = -1;
-    while (j >= 0) {
-      const nx = this.linkNext[j];
-      this.when[j] = -1;
-      this.classify(s, j, m, t, false);
-      j = nx;
-    }
+    this.rechecks.cancel(j);
   }
 
   /**
@@ -444,10 +335,8 @@ export class RowBuilder {
       this.cell[j] = cell;
       this.cur[j] = nd * this.P[cell];
     }
-    if (next < Number.POSITIVE_INFINITY) {
-      const row = Math.max(m + 1, Math.ceil((next - 1 - this.start) / 60));
-      this.link(j, Math.min(row, m + RING - 1));
-    }
+    if (next < Number.POSITIVE_INFINITY)
+      this.rechecks.schedule(j, Math.max(m + 1, Math.ceil((next - 1 - this.start) / 60)), m);
   }
 
   /** Add `nd` nodes to the age class and ending flags packed in c. */
@@ -481,63 +370,33 @@ export class RowBuilder {
     this.expEnd = d + this.expEnd;
   }
 
-  private link(j: number, row: number): void {
-    const slot = row & (RING - 1);
-    const h = this.head[slot];
-    this.linkPrev[j] = -1 - slot; // a head points back at its slot
-    this.linkNext[j] = h;
-    if (h >= 0) this.linkPrev[h] = j;
-    this.head[slot] = j;
-    this.when[j] = row;
-  }
-
-  private unlink(j: number): void {
-    if (this.when[j] < 0) return;
-    const p = this.linkPrev[j];
-    const nx = this.linkNext[j];
-    if (p >= 0) this.linkNext[p] = nx;
-    else this.head[-1 - p] = nx;
-    if (nx >= 0) this.linkPrev[nx] = p;
-    this.when[j] = -1;
-  }
-
   private grow(n: number): void {
     const len = Math.max(n, 2 * this.heldAt.length);
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(len);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array, fill: number) => {
-      const b = new Int32Array(len).fill(fill);
-      b.set(a);
-      return b;
-    };
-    const u8 = (a: Uint8Array) => {
-      const b = new Uint8Array(len);
-      b.set(a);
-      return b;
-    };
-    const i16 = (a: Int16Array) => {
-      const b = new Int16Array(len);
-      b.set(a);
-      return b;
-    };
-    this.heldAt = i32(this.heldAt, -1);
-    this.waitingAt = i32(this.waitingAt, -1);
-    this.seenRun = i32(this.seenRun, 0);
-    this.seenQueue = i32(this.seenQueue, 0);
-    this.cls = u8(this.cls);
-    this.cell = i16(this.cell);
-    this.pbin = i16(this.pbin);
-    this.cur = f64(this.cur);
-    this.when = i32(this.when, -1);
-    this.linkPrev = i32(this.linkPrev, -1);
-    this.linkNext = i32(this.linkNext, -1);
-    this.touched = i32(this.touched, 0);
-    this.touchOld = f64(this.touchOld);
-    this.touchHad = u8(this.touchHad);
+    this.heldAt = resized(this.heldAt, len, -1);
+    this.waitingAt = resized(this.waitingAt, len, -1);
+    this.seenRun = resized(this.seenRun, len);
+    this.seenQueue = resized(this.seenQueue, len);
+    this.cls = resized(this.cls, len);
+    this.cell = resized(this.cell, len);
+    this.pbin = resized(this.pbin, len);
+    this.cur = resized(this.cur, len);
+    this.rechecks.reserve(len);
+    this.touched = resized(this.touched, len);
+    this.touchOld = resized(this.touchOld, len);
+    this.touchHad = resized(this.touchHad, len);
   }
+}
+
+/** A copy of `a` with `len` entries, new ones set to `fill`. */
+function resized<A extends Float64Array | Int32Array | Int16Array | Uint8Array>(
+  a: A,
+  len: number,
+  fill = 0,
+): A {
+  const b = new (a.constructor as new (n: number) => A)(len);
+  if (fill !== 0) b.fill(fill);
+  b.set(a);
+  return b;
 }
 
 /** Sort a[0 .. n) ascending (insertion sort for the usual few entries). */
@@ -563,16 +422,4 @@ function removeAt(list: number[], at: Int32Array, j: number): void {
     at[last] = k;
   }
   at[j] = -1;
-}
-
-/** Nearest-rank 90th percentile of `cnt` limits in the histogram (count, sum per bin): the mean of its bin. */
-function p90(hc: Float64Array, hs: Float64Array, cnt: number): number {
-  const rank = Math.ceil((cnt * 9) / 10); // 1-based (integer arithmetic, no 0.9 rounding)
-  let cum = 0;
-  let bi = 0;
-  for (; bi < P90_BINS - 1; bi++) {
-    cum += hc[bi];
-    if (cum >= rank) break;
-  }
-  return hs[bi] / hc[bi];
 }

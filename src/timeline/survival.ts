@@ -35,6 +35,8 @@ export const REM_NONE = NR - 1;
 export const CELLS = NA * NR * NS;
 /** Pseudo-count (job-minutes) of each shrinkage level. */
 export const SHRINK_MINUTES = 120;
+/** Rows per refit of the daily ending table (one day of minute rows). */
+export const ENDING_BLOCK_ROWS = 1440;
 
 export function ageBin(ageMin: number): number {
   let k = 0;
@@ -241,6 +243,34 @@ export class EndingTable {
     }
     t.jobs = Number.isFinite(o.jobs) ? Number(o.jobs) : 0;
     return t;
+  }
+}
+
+/**
+ * P(ends within 30 min) per cell for the rows of each day, refitted once a day: day k (rows [1440k, 1440(k+1))
+ * from row 0) uses the runs added before its first row is written. The state's owner adds each node-holding
+ * run once it has ended (for a table identical to a batch timeline's: day by day, in job order), so day k
+ * sees exactly the jobs that ended by its start.
+ */
+export class DailyEndingTable {
+  readonly table = new EndingTable();
+  private P: Float64Array = new Float64Array(CELLS);
+  private day = -1;
+
+  /** A run that has ended: held `need` nodes from alloc to end; limit in s (NaN or <= 0 = none). */
+  addRun(alloc: number, end: number, limit: number, need: number): void {
+    if (!(end > alloc) || !(need > 0)) return;
+    this.table.addRun((end - alloc) / 60, limit > 0 ? limit / 60 : Number.NaN, need);
+  }
+
+  /** P for row m (refitted when m is in a new day). */
+  at(m: number): Float64Array {
+    const k = Math.floor(m / ENDING_BLOCK_ROWS);
+    if (k !== this.day) {
+      this.P = this.table.probabilities();
+      this.day = k;
+    }
+    return this.P;
   }
 }
 

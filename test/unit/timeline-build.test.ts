@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { JobRecord, JobState } from '../../src/jobs/record.js';
 import { buildTimeline, TimelineBuilder } from '../../src/timeline/build.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
-import { P90_BINS, p90Bin } from '../../src/timeline/rows.js';
+import { P90_BINS, p90Bin } from '../../src/timeline/limit-histogram.js';
 import { ageBin, cellIndex, EndingTable, remBin, sizeBin } from '../../src/timeline/survival.js';
 
 const T = 1_704_067_200; // 2024-01-01T00:00:00Z

@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TIMELINE_COLUMNS, type TimelineColumn } from '../../src/timeline/columns.js';
-import {
-  type DailyEndingTable,
-  newColumns,
-  p90Bin,
-  RowBuilder,
-  type TimelineColumns,
-} from '../../src/timeline/rows.js';
+import { newColumns } from '../../src/timeline/build.js';
+import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
+import { p90Bin } from '../../src/timeline/limit-histogram.js';
+import { RowBuilder } from '../../src/timeline/rows.js';
 import type { ClusterState } from '../../src/timeline/state.js';
-import { ageBin, cellIndex, EndingTable, remBin, sizeBin } from '../../src/timeline/survival.js';
+import {
+  ageBin,
+  cellIndex,
+  type DailyEndingTable,
+  EndingTable,
+  remBin,
+  sizeBin,
+} from '../../src/timeline/survival.js';
 
 const T0 = 1_704_067_200; // 2024-01-01T00:00:00Z
+
+type TimelineColumns = Timeline['columns'];
 
 /** A hand-made scheduler state over `n` jobs: set the per-job arrays, then move jobs in and out of the lists. */
 class HandState implements ClusterState {
