@@ -16,8 +16,8 @@ import { errorMessage, InputError, UserError } from '../util/errors.js';
  * The prior (no history): the time-limit rule — P = 1 when 0 < remaining <= HORIZON_MIN, else 0, so with
  * an empty table expected_end_30m_nodes equals ending_30m_nodes.
  *
- * Jobs whose cell sequence is the same form the same piecewise-constant P over their run, so the timeline
- * builder adds nodes * P per constant segment to a difference array (see `segments`).
+ * A run passes through a few cells, each for a stretch of ages (`segmentsInto`); the row builder
+ * (./rows.ts) reads a running job's current cell from its age and remaining limit.
  */
 
 export const HORIZON_MIN = 30;
@@ -69,15 +69,15 @@ function priorP(r: number): number {
 }
 
 /** Most pieces a job can be split into (NA - 1 age edges + |REM_EDGES_MIN| limit edges + 1). */
-export const MAX_PIECES = NA + REM_EDGES_MIN.length + 1;
+const MAX_PIECES = NA + REM_EDGES_MIN.length + 1;
 const brScratch = new Float64Array(MAX_PIECES + 1);
 
 /**
  * Split ages [x0, x1) (minutes) of a job with limit `limitMin` (NaN = none) and `nodes` into pieces of
  * constant cell, in increasing order: piece k is ages [from[k], to[k]) in cell[k]; returns the count.
- * (Arrays of MAX_PIECES; no allocation: the builder calls it once per job.)
+ * (Arrays of MAX_PIECES; no allocation: addRun calls it once per run.)
  */
-export function segmentsInto(
+function segmentsInto(
   x0: number,
   x1: number,
   limitMin: number,
@@ -124,18 +124,6 @@ export function segmentsInto(
 const segFrom = new Float64Array(MAX_PIECES);
 const segTo = new Float64Array(MAX_PIECES);
 const segCell = new Int32Array(MAX_PIECES);
-
-/** segmentsInto with a callback: cb(from, to, cell) per piece, in increasing order. */
-export function segments(
-  x0: number,
-  x1: number,
-  limitMin: number,
-  nodes: number,
-  cb: (from: number, to: number, cell: number) => void,
-): void {
-  const m = segmentsInto(x0, x1, limitMin, nodes, segFrom, segTo, segCell);
-  for (let k = 0; k < m; k++) cb(segFrom[k], segTo[k], segCell[k]);
-}
 
 export interface EndingTableJson {
   format: 'pcm-ending-table';
