@@ -1,6 +1,6 @@
 import { UserError } from '../util/errors.js';
 import { type Batch, type Dataset, makeBatch } from './dataset.js';
-import { DAY_MINUTES, type FeatureSpec, featureIndex, WEEK_MINUTES } from './features.js';
+import { DAY_MINUTES, type FeatureMatrix, type FeatureSpec, featureIndex, WEEK_MINUTES } from './features.js';
 import type { StandardScaler } from './scaler.js';
 
 /**
@@ -469,9 +469,11 @@ export class Ridge implements Forecaster {
   ];
   private readonly Dc = RIDGE_LAGS.length + RIDGE_MEANS.length + RIDGE_COVARIATES.length;
   private readonly De = RIDGE_SEASONAL.length;
-  /** Scratch of forecastInto: the design row. */
+  /** Scratch of forecastInto: the design row; the covariate columns of the last feature spec seen. */
   private c = new Float64Array(0);
   private e = new Float64Array(0);
+  private cov = new Int32Array(0);
+  private covSpec: FeatureSpec | null = null;
 
   constructor(opts: RidgeOptions = {}) {
     this.lambdas = opts.lambdas ?? RIDGE_LAMBDAS;
@@ -522,28 +524,31 @@ export class Ridge implements Forecaster {
     return now;
   }
 
-  /** Column indices of the covariates in feature rows of `spec`. */
-  covariates(spec: FeatureSpec): Int32Array {
-    return Int32Array.from(RIDGE_COVARIATES.map((n) => featureIndex(spec, n)));
+  /** Column indices of the covariates in feature rows of `spec` (kept for the last spec asked about). */
+  private covariates(spec: FeatureSpec): Int32Array {
+    if (spec !== this.covSpec) {
+      this.cov = Int32Array.from(RIDGE_COVARIATES.map((n) => featureIndex(spec, n)));
+      this.covSpec = spec;
+    }
+    return this.cov;
   }
 
   /**
    * The fitted forecast (p50, before the band) of origin t for horizons 1..H (H = fitted horizons) into
-   * p50[o .. o + H): from the busy series, feature rows X (F per row) with covariate columns `cov`
-   * (`covariates`) and the capacity. Reads rows <= t only (and busy a day/week before the targets), so it
-   * serves a series that is still growing as well as a dataset.
+   * p50[o .. o + H): from the busy series, the feature rows and the capacity. Reads rows <= t only (and busy
+   * a day/week before the targets), so it serves a series that is still growing as well as a dataset.
    */
   forecastInto(
     busy: ArrayLike<number>,
-    X: Float32Array,
-    F: number,
-    cov: Int32Array,
+    features: Pick<FeatureMatrix, 'spec' | 'F' | 'data'>,
     t: number,
     capacity: number,
     p50: Float32Array,
     o: number,
   ): void {
     const H = this.models.length;
+    const { data: X, F } = features;
+    const cov = this.covariates(features.spec);
     if (this.c.length !== this.Dc) this.c = new Float64Array(this.Dc);
     if (this.e.length !== H * this.De) this.e = new Float64Array(H * this.De);
     const { c, e } = this;
@@ -625,10 +630,8 @@ export class Ridge implements Forecaster {
     if (this.models.length !== H)
       throw new Error(`ridge: fitted for ${this.models.length} horizons, asked for ${H}`);
     const cap = data.capacity;
-    const cov = this.covariates(data.features.spec);
-    const { data: X, F } = data.features;
     const p50 = new Float32Array(B * H);
-    for (let b = 0; b < B; b++) this.forecastInto(data.busy, X, F, cov, origins[b], cap, p50, b * H);
+    for (let b = 0; b < B; b++) this.forecastInto(data.busy, data.features, origins[b], cap, p50, b * H);
     if (!this.band) return { p50 };
     return { p50, ...this.band.apply(p50, H, cap) };
   }

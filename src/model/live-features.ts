@@ -1,4 +1,5 @@
 import type { LiveTimeline } from '../timeline/live-timeline.js';
+import { resized } from '../util/typed-array.js';
 import {
   clusterColumns,
   DAY_MINUTES,
@@ -41,11 +42,8 @@ export class LiveFeatures {
     const m = this.live.minutes - 1;
     if (m !== this.minutes) throw new Error(`live features: row ${m} after ${this.minutes - 1}`);
     const F = this.F;
-    if ((m + 1) * F > this.data.length) {
-      const d = new Float32Array(Math.max((m + 1) * F, this.data.length * 2));
-      d.set(this.data);
-      this.data = d;
-    }
+    if ((m + 1) * F > this.data.length)
+      this.data = resized(this.data, Math.max((m + 1) * F, 2 * this.data.length));
     if (m >= this.calFrom + this.localMin.length) this.calendarWeek(m);
     const tl = this.live;
     const k = m - this.calFrom;

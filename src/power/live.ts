@@ -96,8 +96,6 @@ export class OnlineForecast implements DemandOutlook {
   private origin = -1;
   /** Forecasts made (one per minute row). */
   calls = 0;
-  /** Ridge's covariate columns in the live feature rows (fast path). */
-  private ridgeCov: Int32Array | undefined;
 
   constructor(
     readonly forecaster: Forecaster,
@@ -116,9 +114,7 @@ export class OnlineForecast implements DemandOutlook {
       // fast path: Ridge's own forecast of origin o, straight from the growing series (rows <= o only)
       const cap = this.live.capacity;
       const p50 = new Float32Array(this.horizon);
-      this.ridgeCov ??= f.covariates(this.features.spec);
-      const { data: X, F } = this.features;
-      f.forecastInto(this.live.cols.busy_nodes, X, F, this.ridgeCov, o, cap, p50, 0);
+      f.forecastInto(this.live.cols.busy_nodes, this.features, o, cap, p50, 0);
       this.take(f.band ? { p50, ...f.band.apply(p50, this.horizon, cap) } : { p50 }, o);
       return;
     }
@@ -160,6 +156,18 @@ export class OnlineForecast implements DemandOutlook {
   }
 }
 
+/** The dataset of the first `trainRows` rows of a live timeline (features built in one pass, as a model would). */
+function prefixData(
+  live: LiveTimeline,
+  trainRows: number,
+  horizon: number,
+  featureOpts: FeatureOptions,
+): Dataset {
+  const tl = live.view(0, Math.min(trainRows, live.minutes));
+  const features = buildFeatures(tl, { ...featureOpts, historyLead: featureOpts.historyLead ?? horizon });
+  return makeDataset(tl, features, horizon);
+}
+
 /**
  * Fit a forecaster on the first `trainRows` rows of a finished live timeline (time-ordered: the last 20 % of
  * them validate, for ridge's penalty and the calibrated band).
@@ -171,10 +179,8 @@ export async function fitOnPrefix(
   horizon: number,
   featureOpts: FeatureOptions,
 ): Promise<void> {
-  const rows = Math.min(trainRows, live.minutes);
-  const tl = live.view(0, rows);
-  const features = buildFeatures(tl, { ...featureOpts, historyLead: featureOpts.historyLead ?? horizon });
-  const data = makeDataset(tl, features, horizon);
+  const data = prefixData(live, trainRows, horizon, featureOpts);
+  const rows = data.timeline.minutes;
   const validStart = Math.floor(rows * 0.8);
   await f.fit({
     data,
@@ -192,19 +198,18 @@ export async function calibratePeak(
   featureOpts: FeatureOptions,
   q: number,
 ): Promise<PeakBand> {
-  const rows = Math.min(trainRows, live.minutes);
-  const tl = live.view(0, rows);
-  const features = buildFeatures(tl, { ...featureOpts, historyLead: featureOpts.historyLead ?? horizon });
-  const data = makeDataset(tl, features, horizon);
+  const data = prefixData(live, trainRows, horizon, featureOpts);
+  const rows = data.timeline.minutes;
   const origins = originsIn(Math.floor(rows * 0.8), rows, horizon);
   const p50 = new Float32Array(origins.length * horizon);
   const w = f.window;
-  const x = w ? (w.scaler ? w.scaler.transform(features.data) : features.data) : undefined;
+  const X = data.features.data;
+  const x = w ? (w.scaler ? w.scaler.transform(X) : X) : undefined;
   for (let i = 0; i < origins.length; i += 4096) {
     const o = origins.subarray(i, Math.min(i + 4096, origins.length));
     const batch = makeBatch(data, o, w ? { lookback: w.lookback, x } : { withX: false });
     const res = await f.predict(batch);
     p50.set(res.p50, i * horizon);
   }
-  return PeakBand.fit(data.busy, tl.columns.submitted_last_min, origins, p50, horizon, q);
+  return PeakBand.fit(data.busy, data.timeline.columns.submitted_last_min, origins, p50, horizon, q);
 }

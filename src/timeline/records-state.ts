@@ -1,4 +1,5 @@
 import type { JobRecord, JobState } from '../jobs/record.js';
+import { resized } from '../util/typed-array.js';
 import type { RowBuilder } from './rows.js';
 import type { ClusterState } from './state.js';
 import { type DailyEndingTable, ENDING_BLOCK_ROWS } from './survival.js';
@@ -74,12 +75,6 @@ function flowRow(x: number, T0: number, M: number): number {
   if (Number.isNaN(x)) return -1;
   const i = Math.ceil((x - T0) / 60);
   return i >= 0 && i < M ? i : -1;
-}
-
-function grown(a: Float64Array, n: number): Float64Array {
-  const b = new Float64Array(n);
-  b.set(a.length > n ? a.subarray(0, n) : a);
-  return b;
 }
 
 /** Events of each row in CSR form: row m's events are ev[off[m] .. off[m+1]); +(j+1) = job j enters, -(j+1) = leaves. */
@@ -194,14 +189,14 @@ export class RecordsState implements ClusterState {
 
   /** Resize every per-job array to `c` entries (a trim when c < length). */
   private grow(c: number): void {
-    this.need = grown(this.need, c);
-    this.cpus = grown(this.cpus, c);
-    this.limit = grown(this.limit, c);
-    this.alloc = grown(this.alloc, c);
-    this.end = grown(this.end, c);
-    this.submit = grown(this.submit, c);
-    this.qStart = grown(this.qStart, c);
-    this.qEnd = grown(this.qEnd, c);
+    this.need = resized(this.need, c);
+    this.cpus = resized(this.cpus, c);
+    this.limit = resized(this.limit, c);
+    this.alloc = resized(this.alloc, c);
+    this.end = resized(this.end, c);
+    this.submit = resized(this.submit, c);
+    this.qStart = resized(this.qStart, c);
+    this.qEnd = resized(this.qEnd, c);
   }
 
   /** Whether job j holds nodes (nodes > 0, a start, end open or after the start). */

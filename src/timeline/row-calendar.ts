@@ -1,3 +1,5 @@
+import { resized } from '../util/typed-array.js';
+
 /**
  * Jobs waiting for a future row: each job is due at one row at a time (`schedule` moves it, `cancel` drops it)
  * and `take(m)` hands over the jobs due at row m, for rows taken in order without gaps. A ring of `slots` row
@@ -19,14 +21,10 @@ export class RowCalendar {
   /** Room for jobs 0 .. n-1. */
   reserve(n: number): void {
     if (n <= this.when.length) return;
-    const grow = (a: Int32Array) => {
-      const b = new Int32Array(Math.max(n, 2 * a.length)).fill(-1);
-      b.set(a);
-      return b;
-    };
-    this.when = grow(this.when);
-    this.prev = grow(this.prev);
-    this.next = grow(this.next);
+    const len = Math.max(n, 2 * this.when.length);
+    this.when = resized(this.when, len, -1);
+    this.prev = resized(this.prev, len, -1);
+    this.next = resized(this.next, len, -1);
   }
 
   /** Job j is due at `row` (taken at `now` < row; at most now + slots - 1, later rows are clamped to it). */

@@ -1,3 +1,4 @@
+import { resized } from '../util/typed-array.js';
 import type { Timeline } from './columns.js';
 import { LimitHistogram, p90Bin } from './limit-histogram.js';
 import { RowCalendar } from './row-calendar.js';
@@ -385,18 +386,6 @@ export class RowBuilder {
     this.touchOld = resized(this.touchOld, len);
     this.touchHad = resized(this.touchHad, len);
   }
-}
-
-/** A copy of `a` with `len` entries, new ones set to `fill`. */
-function resized<A extends Float64Array | Int32Array | Int16Array | Uint8Array>(
-  a: A,
-  len: number,
-  fill = 0,
-): A {
-  const b = new (a.constructor as new (n: number) => A)(len);
-  if (fill !== 0) b.fill(fill);
-  b.set(a);
-  return b;
 }
 
 /** Sort a[0 .. n) ascending (insertion sort for the usual few entries). */
