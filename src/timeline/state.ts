@@ -1,8 +1,8 @@
 /**
  * What the minute-row builder (./rows.ts) reads from a scheduler at one instant: the small interface between
  * a scheduler (src/sim/, the power replay, a replay of job records, a `squeue` snapshot) and the timeline.
- * Per-job arrays are indexed by job; a row reads the jobs listed in `running` and `queue[0 .. qLen)`, and the
- * daily refit of the ending table reads alloc/end/need/limit of every job (a job has ended once end <= t).
+ * Per-job arrays are indexed by job; only the jobs listed in `running` and `queue[0 .. qLen)` are read.
+ * (A job's need, cpus, limit, alloc and run must not change while it is listed; the builder caches them.)
  */
 export interface ClusterState {
   /** Jobs holding nodes now (any order); a job whose end is at or before the row's instant is skipped. */
