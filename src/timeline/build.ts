@@ -8,8 +8,9 @@ import { DailyEndingTable, ENDING_BLOCK_ROWS, type EndingTable } from './surviva
 /**
  * Jobs -> minute timeline: the job records are replayed as a scheduler state (./records-state.ts: the queue
  * and running rules of records) and every row is written from it by the row builder (./rows.ts: the row
- * semantics, the same for live rows). Cost O(jobs + rows + sum over rows of running and queued jobs);
- * memory ~90 bytes per job plus one Float64Array of `minutes` entries per column.
+ * semantics, the same for live rows). Cost O(jobs + rows) (a job changes class a bounded number of times)
+ * plus a 128-bin scan per row for the p90 limit; memory ~160 bytes per job (the records and the builder's
+ * running state) plus one Float64Array of `minutes` entries per column.
  */
 
 /** Refuse spans that would take gigabytes (about 11.4 years of minutes); the user can clip with since/until. */
@@ -107,7 +108,7 @@ export class TimelineBuilder {
 }
 
 /**
- * Build the minute timeline of `jobs` (see TimelineBuilder for the semantics). Synchronous for an
+ * Build the minute timeline of `jobs` (semantics: ./rows.ts and ./records-state.ts). Synchronous for an
  * Iterable (an array), a Promise for an AsyncIterable (a JobSource's `jobs`).
  */
 export function buildTimeline(jobs: Iterable<JobRecord>, opts: BuildOptions): Timeline;
