@@ -21,16 +21,10 @@
  * Hazlewood; CTC SP2 log by Dan Dwyer and Steve Hotovy.
  */
 import { Ridge } from '../../src/model/baselines/ridge.js';
+import { LiveFeatures } from '../../src/model/live-features.js';
 import { PowerSim } from '../../src/power/cluster.js';
 import { PowerSchema } from '../../src/power/config.js';
-import {
-  calibratePeak,
-  fitOnPrefix,
-  LiveFeatures,
-  LiveTimeline,
-  OnlineForecast,
-  type PeakBand,
-} from '../../src/power/live.js';
+import { calibratePeak, fitOnPrefix, OnlineForecast, type PeakBand } from '../../src/power/live.js';
 import { energyJ, powerModelFromConfig } from '../../src/power/model.js';
 import { AlwaysOn } from '../../src/power/policies/always_on.js';
 import { oraclePolicy } from '../../src/power/policies/oracle.js';
@@ -41,6 +35,7 @@ import type { ArrivalOutlook } from '../../src/power/policies/warm_pool.js';
 import type { PowerPolicy } from '../../src/power/policy.js';
 import { bootWaitAtSaving, type CurvePoint, DEFAULT_SWEEP, demandSteps } from '../../src/power/replay.js';
 import type { SimJob } from '../../src/sim/job.js';
+import { LiveTimeline } from '../../src/timeline/live-timeline.js';
 import { openReplayTrace, powerTraceSpecs } from '../lib/traces.js';
 
 const H = 30;

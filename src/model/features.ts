@@ -20,8 +20,8 @@ import { UserError } from '../util/errors.js';
 /** How one feature column is made from one timeline column. */
 export type Transform = 'capacity' | 'cpus' | 'log1p' | 'hours' | 'raw';
 
-/** One cluster feature value from its timeline value (buildFeatures and the power replay's live rows). */
-export function clusterFeature(transform: Transform, v: number, capacity: number, cpus: number): number {
+/** One cluster feature value from its timeline value. */
+function clusterFeature(transform: Transform, v: number, capacity: number, cpus: number): number {
   if (transform === 'log1p') return Math.log1p(Math.max(0, v));
   if (transform === 'raw') return v;
   return v * (transform === 'capacity' ? 1 / capacity : transform === 'cpus' ? 1 / cpus : 1 / 3600);
@@ -59,7 +59,7 @@ export const CLUSTER_FEATURES: ReadonlyArray<[name: string, column: TimelineColu
 
 const CALENDAR_FEATURES = ['hour_sin', 'hour_cos', 'weekday_sin', 'weekday_cos', 'month_sin', 'month_cos'];
 const HOLIDAY_FEATURE = 'holiday';
-export const HISTORY_FEATURES = ['busy_1d_ago', 'busy_1d_avail', 'busy_1w_ago', 'busy_1w_avail'];
+const HISTORY_FEATURES = ['busy_1d_ago', 'busy_1d_avail', 'busy_1w_ago', 'busy_1w_avail'];
 
 export const FEATURE_NAMES: readonly string[] = [
   ...CLUSTER_FEATURES.map((c) => c[0]),
@@ -105,74 +105,89 @@ export function featureIndex(spec: FeatureSpec, name: string): number {
   return i;
 }
 
-/** Build the (minutes, F) feature matrix of a timeline. */
-export function buildFeatures(tl: Timeline, opts: FeatureOptions = {}): FeatureMatrix {
-  const timeZone = opts.timeZone || 'UTC';
-  const holidayCountry = opts.holidayCountry ?? '';
+/** The spec of features built with `opts` (defaults filled in, the history lead checked). */
+export function featureSpec(opts: FeatureOptions = {}): FeatureSpec {
   const historyLead = opts.historyLead ?? 30;
   if (!Number.isInteger(historyLead) || historyLead < 0 || historyLead >= DAY_MINUTES) {
     throw new UserError(`historyLead: expected an integer in [0, ${DAY_MINUTES}), got ${historyLead}`);
   }
-  const spec: FeatureSpec = { names: [...FEATURE_NAMES], timeZone, holidayCountry, historyLead };
+  return {
+    names: [...FEATURE_NAMES],
+    timeZone: opts.timeZone || 'UTC',
+    holidayCountry: opts.holidayCountry ?? '',
+    historyLead,
+  };
+}
+
+const TRANSFORMS: readonly Transform[] = CLUSTER_FEATURES.map((c) => c[2]);
+const F_CALENDAR = CLUSTER_FEATURES.length;
+const F_HISTORY = F_CALENDAR + CALENDAR_FEATURES.length + 1;
+
+/** The timeline columns the cluster features read, in CLUSTER_FEATURES order (featureRow's `src`). */
+export function clusterColumns(cols: Record<TimelineColumn, Float64Array>): Float64Array[] {
+  return CLUSTER_FEATURES.map(([, column]) => cols[column]);
+}
+
+/**
+ * Row m's features into X[o .. o + F), F = FEATURE_NAMES.length, from timeline rows <= m only: row m of the
+ * cluster columns `src` (clusterColumns), busy nodes at the history rows m + lead - 1 day / 1 week when they
+ * exist, the row's local time `localMin` (local epoch minutes, see localEpochMinutes) and whether its local day
+ * is a public holiday (0/1). `capacity` and `cpus` scale the node- and CPU-valued columns.
+ */
+export function featureRow(
+  X: Float32Array,
+  o: number,
+  src: readonly Float64Array[],
+  busy: Float64Array,
+  m: number,
+  capacity: number,
+  cpus: number,
+  historyLead: number,
+  localMin: number,
+  holiday: number,
+): void {
+  // cluster columns
+  for (let f = 0; f < TRANSFORMS.length; f++)
+    X[o + f] = clusterFeature(TRANSFORMS[f], src[f][m], capacity, cpus);
+  // calendar: hour of day (with minutes), weekday (0 = Sunday; 1970-01-01 was a Thursday), month, holiday
+  const day = Math.floor(localMin / DAY_MINUTES);
+  const minuteOfDay = localMin - day * DAY_MINUTES;
+  const dow = (((day + 4) % 7) + 7) % 7;
+  const month = civilMonth(day);
+  const a = (2 * Math.PI * minuteOfDay) / DAY_MINUTES;
+  const c = o + F_CALENDAR;
+  X[c] = Math.sin(a);
+  X[c + 1] = Math.cos(a);
+  X[c + 2] = Math.sin((2 * Math.PI * dow) / 7);
+  X[c + 3] = Math.cos((2 * Math.PI * dow) / 7);
+  X[c + 4] = Math.sin((2 * Math.PI * month) / 12);
+  X[c + 5] = Math.cos((2 * Math.PI * month) / 12);
+  X[c + 6] = holiday;
+  // same time in history: busy at m + lead - period, else persistence with flag 0
+  const d = m + historyLead - DAY_MINUTES;
+  const w = m + historyLead - WEEK_MINUTES;
+  const h = o + F_HISTORY;
+  X[h] = (d >= 0 ? busy[d] : busy[m]) / capacity;
+  X[h + 1] = d >= 0 ? 1 : 0;
+  X[h + 2] = (w >= 0 ? busy[w] : busy[m]) / capacity;
+  X[h + 3] = w >= 0 ? 1 : 0;
+}
+
+/** Build the (minutes, F) feature matrix of a timeline: featureRow for every row. */
+export function buildFeatures(tl: Timeline, opts: FeatureOptions = {}): FeatureMatrix {
+  const spec = featureSpec(opts);
   const n = tl.minutes;
   const F = spec.names.length;
   const X = new Float32Array(n * F);
   const cap = tl.capacity > 0 ? tl.capacity : 1;
   const cpus = tl.totalCpus > 0 ? tl.totalCpus : 1;
-
-  // cluster columns, one strided pass per column
-  CLUSTER_FEATURES.forEach(([, column, transform], f) => {
-    const src = tl.columns[column];
-    for (let t = 0; t < n; t++) X[t * F + f] = clusterFeature(transform, src[t], cap, cpus);
-  });
-
-  // calendar + holiday in local time
-  const fCal = CLUSTER_FEATURES.length;
-  const localMin = localEpochMinutes(tl.start, n, timeZone);
-  const holidays = holidayDays(holidayCountry, localMin[0], localMin[n - 1] ?? localMin[0]);
-  let lastDay = Number.NaN;
-  let monthSin = 0;
-  let monthCos = 0;
-  let dowSin = 0;
-  let dowCos = 0;
-  let isHoliday = 0;
-  for (let t = 0; t < n; t++) {
-    const lm = localMin[t];
-    const day = Math.floor(lm / DAY_MINUTES);
-    const minuteOfDay = lm - day * DAY_MINUTES;
-    if (day !== lastDay) {
-      // per local day: weekday (0 = Sunday; 1970-01-01 was a Thursday), month, holiday
-      lastDay = day;
-      const dow = (((day + 4) % 7) + 7) % 7;
-      const month = civilMonth(day);
-      dowSin = Math.sin((2 * Math.PI * dow) / 7);
-      dowCos = Math.cos((2 * Math.PI * dow) / 7);
-      monthSin = Math.sin((2 * Math.PI * month) / 12);
-      monthCos = Math.cos((2 * Math.PI * month) / 12);
-      isHoliday = holidays.has(day) ? 1 : 0;
-    }
-    const o = t * F + fCal;
-    const a = (2 * Math.PI * minuteOfDay) / DAY_MINUTES;
-    X[o] = Math.sin(a);
-    X[o + 1] = Math.cos(a);
-    X[o + 2] = dowSin;
-    X[o + 3] = dowCos;
-    X[o + 4] = monthSin;
-    X[o + 5] = monthCos;
-    X[o + 6] = isHoliday;
-  }
-
-  // same time in history: busy at t + lead - period, else persistence fill with flag 0
-  const fHist = fCal + CALENDAR_FEATURES.length + 1;
+  const localMin = localEpochMinutes(tl.start, n, spec.timeZone);
+  const holidays = holidayDays(spec.holidayCountry, localMin[0], localMin[n - 1] ?? localMin[0]);
+  const src = clusterColumns(tl.columns);
   const busy = tl.columns.busy_nodes;
-  for (const [j, period] of [DAY_MINUTES, WEEK_MINUTES].entries()) {
-    const f = fHist + 2 * j;
-    for (let t = 0; t < n; t++) {
-      const s = t + historyLead - period;
-      const ok = s >= 0;
-      X[t * F + f] = (ok ? busy[s] : busy[t]) / cap;
-      X[t * F + f + 1] = ok ? 1 : 0;
-    }
+  for (let t = 0; t < n; t++) {
+    const holiday = holidays.has(Math.floor(localMin[t] / DAY_MINUTES)) ? 1 : 0;
+    featureRow(X, t * F, src, busy, t, cap, cpus, spec.historyLead, localMin[t], holiday);
   }
   return { spec, minutes: n, F, data: X };
 }

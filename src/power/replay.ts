@@ -1,19 +1,14 @@
 import { FEATURE_NAMES, type FeatureOptions } from '../model/features.js';
 import type { Forecaster } from '../model/forecaster.js';
+import { LiveFeatures } from '../model/live-features.js';
 import type { SimJob } from '../sim/job.js';
+import { LiveTimeline } from '../timeline/live-timeline.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { mean, quantile, std } from '../util/stats.js';
 import { PowerSim } from './cluster.js';
 import type { ReactiveConfig } from './config.js';
-import {
-  calibratePeak,
-  fitOnPrefix,
-  LiveFeatures,
-  LiveTimeline,
-  OnlineForecast,
-  type PeakBand,
-} from './live.js';
+import { calibratePeak, fitOnPrefix, OnlineForecast, type PeakBand } from './live.js';
 import { energyJ, J_PER_KWH, type NodePowerModel } from './model.js';
 import { AlwaysOn } from './policies/always_on.js';
 import { oraclePolicy, StepPeak } from './policies/oracle.js';

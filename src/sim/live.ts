@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobRecord } from '../jobs/record.js';
 import { ALL_PARTITIONS, rowOfTimeline, type TelemetryRow } from '../telemetry/schema.js';
 import type { TelemetryWriter } from '../telemetry/types.js';
-import { buildTimeline, ENDING_BLOCK_ROWS } from '../timeline/build.js';
-import { EndingTable } from '../timeline/survival.js';
+import { newColumns } from '../timeline/build.js';
+import { RowBuilder } from '../timeline/rows.js';
 import { errorMessage, InputError } from '../util/errors.js';
 import { localMidnight } from './calendar.js';
 import type { SimulatorConfig } from './config.js';
@@ -16,10 +15,10 @@ import { ClusterSim, type Overrun } from './scheduler.js';
  *
  * - Clock: simulated time = origin + speed x (wall seconds since start). `handle.now()` reads it, so the
  *   service can give the same clock to its MemoryStore (`new MemoryStore({ now: () => handle.now() })`).
- * - Rows: for minute instant t the scheduler is advanced through every event <= t, then the row is the
- *   historical timeline builder's row for t (`buildTimeline` over the jobs running or queued at t plus those
- *   that started or ended in (t-60, t], as the scheduler knows them at t): the same semantics as a batch
- *   timeline of the finished simulation, column for column (tested).
+ * - Rows: for minute instant t the scheduler is advanced through every event <= t, then the row builder
+ *   (src/timeline/rows.ts) writes the row for t from the scheduler's state, with the ending table refitted
+ *   once a day of rows from the jobs that ended so far: the same rows as a batch timeline of the finished
+ *   simulation from the first row on, column for column (tested).
  * - Pre-roll: the minutes [origin - prerollHours, origin) are written at once at start, so a service has
  *   history; the workload itself starts at local midnight at least a day before that, so the cluster is
  *   warm when the first row is written.
@@ -95,76 +94,6 @@ function localDate(epochS: number, timeZone: string): string {
   return f.format(new Date(epochS * 1000));
 }
 
-/**
- * The row at minute instant `t` from the scheduler's state just after t (the caller has run
- * `sim.advanceTo(t)`); `extra` holds jobs that started or ended in (t-60, t].
- */
-export function liveRow(
-  sim: ClusterSim,
-  t: number,
-  extra: Iterable<number>,
-  o: {
-    cpusPerNode: number;
-    cluster: string;
-    partition: string;
-    stamp: Uint32Array;
-    tick: number;
-    /** For expected_end_30m_nodes (see endingTableAt). */
-    endingTable?: EndingTable;
-  },
-): TelemetryRow {
-  const recs: JobRecord[] = [];
-  const add = (i: number) => {
-    if (o.stamp[i] === o.tick) return; // already added for this row
-    o.stamp[i] = o.tick;
-    const start = sim.start[i] <= t ? sim.start[i] : null; // NaN (never started) compares false
-    const end = sim.end[i] <= t ? sim.end[i] : null;
-    const job = sim.jobs[i];
-    recs.push({
-      id: job.id,
-      submit: sim.submit[i],
-      eligible: null,
-      start,
-      end,
-      nodes: sim.need[i],
-      cpus: job.cpus,
-      timeLimit: sim.limit[i],
-      partition: job.partition,
-      state:
-        end !== null ? (sim.killed[i] ? 'TIMEOUT' : 'COMPLETED') : start !== null ? 'RUNNING' : 'PENDING',
-      user: job.user,
-      nodeList: null,
-    });
-  };
-  for (const i of sim.runningIndices()) add(i);
-  for (const i of sim.queuedIndices()) add(i);
-  for (const i of extra) add(i);
-  const tl = buildTimeline(recs, {
-    capacity: sim.nodes,
-    cpusPerNode: o.cpusPerNode,
-    start: t,
-    end: t + 60,
-    endingTable: o.endingTable,
-  });
-  return rowOfTimeline(tl, 0, o.cluster, o.partition);
-}
-
-/**
- * The ending table of the jobs that ended by t (the scheduler's state at t): what a batch timeline starting
- * at the first row uses for the day that starts at t (src/timeline/build.ts, online refit once a day).
- */
-export function endingTableAt(sim: ClusterSim, t: number): EndingTable {
-  const table = new EndingTable();
-  for (let i = 0; i < sim.end.length; i++) {
-    const start = sim.start[i];
-    const end = sim.end[i];
-    if (!(end <= t) || !(end > start) || !(sim.need[i] > 0)) continue;
-    const limit = sim.limit[i];
-    table.addRun((end - start) / 60, limit > 0 ? limit / 60 : Number.NaN, sim.need[i]);
-  }
-  return table;
-}
-
 /** Start live mode; rows go to `writer` until `stop()` (or the signal, or the end of the workload). */
 export function startLiveSimulation(opts: LiveOptions, writer: TelemetryWriter): LiveHandle {
   const speed = opts.speed ?? 1;
@@ -190,26 +119,19 @@ export function startLiveSimulation(opts: LiveOptions, writer: TelemetryWriter):
     start: startDate,
   });
   const work = generateWorkload(setup);
-  const touched: number[] = [];
+  // rows from firstRow on; the daily refit of the ending table learns each run as it ends (warm-up included)
+  const totalCpus = setup.nodes * setup.cpusPerNode;
+  const builder = new RowBuilder(firstRow, setup.nodes, totalCpus);
+  const daily = builder.daily;
   const sim = new ClusterSim(work.jobs, {
     nodes: setup.nodes,
     overrun: opts.overrun ?? opts.sim.Overrun,
     backfill: opts.backfill,
-    hooks: {
-      onJobStart: (_s, j) => touched.push(j),
-      onJobEnd: (_s, j) => touched.push(j),
-    },
+    hooks: { onJobEnd: (s, j) => daily?.addRun(s.start[j], s.end[j], s.limit[j], s.need[j]) },
   });
   const cluster = opts.clusterName ?? opts.cluster.Name;
   const partition = opts.partition ?? ALL_PARTITIONS;
-  const rowOpts = {
-    cpusPerNode: setup.cpusPerNode,
-    cluster,
-    partition,
-    stamp: new Uint32Array(work.jobs.length),
-    tick: 0,
-    endingTable: undefined as EndingTable | undefined,
-  };
+  const row = { start: firstRow, minutes: 1, capacity: setup.nodes, totalCpus, columns: newColumns(1) };
   const maxBatch = opts.maxBatchRows ?? 1440;
   const maxPending = opts.maxPendingRows ?? 1440 * 7;
   const wallStart = wall();
@@ -258,9 +180,11 @@ export function startLiveSimulation(opts: LiveOptions, writer: TelemetryWriter):
   };
 
   const loop = async (): Promise<LiveResult> => {
-    // warm-up: run the workload up to the first row without writing anything
+    // warm-up: run the workload up to the first row without writing anything; flows count from there
     sim.advanceTo(firstRow - 60);
-    touched.length = 0;
+    sim.submittedSince = 0;
+    sim.startedSince = 0;
+    sim.endedSince = 0;
     let next = firstRow;
     const end = work.end;
     for (;;) {
@@ -269,12 +193,9 @@ export function startLiveSimulation(opts: LiveOptions, writer: TelemetryWriter):
       const rows: TelemetryRow[] = [];
       while (next <= due && next < end && rows.length < maxBatch) {
         sim.advanceTo(next);
-        // the ending table is refitted once a day of rows, like a batch timeline from the first row
-        if ((next - firstRow) % (60 * ENDING_BLOCK_ROWS) === 0)
-          rowOpts.endingTable = endingTableAt(sim, next);
-        rowOpts.tick++;
-        rows.push(liveRow(sim, next, touched, rowOpts));
-        touched.length = 0;
+        builder.write(sim, (next - firstRow) / 60, row.columns, 0);
+        row.start = next;
+        rows.push(rowOfTimeline(row, 0, cluster, partition));
         next += 60;
       }
       if (rows.length) {

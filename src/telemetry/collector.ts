@@ -10,8 +10,9 @@ import type { TelemetryWriter } from './types.js';
 
 /**
  * `pcm collect`: every interval, the current minute row from a running Slurm, written to the sinks.
- * The row is computed by the historical timeline builder (buildTimeline over the JobRecords squeue gives,
- * for the single instant t = floor(now / 60) * 60), so a live row and a history row cannot disagree.
+ * The row is a one-row timeline of the JobRecords squeue gives (buildTimeline for the single instant
+ * t = floor(now / 60) * 60: the records replayed as a scheduler state, the row written by the same row builder
+ * as every history row, src/timeline/rows.ts), so a live row and a history row cannot disagree.
  */
 
 export interface SlurmSnapshot {
@@ -42,7 +43,7 @@ export async function readSlurm(partition?: string, timeoutMs = 30_000): Promise
 }
 
 /**
- * The timeline row at minute instant t from a snapshot's jobs (via buildTimeline, one row).
+ * The timeline row at minute instant t from a snapshot's jobs (a one-row buildTimeline).
  * expected_end_30m_nodes uses `endingTable` (saved by `pcm timeline --ending-table`), else the time-limit
  * prior: a snapshot has no finished jobs to learn from.
  */

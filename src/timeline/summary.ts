@@ -1,7 +1,7 @@
 import type { ParseReport } from '../jobs/record.js';
-import type { BuildStats } from './build.js';
 import type { Timeline } from './columns.js';
 import { isoMinute } from './csv.js';
+import type { BuildStats } from './records-state.js';
 
 /** What a timeline looks like at a glance, plus the data-quality counts of how it was made. */
 export interface TimelineSummary {

@@ -16,8 +16,8 @@ import { errorMessage, InputError, UserError } from '../util/errors.js';
  * The prior (no history): the time-limit rule — P = 1 when 0 < remaining <= HORIZON_MIN, else 0, so with
  * an empty table expected_end_30m_nodes equals ending_30m_nodes.
  *
- * Jobs whose cell sequence is the same form the same piecewise-constant P over their run, so the timeline
- * builder adds nodes * P per constant segment to a difference array (see `segments`).
+ * A run passes through a few cells, each for a stretch of ages (`segmentsInto`); the row builder
+ * (./rows.ts) reads a running job's current cell from its age and remaining limit.
  */
 
 export const HORIZON_MIN = 30;
@@ -35,6 +35,8 @@ export const REM_NONE = NR - 1;
 export const CELLS = NA * NR * NS;
 /** Pseudo-count (job-minutes) of each shrinkage level. */
 export const SHRINK_MINUTES = 120;
+/** Rows per refit of the daily ending table (one day of minute rows). */
+export const ENDING_BLOCK_ROWS = 1440;
 
 export function ageBin(ageMin: number): number {
   let k = 0;
@@ -67,15 +69,15 @@ function priorP(r: number): number {
 }
 
 /** Most pieces a job can be split into (NA - 1 age edges + |REM_EDGES_MIN| limit edges + 1). */
-export const MAX_PIECES = NA + REM_EDGES_MIN.length + 1;
+const MAX_PIECES = NA + REM_EDGES_MIN.length + 1;
 const brScratch = new Float64Array(MAX_PIECES + 1);
 
 /**
  * Split ages [x0, x1) (minutes) of a job with limit `limitMin` (NaN = none) and `nodes` into pieces of
  * constant cell, in increasing order: piece k is ages [from[k], to[k]) in cell[k]; returns the count.
- * (Arrays of MAX_PIECES; no allocation: the builder calls it once per job.)
+ * (Arrays of MAX_PIECES; no allocation: addRun calls it once per run.)
  */
-export function segmentsInto(
+function segmentsInto(
   x0: number,
   x1: number,
   limitMin: number,
@@ -122,18 +124,6 @@ export function segmentsInto(
 const segFrom = new Float64Array(MAX_PIECES);
 const segTo = new Float64Array(MAX_PIECES);
 const segCell = new Int32Array(MAX_PIECES);
-
-/** segmentsInto with a callback: cb(from, to, cell) per piece, in increasing order. */
-export function segments(
-  x0: number,
-  x1: number,
-  limitMin: number,
-  nodes: number,
-  cb: (from: number, to: number, cell: number) => void,
-): void {
-  const m = segmentsInto(x0, x1, limitMin, nodes, segFrom, segTo, segCell);
-  for (let k = 0; k < m; k++) cb(segFrom[k], segTo[k], segCell[k]);
-}
 
 export interface EndingTableJson {
   format: 'pcm-ending-table';
@@ -241,6 +231,34 @@ export class EndingTable {
     }
     t.jobs = Number.isFinite(o.jobs) ? Number(o.jobs) : 0;
     return t;
+  }
+}
+
+/**
+ * P(ends within 30 min) per cell for the rows of each day, refitted once a day: day k (rows [1440k, 1440(k+1))
+ * from row 0) uses the runs added before its first row is written. The state's owner adds each node-holding
+ * run once it has ended (for a table identical to a batch timeline's: day by day, in job order), so day k
+ * sees exactly the jobs that ended by its start.
+ */
+export class DailyEndingTable {
+  readonly table = new EndingTable();
+  private P: Float64Array = new Float64Array(CELLS);
+  private day = -1;
+
+  /** A run that has ended: held `need` nodes from alloc to end; limit in s (NaN or <= 0 = none). */
+  addRun(alloc: number, end: number, limit: number, need: number): void {
+    if (!(end > alloc) || !(need > 0)) return;
+    this.table.addRun((end - alloc) / 60, limit > 0 ? limit / 60 : Number.NaN, need);
+  }
+
+  /** P for row m (refitted when m is in a new day). */
+  at(m: number): Float64Array {
+    const k = Math.floor(m / ENDING_BLOCK_ROWS);
+    if (k !== this.day) {
+      this.P = this.table.probabilities();
+      this.day = k;
+    }
+    return this.P;
   }
 }
 

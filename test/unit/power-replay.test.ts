@@ -3,11 +3,10 @@ import { describe, it } from 'node:test';
 import { Persistence } from '../../src/model/baselines/persistence.js';
 import { Ridge } from '../../src/model/baselines/ridge.js';
 import type { Batch } from '../../src/model/dataset.js';
-import { makeBatch, makeDataset } from '../../src/model/dataset.js';
-import { buildFeatures } from '../../src/model/features.js';
 import type { Forecaster } from '../../src/model/forecaster.js';
+import { LiveFeatures } from '../../src/model/live-features.js';
 import { PowerSim } from '../../src/power/cluster.js';
-import { fitOnPrefix, LiveFeatures, LiveTimeline, OnlineForecast, ridgeRow } from '../../src/power/live.js';
+import { OnlineForecast } from '../../src/power/live.js';
 import { DEFAULT_POWER_MODEL, energyJ } from '../../src/power/model.js';
 import { AlwaysOn } from '../../src/power/policies/always_on.js';
 import { oraclePolicy } from '../../src/power/policies/oracle.js';
@@ -17,6 +16,7 @@ import type { PowerPolicy } from '../../src/power/policy.js';
 import { PW_ON } from '../../src/power/powered-nodes.js';
 import { demandSteps, powerReplay } from '../../src/power/replay.js';
 import type { SimJob } from '../../src/sim/job.js';
+import { LiveTimeline } from '../../src/timeline/live-timeline.js';
 import { Rng } from '../../src/util/rng.js';
 
 const M = DEFAULT_POWER_MODEL;
@@ -108,67 +108,34 @@ describe('power replay: the scheduler', () => {
 });
 
 describe('power replay: live rows and forecasts', () => {
-  it('live rows and features match the timeline builder semantics and buildFeatures', async () => {
+  it('live rows: each minute row is the PowerSim state at that instant (nodes held from allocation)', async () => {
     const N = 16;
     const jobs = workload(7, 9, 6);
     const live = new LiveTimeline(Math.ceil(jobs[0].submit / 60) * 60, N, N);
-    const feats = new LiveFeatures(live, { timeZone: 'Europe/Stockholm', historyLead: 30 });
     const sim = await new PowerSim(jobs, {
       nodes: N,
       model: M,
-      policy: new AlwaysOn(),
-      minuteHook: (s, t) => {
-        live.write(s, t);
-        feats.update();
-      },
+      policy: new Reactive({ SuspendTime: 300, SuspendExcNodes: 0, IntervalSeconds: 10 }),
+      minuteHook: (s, t) => live.write(s, t),
     }).runAll();
     const tl = live.view();
-    // busy nodes at each row = nodes of jobs allocated at or before t and ending after t
-    for (let m = 0; m < tl.minutes; m += 97) {
+    // busy nodes at each row = nodes of jobs allocated at or before t and ending after t (booting ones too);
+    // ending within 30 min counts from the run (after the boot), as the scheduler plans
+    let booting = 0;
+    for (let m = 0; m < tl.minutes; m += 7) {
       const t = tl.start + 60 * m;
       let busy = 0;
-      for (let j = 0; j < sim.n; j++) if (sim.alloc[j] <= t && sim.end[j] > t) busy += sim.need[j];
-      assert.equal(tl.columns.busy_nodes[m], busy, `row ${m}`);
-    }
-    const ref = buildFeatures(tl, { timeZone: 'Europe/Stockholm', historyLead: 30 });
-    assert.equal(feats.minutes, ref.minutes);
-    for (let i = 0; i < ref.data.length; i++) {
-      assert.ok(
-        Math.abs(feats.data[i] - ref.data[i]) < 1e-6,
-        `feature ${ref.spec.names[i % ref.F]} row ${Math.floor(i / ref.F)}`,
-      );
-    }
-  });
-
-  it('the online ridge row equals Ridge.predict at the same origin', async () => {
-    const N = 16;
-    const jobs = workload(11, 12, 6);
-    const live = new LiveTimeline(Math.ceil(jobs[0].submit / 60) * 60, N, N);
-    const feats = new LiveFeatures(live, { historyLead: 30 });
-    await new PowerSim(jobs, {
-      nodes: N,
-      model: M,
-      policy: new AlwaysOn(),
-      minuteHook: (s, t) => {
-        live.write(s, t);
-        feats.update();
-      },
-    }).runAll();
-    const ridge = new Ridge();
-    await fitOnPrefix(ridge, live, Math.floor(live.minutes / 2), 30, { historyLead: 30 });
-    const tl = live.view();
-    const data = makeDataset(tl, buildFeatures(tl, { historyLead: 30 }), 30);
-    for (const t of [5, 300, 1500, 9000, live.minutes - 40]) {
-      const ref = ridge.predict(makeBatch(data, Int32Array.of(t), { withX: false }));
-      const got = ridgeRow(ridge, live, feats, t, 30);
-      for (let h = 0; h < 30; h++) {
-        assert.ok(
-          Math.abs(got.p50[h] - ref.p50[h]) < 1e-3,
-          `t=${t} h=${h + 1}: ${got.p50[h]} vs ${ref.p50[h]}`,
-        );
-        assert.ok(Math.abs(got.p90![h] - ref.p90![h]) < 1e-3);
+      let ending = 0;
+      for (let j = 0; j < sim.n; j++) {
+        if (!(sim.alloc[j] <= t && sim.end[j] > t)) continue;
+        busy += sim.need[j];
+        if (sim.run[j] + sim.limit[j] <= t + 1800) ending += sim.need[j];
+        if (sim.run[j] > t) booting++;
       }
+      assert.equal(tl.columns.busy_nodes[m], busy, `row ${m}`);
+      assert.equal(tl.columns.ending_30m_nodes[m], ending, `row ${m}`);
     }
+    assert.ok(booting > 0, 'some rows see jobs waiting for boots');
   });
 
   it('no peeking: the forecaster is only ever shown rows up to now', async () => {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { JobRecord, JobState } from '../../src/jobs/record.js';
-import { buildTimeline, P90_BINS, p90Bin, TimelineBuilder } from '../../src/timeline/build.js';
+import { buildTimeline, TimelineBuilder } from '../../src/timeline/build.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
+import { P90_BINS, p90Bin } from '../../src/timeline/limit-histogram.js';
 import { ageBin, cellIndex, EndingTable, remBin, sizeBin } from '../../src/timeline/survival.js';
 import { mulberry32 } from '../../src/util/rng.js';
 

@@ -1,6 +1,12 @@
 import { UserError } from '../../util/errors.js';
 import type { Batch, Dataset } from '../dataset.js';
-import { DAY_MINUTES, featureIndex, WEEK_MINUTES } from '../features.js';
+import {
+  DAY_MINUTES,
+  type FeatureMatrix,
+  type FeatureSpec,
+  featureIndex,
+  WEEK_MINUTES,
+} from '../features.js';
 import type { Forecast, Forecaster, TrainData } from '../forecaster.js';
 import { clip, ResidualBand, residuals } from './band.js';
 import { type Linear, mseFromMoments, RidgeMoments, ridgeFromMoments } from './ridge-moments.js';
@@ -58,18 +64,6 @@ export interface RidgeOptions {
   refitOnValid?: boolean;
 }
 
-/** Prefix sums of the busy series (n + 1), cached per series. */
-const prefixCache = new WeakMap<Float64Array, Float64Array>();
-function prefixSums(busy: Float64Array): Float64Array {
-  let p = prefixCache.get(busy);
-  if (!p) {
-    p = new Float64Array(busy.length + 1);
-    for (let i = 0; i < busy.length; i++) p[i + 1] = p[i] + busy[i];
-    prefixCache.set(busy, p);
-  }
-  return p;
-}
-
 /**
  * Ridge regression per horizon h on lags, rolling means, known-future/queue/running columns and calendar
  * at the origin, plus busy at the target minute a day and a week earlier. Target: the change
@@ -94,6 +88,11 @@ export class Ridge implements Forecaster {
   ];
   private readonly Dc = RIDGE_LAGS.length + RIDGE_MEANS.length + RIDGE_COVARIATES.length;
   private readonly De = RIDGE_SEASONAL.length;
+  /** Scratch of forecastInto: the design row; the covariate columns of the last feature spec seen. */
+  private c = new Float64Array(0);
+  private e = new Float64Array(0);
+  private cov = new Int32Array(0);
+  private covSpec: FeatureSpec | null = null;
 
   constructor(opts: RidgeOptions = {}) {
     this.lambdas = opts.lambdas ?? RIDGE_LAMBDAS;
@@ -101,26 +100,37 @@ export class Ridge implements Forecaster {
     this.refitOnValid = opts.refitOnValid ?? true;
   }
 
-  /** Fill c (Dc) and e (H, De) for origin t; returns busy(t) / capacity. */
-  private design(data: Dataset, t: number, cov: Int32Array, c: Float64Array, e: Float64Array): number {
-    const busy = data.busy;
-    const inv = 1 / (data.capacity > 0 ? data.capacity : 1);
-    const pre = prefixSums(busy);
-    const X = data.features.data;
-    const F = data.features.F;
+  /**
+   * The design row of origin t: c (Dc) and e (H, De) from the busy series (rows <= t, and the rows a day and a
+   * week before each target), the feature rows X (F per row) at the covariate columns `cov`, and the capacity;
+   * returns busy(t) / capacity.
+   */
+  private design(
+    busy: ArrayLike<number>,
+    X: Float32Array,
+    F: number,
+    cov: Int32Array,
+    t: number,
+    capacity: number,
+    H: number,
+    c: Float64Array,
+    e: Float64Array,
+  ): number {
+    const inv = 1 / (capacity > 0 ? capacity : 1);
     let k = 0;
     // lags (clamped to the first row)
     for (const lag of RIDGE_LAGS) c[k++] = busy[Math.max(0, t - lag)] * inv;
     // rolling means over the last m rows (fewer near the start)
     for (const m of RIDGE_MEANS) {
       const from = Math.max(0, t - m + 1);
-      c[k++] = ((pre[t + 1] - pre[from]) / (t + 1 - from)) * inv;
+      let sum = 0;
+      for (let i = from; i <= t; i++) sum += busy[i];
+      c[k++] = (sum / (t + 1 - from)) * inv;
     }
     // covariates at t
     for (let j = 0; j < cov.length; j++) c[k++] = X[t * F + cov[j]];
     // per horizon: seasonal values at the target minute (persistence fill + flag)
     const now = busy[t] * inv;
-    const H = data.horizon;
     for (let h = 1; h <= H; h++) {
       const o = (h - 1) * this.De;
       const d = t + h - DAY_MINUTES;
@@ -133,14 +143,50 @@ export class Ridge implements Forecaster {
     return now;
   }
 
-  private covariateIndex(data: Dataset): Int32Array {
-    return Int32Array.from(RIDGE_COVARIATES.map((n) => featureIndex(data.features.spec, n)));
+  /** Column indices of the covariates in feature rows of `spec` (kept for the last spec asked about). */
+  private covariates(spec: FeatureSpec): Int32Array {
+    if (spec !== this.covSpec) {
+      this.cov = Int32Array.from(RIDGE_COVARIATES.map((n) => featureIndex(spec, n)));
+      this.covSpec = spec;
+    }
+    return this.cov;
+  }
+
+  /**
+   * The fitted forecast (p50, before the band) of origin t for horizons 1..H (H = fitted horizons) into
+   * p50[o .. o + H): from the busy series, the feature rows and the capacity. Reads rows <= t only (and busy
+   * a day/week before the targets), so it serves a series that is still growing as well as a dataset.
+   */
+  forecastInto(
+    busy: ArrayLike<number>,
+    features: Pick<FeatureMatrix, 'spec' | 'F' | 'data'>,
+    t: number,
+    capacity: number,
+    p50: Float32Array,
+    o: number,
+  ): void {
+    const H = this.models.length;
+    const { data: X, F } = features;
+    const cov = this.covariates(features.spec);
+    if (this.c.length !== this.Dc) this.c = new Float64Array(this.Dc);
+    if (this.e.length !== H * this.De) this.e = new Float64Array(H * this.De);
+    const { c, e } = this;
+    const now = this.design(busy, X, F, cov, t, capacity, H, c, e);
+    for (let h = 0; h < H; h++) {
+      // y_h = w_h . [c | e_h] + b_h, back to nodes and clipped
+      const { w, b: bias } = this.models[h];
+      let s = bias;
+      for (let i = 0; i < this.Dc; i++) s += w[i] * c[i];
+      for (let k = 0; k < this.De; k++) s += w[this.Dc + k] * e[h * this.De + k];
+      p50[o + h] = clip((now + s) * capacity, capacity);
+    }
   }
 
   private moments(data: Dataset, origins: Int32Array, maxRows: number): RidgeMoments {
     const H = data.horizon;
     const m = new RidgeMoments(this.Dc, this.De, H);
-    const cov = this.covariateIndex(data);
+    const cov = this.covariates(data.features.spec);
+    const { data: X, F } = data.features;
     const c = new Float64Array(this.Dc);
     const e = new Float64Array(H * this.De);
     const y = new Float64Array(H);
@@ -149,7 +195,7 @@ export class Ridge implements Forecaster {
     for (let i = 0; i < origins.length; i += step) {
       const t = origins[i];
       if (t + H >= data.busy.length) continue;
-      const now = this.design(data, t, cov, c, e);
+      const now = this.design(data.busy, X, F, cov, t, data.capacity, H, c, e);
       for (let h = 1; h <= H; h++) y[h - 1] = data.busy[t + h] * inv - now;
       m.add(c, e, y);
     }
@@ -203,21 +249,8 @@ export class Ridge implements Forecaster {
     if (this.models.length !== H)
       throw new Error(`ridge: fitted for ${this.models.length} horizons, asked for ${H}`);
     const cap = data.capacity;
-    const cov = this.covariateIndex(data);
-    const c = new Float64Array(this.Dc);
-    const e = new Float64Array(H * this.De);
     const p50 = new Float32Array(B * H);
-    for (let b = 0; b < B; b++) {
-      const now = this.design(data, origins[b], cov, c, e);
-      for (let h = 0; h < H; h++) {
-        // y_h = w_h . [c | e_h] + b_h, back to nodes and clipped
-        const { w, b: bias } = this.models[h];
-        let s = bias;
-        for (let i = 0; i < this.Dc; i++) s += w[i] * c[i];
-        for (let k = 0; k < this.De; k++) s += w[this.Dc + k] * e[h * this.De + k];
-        p50[b * H + h] = clip((now + s) * cap, cap);
-      }
-    }
+    for (let b = 0; b < B; b++) this.forecastInto(data.busy, data.features, origins[b], cap, p50, b * H);
     if (!this.band) return { p50 };
     return { p50, ...this.band.apply(p50, H, cap) };
   }
