@@ -6,8 +6,8 @@
 //   node --import tsx bench/speed/forecast.ts [relaxed|simd|auto] [--runs 50] [--rounds 3] [--spin 1] [--T 240] [--H 128]
 import { loadavg } from 'node:os';
 import { lcg } from '../../harness/lcg.js';
-import { TwinInference } from '../../src/engine/model/infer.js';
-import { SeedModel } from '../../src/engine/model/seed.js';
+import { TwinInference } from '../../src/engine/net/infer.js';
+import { SeedModel } from '../../src/engine/net/seed.js';
 import { Engine } from '../../src/engine/wasm.js';
 import { numArg, strArg, variantArg } from '../lib/args.js';
 

@@ -12,7 +12,7 @@
 import { loadavg } from 'node:os';
 import { lcg } from '../../harness/lcg.js';
 import { HuberSmoothLoss } from '../../src/engine/layers/loss.js';
-import { SeedModel } from '../../src/engine/model/seed.js';
+import { SeedModel } from '../../src/engine/net/seed.js';
 import { Adam, clipGradNorm } from '../../src/engine/optim.js';
 import { Engine, type Kernels } from '../../src/engine/wasm.js';
 import { numArg, variantArg } from '../lib/args.js';

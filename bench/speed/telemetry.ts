@@ -1,10 +1,10 @@
 // Telemetry costs per call: line formatting, memory store, quality check, and (given a URL) a real InfluxDB
 // round trip.  node --import tsx bench/speed/telemetry.ts [http://127.0.0.1:8086]
 
-import { InfluxReader } from '../../src/telemetry/influxReader.js';
-import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
-import { rowLines } from '../../src/telemetry/lineProtocol.js';
-import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { InfluxReader } from '../../src/telemetry/influx-reader.js';
+import { InfluxWriter } from '../../src/telemetry/influx-writer.js';
+import { rowLines } from '../../src/telemetry/line-protocol.js';
+import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import { checkQuality } from '../../src/telemetry/quality.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
 import { TIMELINE_COLUMNS } from '../../src/timeline/columns.js';

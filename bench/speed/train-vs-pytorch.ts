@@ -1,7 +1,7 @@
 // Training speed of the seed model, ours vs PyTorch, side by side in one run.
 //
-// Ours: the seed model (src/engine/model/seed.ts, F = 20, horizon 30) as data-parallel replicas
-// (src/engine/model/seed-replica.ts over src/engine/parallel.ts, --threads, default 2) + global-norm clipping
+// Ours: the seed model (src/engine/net/seed.ts, F = 20, horizon 30) as data-parallel replicas
+// (src/engine/net/seed-replica.ts over src/engine/parallel.ts, --threads, default 2) + global-norm clipping
 // (1.0) + Adam: one full training step, like PEER/bench_train.py's train_step (forward, Huber +
 // smoothness loss, backward, clip, Adam). Random data of the right shapes; median of --steps steps after
 // --warmup warm-ups. Single forecast: SeedModel.predict at B = 1, T = 240, H = 128, median of 50 after 5, on two
@@ -19,9 +19,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lcg } from '../../harness/lcg.js';
-import { TwinInference } from '../../src/engine/model/infer.js';
-import { SeedModel } from '../../src/engine/model/seed.js';
-import { type SeedReplicaConfig, seedReplicaShared } from '../../src/engine/model/seed-replica.js';
+import { TwinInference } from '../../src/engine/net/infer.js';
+import { SeedModel } from '../../src/engine/net/seed.js';
+import { type SeedReplicaConfig, seedReplicaShared } from '../../src/engine/net/seed-replica.js';
 import { Adam, clipGradNorm } from '../../src/engine/optim.js';
 import { DataParallel } from '../../src/engine/parallel.js';
 import { Engine } from '../../src/engine/wasm.js';
@@ -95,7 +95,7 @@ async function oursTrain(T: number, B: number, H: number): Promise<number[]> {
 
 /**
  * Our single forecast B = 1, T = 240, H = 128: ms per call, on one thread (plain engine) and on two threads
- * (shared engine + TwinInference, src/engine/model/infer.ts). Both models get the same weights and input.
+ * (shared engine + TwinInference, src/engine/net/infer.ts). Both models get the same weights and input.
  */
 async function oursInfer(): Promise<{ one: number[]; two: number[] }> {
   const T = 240;

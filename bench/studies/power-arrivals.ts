@@ -24,16 +24,21 @@ import { Ridge } from '../../src/model/baselines/ridge.js';
 import { LiveFeatures } from '../../src/model/live-features.js';
 import { PowerSim } from '../../src/power/cluster.js';
 import { PowerSchema } from '../../src/power/config.js';
-import { calibratePeak, fitOnPrefix, OnlineForecast, type PeakBand } from '../../src/power/live.js';
-import { energyJ, powerModelFromConfig } from '../../src/power/model.js';
-import { AlwaysOn } from '../../src/power/policies/always_on.js';
+import {
+  calibratePeak,
+  fitOnPrefix,
+  OnlineForecast,
+  type PeakBand,
+} from '../../src/power/online-forecast.js';
+import { AlwaysOn } from '../../src/power/policies/always-on.js';
 import { oraclePolicy } from '../../src/power/policies/oracle.js';
 import { predictivePolicy } from '../../src/power/policies/predictive.js';
 import { Reactive } from '../../src/power/policies/reactive.js';
-import { chainsFromConfig, type UserChainsOptions } from '../../src/power/policies/user_chains.js';
-import type { ArrivalOutlook } from '../../src/power/policies/warm_pool.js';
+import { chainsFromConfig, type UserChainsOptions } from '../../src/power/policies/user-chains.js';
+import type { ArrivalOutlook } from '../../src/power/policies/warm-pool.js';
 import type { PowerPolicy } from '../../src/power/policy.js';
 import { bootWaitAtSaving, type CurvePoint, DEFAULT_SWEEP, demandSteps } from '../../src/power/replay.js';
+import { energyJ, powerModelFromConfig } from '../../src/power/watts.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { LiveTimeline } from '../../src/timeline/live-timeline.js';
 import { openReplayTrace, powerTraceSpecs } from '../lib/traces.js';

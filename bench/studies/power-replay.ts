@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { Ridge } from '../../src/model/baselines/ridge.js';
 import { PowerSim } from '../../src/power/cluster.js';
 import { PowerSchema } from '../../src/power/config.js';
-import { energyJ, powerModelFromConfig } from '../../src/power/model.js';
 import { sampleWeekChart, tradeoffChart } from '../../src/power/plots.js';
-import { AlwaysOn } from '../../src/power/policies/always_on.js';
-import { chainsFromConfig } from '../../src/power/policies/user_chains.js';
+import { AlwaysOn } from '../../src/power/policies/always-on.js';
+import { chainsFromConfig } from '../../src/power/policies/user-chains.js';
 import { DEFAULT_SWEEP, POLICY_NAMES, powerReplay } from '../../src/power/replay.js';
+import { energyJ, powerModelFromConfig } from '../../src/power/watts.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
 import { openReplayTrace, powerTraceSpecs } from '../lib/traces.js';
 

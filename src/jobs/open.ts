@@ -5,7 +5,7 @@
  */
 import { constants, gunzipSync } from 'node:zlib';
 import { InputError, UserError } from '../util/errors.js';
-import { JobsCsvParser, openJobsCsv } from './jobsCsv.js';
+import { JobsCsvParser, openJobsCsv } from './jobs-csv.js';
 import { isGzip, readHead } from './lines.js';
 import type { JobRecord } from './record.js';
 import { note } from './record.js';

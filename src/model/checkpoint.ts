@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeedModel } from '../engine/model/seed.js';
+import { SeedModel } from '../engine/net/seed.js';
 import { Engine } from '../engine/wasm.js';
 import { fsyncDir, mkdirDurable, writeFileAtomicSync } from '../util/atomic.js';
 import { InputError, UserError } from '../util/errors.js';

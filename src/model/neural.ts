@@ -1,4 +1,4 @@
-import { SEED_DEFAULTS, SeedModel, type SeedModelConfig } from '../engine/model/seed.js';
+import { SEED_DEFAULTS, SeedModel, type SeedModelConfig } from '../engine/net/seed.js';
 import { Engine, type Variant } from '../engine/wasm.js';
 import type { Batch } from './dataset.js';
 import type { FeatureSpec } from './features.js';
@@ -6,7 +6,7 @@ import type { Forecast, Forecaster, TrainData } from './forecaster.js';
 import type { StandardScaler } from './scaler.js';
 
 /**
- * The neural forecaster: the seed's BiLSTM + attention (src/engine/model/seed.ts) behind the `Forecaster`
+ * The neural forecaster: the seed's BiLSTM + attention (src/engine/net/seed.ts) behind the `Forecaster`
  * interface, with three quantile outputs and a persistence-anchored target.
  *
  * Data flow of one sample (origin t, history window of T minutes, F scaled features per minute):

@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { compress, expand } from '../jobs/hostlist.js';
 import { errorMessage, InputError, UserError } from '../util/errors.js';
 import type { PowerConfig } from './config.js';
-import { powerModelFromConfig } from './model.js';
 import { predictivePolicy } from './policies/predictive.js';
 import { Reactive } from './policies/reactive.js';
-import type { DemandOutlook } from './policies/warm_pool.js';
+import type { DemandOutlook } from './policies/warm-pool.js';
 import type { ClusterView, PowerActions, PowerPolicy } from './policy.js';
 import {
   classify,
@@ -14,10 +13,11 @@ import {
   type SlurmNode,
   type SlurmPowerConfig,
   type SlurmRunner,
-} from './slurm_nodes.js';
+} from './slurm-nodes.js';
+import { powerModelFromConfig } from './watts.js';
 
 /**
- * `pcm power advise`: one decision of a power policy on the live cluster. Reads the nodes (slurm_nodes.ts)
+ * `pcm power advise`: one decision of a power policy on the live cluster. Reads the nodes (slurm-nodes.ts)
  * and a forecast (the service's `GET /forecast/latest`, or a saved forecast JSON), builds the policy's
  * ClusterView from them, lets the policy decide, and turns its power-up/power-down actions into
  * `scontrol update nodename=<hostlist> state=power_up|power_down` commands.
@@ -348,7 +348,7 @@ export function planAdvice(a: AdviseInput): Advice {
         `forecast covers ${Math.max(0, Math.round(horizonEnd - a.now))} s ahead, less than the ${wp.holdS} s break-even horizon: power-downs judged on what it covers`,
       );
     }
-    // the warm-pool law's targets (policies/warm_pool.ts), for the report: what it wants before refusals
+    // the warm-pool law's targets (policies/warm-pool.ts), for the report: what it wants before refusals
     const keepUp = Math.min(view.capacity, Math.max(view.busy, Math.ceil(up - 1e-9)) + wp.margin);
     const keepHold = Math.min(view.capacity, Math.max(view.busy, Math.ceil(hold - 1e-9)) + wp.margin);
     const avail = view.busy + view.idle + view.booting;

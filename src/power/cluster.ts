@@ -1,8 +1,8 @@
 import type { SimJob } from '../sim/job.js';
 import { Scheduler, type SimHooks } from '../sim/scheduler.js';
-import type { NodePowerModel, StateSeconds } from './model.js';
 import type { ClusterView, JobEvent, PowerActions, PowerPolicy } from './policy.js';
 import { PoweredNodes } from './powered-nodes.js';
+import type { NodePowerModel, StateSeconds } from './watts.js';
 
 /**
  * The power replay: the one scheduler (src/sim/scheduler.ts, FCFS + EASY) on powered nodes

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AdviseSchema } from './advise_config.js';
+import { AdviseSchema } from './advise-config.js';
 
 /**
  * The node power model and power-control knobs (config section `Power`): watts drawn by a node that is

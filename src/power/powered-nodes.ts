@@ -1,6 +1,6 @@
 import type { NodeAllocator } from '../sim/node-allocator.js';
 import type { Scheduler } from '../sim/scheduler.js';
-import type { NodePowerModel, StateSeconds } from './model.js';
+import type { NodePowerModel, StateSeconds } from './watts.js';
 
 /**
  * The power replay's nodes, a node strategy for the scheduler (src/sim/node-allocator.ts):

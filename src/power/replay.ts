@@ -8,14 +8,14 @@ import { Rng } from '../util/rng.js';
 import { mean, quantile, std } from '../util/stats.js';
 import { PowerSim } from './cluster.js';
 import type { ReactiveConfig } from './config.js';
-import { calibratePeak, fitOnPrefix, OnlineForecast, type PeakBand } from './live.js';
-import { energyJ, J_PER_KWH, type NodePowerModel } from './model.js';
-import { AlwaysOn } from './policies/always_on.js';
+import { calibratePeak, fitOnPrefix, OnlineForecast, type PeakBand } from './online-forecast.js';
+import { AlwaysOn } from './policies/always-on.js';
 import { oraclePolicy, StepPeak } from './policies/oracle.js';
 import { predictivePolicy } from './policies/predictive.js';
 import { Reactive } from './policies/reactive.js';
-import type { UserChainsOptions } from './policies/user_chains.js';
+import type { UserChainsOptions } from './policies/user-chains.js';
 import type { PowerPolicy } from './policy.js';
+import { energyJ, J_PER_KWH, type NodePowerModel } from './watts.js';
 
 /**
  * The energy replay: a real trace's jobs scheduled by the power-aware EASY scheduler (./cluster.ts) under
@@ -107,7 +107,7 @@ export interface PowerReplayOptions {
     peakQuantile: number;
     intervalS: number;
     minIdleS?: number;
-    /** Users' submission chains (./policies/user_chains.ts); null or windowS 0 = the forecast alone. */
+    /** Users' submission chains (./policies/user-chains.ts); null or windowS 0 = the forecast alone. */
     chains?: UserChainsOptions | null;
   };
   policies: readonly PolicyName[];

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Auth } from './auth.js';
-import type { ForecastHub, SeriesId } from './forecastHub.js';
+import type { ForecastHub, SeriesId } from './forecast-hub.js';
 import type { Metrics } from './metrics.js';
 
 /** What the routes share: built once by buildApp. */

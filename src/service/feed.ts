@@ -1,11 +1,11 @@
 import type { SimulatorConfig } from '../sim/config.js';
 import { type LiveHandle, startLiveSimulation } from '../sim/live.js';
-import type { MemoryStore } from '../telemetry/memoryStore.js';
+import type { MemoryStore } from '../telemetry/memory-store.js';
 import { rowOfTimeline } from '../telemetry/schema.js';
 import type { TelemetryWriter } from '../telemetry/types.js';
 import type { Timeline } from '../timeline/columns.js';
 import { InputError } from '../util/errors.js';
-import type { SeriesId } from './forecastHub.js';
+import type { SeriesId } from './forecast-hub.js';
 
 /**
  * Embedded feeds for the memory store. A feed owns the telemetry clock (`now`, epoch s) and writes minute

@@ -1,4 +1,4 @@
-import type { ForecastHub, SeriesId, Snapshot } from './forecastHub.js';
+import type { ForecastHub, SeriesId, Snapshot } from './forecast-hub.js';
 import type { SeriesGauge } from './metrics.js';
 
 /**

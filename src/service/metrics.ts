@@ -1,4 +1,4 @@
-import type { HubEvents, SeriesId, Snapshot } from './forecastHub.js';
+import type { HubEvents, SeriesId, Snapshot } from './forecast-hub.js';
 
 /**
  * Prometheus text exposition (format 0.0.4), written by hand: request counts and latency histograms per

@@ -1,4 +1,4 @@
-import { writeJobsCsv } from '../jobs/jobsCsv.js';
+import { writeJobsCsv } from '../jobs/jobs-csv.js';
 import type { JobRecord } from '../jobs/record.js';
 import type { SourceMeta } from '../jobs/source.js';
 import { writeSwf } from '../jobs/swf.js';
@@ -12,7 +12,7 @@ import {
   type SlurmDbWriteOptions,
   type SlurmDbWriteResult,
   writeSlurmDb,
-} from './slurmdbOut.js';
+} from './slurmdb-out.js';
 
 /** Where to write a simulation's results; every file is written atomically. */
 export interface SimOutputs {

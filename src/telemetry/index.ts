@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
-import { InfluxHttp, influxOptionsFromConfig } from './influxHttp.js';
-import { InfluxReader } from './influxReader.js';
-import { InfluxWriter } from './influxWriter.js';
-import { MemoryStore, type MemoryStoreOptions } from './memoryStore.js';
+import { InfluxHttp, influxOptionsFromConfig } from './influx-http.js';
+import { InfluxReader } from './influx-reader.js';
+import { InfluxWriter } from './influx-writer.js';
+import { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 
 export type { TelemetryReader, TelemetryWriter } from './types.js';
 

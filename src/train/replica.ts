@@ -1,5 +1,5 @@
 import { dropoutSeed } from '../engine/layers/dropout.js';
-import { SeedModel } from '../engine/model/seed.js';
+import { SeedModel } from '../engine/net/seed.js';
 import type { Replica } from '../engine/parallel.js';
 import { Engine, type Variant } from '../engine/wasm.js';
 import {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SeedModel } from '../engine/model/seed.js';
+import type { SeedModel } from '../engine/net/seed.js';
 import type { Adam } from '../engine/optim.js';
 import {
   type CheckpointMeta,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropoutSeed } from '../engine/layers/dropout.js';
-import type { SeedModel } from '../engine/model/seed.js';
+import type { SeedModel } from '../engine/net/seed.js';
 import { Adam, AdamW, clipGradNorm } from '../engine/optim.js';
 import { DataParallel, type Replica } from '../engine/parallel.js';
 import { type CheckpointMeta, MANIFEST, saveCheckpoint } from '../model/checkpoint.js';

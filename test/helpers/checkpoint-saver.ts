@@ -9,7 +9,7 @@
  * so a reader can tell which save it loaded and that nothing is mixed. A restarted saver continues from the
  * number in DIR's checkpoint + 1. After each completed save it prints `saved k` on stdout.
  */
-import { SeedModel } from '../../src/engine/model/seed.js';
+import { SeedModel } from '../../src/engine/net/seed.js';
 import { Engine } from '../../src/engine/wasm.js';
 import { loadNeural, saveCheckpoint } from '../../src/model/checkpoint.js';
 import { buildFeatures } from '../../src/model/features.js';

@@ -5,7 +5,7 @@
  * gradients summed over the samples.
  */
 import assert from 'node:assert/strict';
-import { type SeedForwardOptions, SeedModel, type SeedModelConfig } from '../../src/engine/model/seed.js';
+import { type SeedForwardOptions, SeedModel, type SeedModelConfig } from '../../src/engine/net/seed.js';
 import type { Engine, Ptr } from '../../src/engine/wasm.js';
 import { dot, lcg, uniform } from './gradcheck.js';
 import { relErr } from './torch-fixture.js';

@@ -1,8 +1,8 @@
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { buildApp } from '../../src/service/app.js';
-import { BaselineModel } from '../../src/service/model.js';
-import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { BaselineModel } from '../../src/service/forecasters.js';
+import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import type { TelemetryRow } from '../../src/telemetry/schema.js';
 import type { TelemetryReader } from '../../src/telemetry/types.js';
 import type { Timeline } from '../../src/timeline/columns.js';

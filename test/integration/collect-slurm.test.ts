@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InfluxReader } from '../../src/telemetry/influxReader.js';
+import { InfluxReader } from '../../src/telemetry/influx-reader.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const env = process.env;

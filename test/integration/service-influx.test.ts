@@ -15,10 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { parseConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/service/app.js';
-import { loadForecaster } from '../../src/service/model.js';
+import { loadForecaster } from '../../src/service/forecasters.js';
 import { openTelemetry } from '../../src/telemetry/index.js';
-import { InfluxReader } from '../../src/telemetry/influxReader.js';
-import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
+import { InfluxReader } from '../../src/telemetry/influx-reader.js';
+import { InfluxWriter } from '../../src/telemetry/influx-writer.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
 
 const run = promisify(execFile);

@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
-import { openJobsCsv } from '../../src/jobs/jobsCsv.js';
+import { openJobsCsv } from '../../src/jobs/jobs-csv.js';
 import type { JobRecord } from '../../src/jobs/record.js';
 import { parseSlurmDbUrl } from '../../src/jobs/slurmdb-map.js';
-import { SIM_MARK, UidMap } from '../../src/sim/slurmdbOut.js';
+import { SIM_MARK, UidMap } from '../../src/sim/slurmdb-out.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const env = process.env;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
-import { openJobsCsv } from '../../src/jobs/jobsCsv.js';
+import { openJobsCsv } from '../../src/jobs/jobs-csv.js';
 import type { JobRecord } from '../../src/jobs/record.js';
 import { openSlurmDb } from '../../src/jobs/slurmdb.js';
 import { buildTimeline } from '../../src/timeline/build.js';
@@ -256,7 +256,7 @@ function distStale(): boolean {
     ['src/cli/main.ts', 'dist/cli/main.js'],
     ['src/cli/commands/extract.ts', 'dist/cli/commands/extract.js'],
     ['src/jobs/open.ts', 'dist/jobs/open.js'],
-    ['src/jobs/jobsCsv.ts', 'dist/jobs/jobsCsv.js'],
+    ['src/jobs/jobs-csv.ts', 'dist/jobs/jobs-csv.js'],
     ['src/jobs/slurmdb.ts', 'dist/jobs/slurmdb.js'],
     ['src/jobs/slurmdb-map.ts', 'dist/jobs/slurmdb-map.js'],
   ];

@@ -16,10 +16,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../harness/net.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
-import type { InfluxOptions } from '../../src/telemetry/influxHttp.js';
-import { InfluxReader } from '../../src/telemetry/influxReader.js';
-import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
-import { formatPoint } from '../../src/telemetry/lineProtocol.js';
+import type { InfluxOptions } from '../../src/telemetry/influx-http.js';
+import { InfluxReader } from '../../src/telemetry/influx-reader.js';
+import { InfluxWriter } from '../../src/telemetry/influx-writer.js';
+import { formatPoint } from '../../src/telemetry/line-protocol.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
 
 const env = process.env;

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SeedModel } from '../../src/engine/model/seed.js';
+import { SeedModel } from '../../src/engine/net/seed.js';
 import { Engine } from '../../src/engine/wasm.js';
 import {
   CHECKPOINT_VERSION,

@@ -4,7 +4,7 @@ import {
   createReplica,
   type SeedReplicaConfig,
   seedReplicaShared,
-} from '../../src/engine/model/seed-replica.js';
+} from '../../src/engine/net/seed-replica.js';
 import { DataParallel } from '../../src/engine/parallel.js';
 import { lcg, uniform } from '../helpers/gradcheck.js';
 import { relErr } from '../helpers/torch-fixture.js';
@@ -25,7 +25,7 @@ describe('seed model data-parallel replica', () => {
     new Int32Array(shared.lengths).set([6, 5, 1, 6, 3, 2, 6]);
     new Uint32Array(shared.meta)[0] = 17;
 
-    const module = new URL('../../src/engine/model/seed-replica.ts', import.meta.url).href;
+    const module = new URL('../../src/engine/net/seed-replica.ts', import.meta.url).href;
     const dp = await DataParallel.create(2, module, cfg, shared);
     let loss2: number;
     let g2: Float32Array;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HuberSmoothLoss } from '../../src/engine/layers/loss.js';
-import { SeedModel, type SeedModelConfig } from '../../src/engine/model/seed.js';
+import { SeedModel, type SeedModelConfig } from '../../src/engine/net/seed.js';
 import { Adam, clipGradNorm } from '../../src/engine/optim.js';
 import { Engine } from '../../src/engine/wasm.js';
 import { directionalCheck, lcg, uniform } from '../helpers/gradcheck.js';

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { TwinInference } from '../../src/engine/model/infer.js';
-import { SeedModel, type SeedModelConfig } from '../../src/engine/model/seed.js';
+import { TwinInference } from '../../src/engine/net/infer.js';
+import { SeedModel, type SeedModelConfig } from '../../src/engine/net/seed.js';
 import { KernelTwin } from '../../src/engine/twin.js';
 import { Engine } from '../../src/engine/wasm.js';
 import { lcg } from '../helpers/gradcheck.js';
 
-// The two-thread forecast (src/engine/twin.ts + src/engine/model/infer.ts) must give the one-thread
+// The two-thread forecast (src/engine/twin.ts + src/engine/net/infer.ts) must give the one-thread
 // predictions: same kernels, same memory, so the values are identical.
 const CFG: Partial<SeedModelConfig> = { features: 5, hidden: 16, heads: 4, headHidden: 8, horizon: 6 };
 const T = 40;

@@ -25,7 +25,7 @@ import {
   readTrainState,
   readWeights,
 } from '../../src/model/checkpoint.js';
-import { loadForecaster } from '../../src/service/model.js';
+import { loadForecaster } from '../../src/service/forecasters.js';
 import { writeTimelineCsv } from '../../src/timeline/csv.js';
 import { rng } from '../helpers/model-synthetic.js';
 import { tinyTimeline } from '../helpers/train-fixture.js';

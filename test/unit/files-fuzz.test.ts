@@ -20,7 +20,7 @@ import {
   splitCsv,
   stillQuoted,
   writeJobsCsv,
-} from '../../src/jobs/jobsCsv.js';
+} from '../../src/jobs/jobs-csv.js';
 import { type JobFormat, openJobSource } from '../../src/jobs/open.js';
 import { JOB_STATES, type JobRecord, type ParseReport } from '../../src/jobs/record.js';
 import { TIMELINE_COLUMNS, type Timeline } from '../../src/timeline/columns.js';

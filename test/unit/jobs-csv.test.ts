@@ -11,7 +11,7 @@ import {
   parseJobsCsvText,
   splitCsv,
   writeJobsCsv,
-} from '../../src/jobs/jobsCsv.js';
+} from '../../src/jobs/jobs-csv.js';
 import { JOB_STATES, type JobRecord } from '../../src/jobs/record.js';
 import { InputError } from '../../src/util/errors.js';
 

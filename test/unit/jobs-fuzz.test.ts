@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { JOBS_CSV_HEADER, parseJobsCsvText } from '../../src/jobs/jobsCsv.js';
+import { JOBS_CSV_HEADER, parseJobsCsvText } from '../../src/jobs/jobs-csv.js';
 import { JOB_STATES, type JobRecord, type ParseReport } from '../../src/jobs/record.js';
 import { parseSacctText } from '../../src/jobs/sacct.js';
 import { parseSwfText } from '../../src/jobs/swf.js';

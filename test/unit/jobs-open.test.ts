@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { extract } from '../../src/cli/commands/extract.js';
-import { parseJobsCsvText } from '../../src/jobs/jobsCsv.js';
+import { parseJobsCsvText } from '../../src/jobs/jobs-csv.js';
 import { detectFormat, openJobSource, overlaps } from '../../src/jobs/open.js';
 import type { JobRecord } from '../../src/jobs/record.js';
 import { InputError, UserError } from '../../src/util/errors.js';

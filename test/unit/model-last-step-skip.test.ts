@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SeedModel, type SeedModelConfig } from '../../src/engine/model/seed.js';
+import { SeedModel, type SeedModelConfig } from '../../src/engine/net/seed.js';
 import { Engine } from '../../src/engine/wasm.js';
 import { loadNeural, MANIFEST, saveCheckpoint } from '../../src/model/checkpoint.js';
 import { makeBatch, prepareData } from '../../src/model/dataset.js';
@@ -21,7 +21,7 @@ import { rng } from '../helpers/model-synthetic.js';
 import { checkLeftPadding, seedObjective } from '../helpers/seed-padding.js';
 import { tinyNeuralConfig, tinyTimeline } from '../helpers/train-fixture.js';
 
-/** The seed model with the head's last-step skip (src/engine/model/last-step.ts). */
+/** The seed model with the head's last-step skip (src/engine/net/last-step.ts). */
 const SKIP: Partial<SeedModelConfig> = {
   features: 3,
   hidden: 4,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SeedModel } from '../../src/engine/model/seed.js';
+import { SeedModel } from '../../src/engine/net/seed.js';
 import { Engine } from '../../src/engine/wasm.js';
 import { makeBatch, prepareData } from '../../src/model/dataset.js';
 import {

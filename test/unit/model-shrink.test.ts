@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SeedModel } from '../../src/engine/model/seed.js';
+import { SeedModel } from '../../src/engine/net/seed.js';
 import { Engine } from '../../src/engine/wasm.js';
 import {
   loadNeural,

@@ -20,7 +20,7 @@ import {
   parseShowNode,
   parseSinfo,
   parseSuspendExcNodes,
-} from '../../src/power/slurm_nodes.js';
+} from '../../src/power/slurm-nodes.js';
 import { InputError } from '../../src/util/errors.js';
 
 // captured from the real test Slurm 22.05.8 (see test/fixtures/slurm/README.md)

@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PowerSim } from '../../src/power/cluster.js';
 import { PowerSchema } from '../../src/power/config.js';
+import { AlwaysOn } from '../../src/power/policies/always-on.js';
+import { Reactive } from '../../src/power/policies/reactive.js';
+import type { PowerPolicy } from '../../src/power/policy.js';
 import {
   breakEvenSeconds,
   DEFAULT_POWER_MODEL,
   energyJ,
   type NodePowerModel,
   powerModelFromConfig,
-} from '../../src/power/model.js';
-import { AlwaysOn } from '../../src/power/policies/always_on.js';
-import { Reactive } from '../../src/power/policies/reactive.js';
-import type { PowerPolicy } from '../../src/power/policy.js';
+} from '../../src/power/watts.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { UserError } from '../../src/util/errors.js';
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { breakEvenSeconds, DEFAULT_POWER_MODEL } from '../../src/power/model.js';
-import { AlwaysOn } from '../../src/power/policies/always_on.js';
+import { AlwaysOn } from '../../src/power/policies/always-on.js';
 import { oraclePolicy, StepPeak } from '../../src/power/policies/oracle.js';
 import { predictivePolicy } from '../../src/power/policies/predictive.js';
 import { Reactive } from '../../src/power/policies/reactive.js';
-import type { DemandOutlook } from '../../src/power/policies/warm_pool.js';
+import type { DemandOutlook } from '../../src/power/policies/warm-pool.js';
 import { RateLimit } from '../../src/power/powered-nodes.js';
+import { breakEvenSeconds, DEFAULT_POWER_MODEL } from '../../src/power/watts.js';
 import { scenario } from '../helpers/power-scenario.js';
 
 const fixed = (peak: number): DemandOutlook => ({ peak: () => peak });

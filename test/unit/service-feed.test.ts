@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReplayFeed, SimulatorFeed } from '../../src/service/feed.js';
-import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import { dailyTimeline, T0, testConfig } from '../helpers/service-helpers.js';
 
 const S = { cluster: 'c', partition: '_all' };

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
-import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import { boundedAsync } from '../helpers/fuzz.js';
 import { Clock, dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PowerSchema } from '../../src/power/config.js';
-import { powerView, wattsFor } from '../../src/service/powerView.js';
+import { powerView, wattsFor } from '../../src/service/power-view.js';
 
 const cfg = PowerSchema.parse({}); // Idle 125 W, Busy 250 W, Off 10 W, boot 300 s, margin 2
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import { rowOfTimeline } from '../../src/telemetry/schema.js';
 import { Clock, dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';
 

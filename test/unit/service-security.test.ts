@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { parseConfig } from '../../src/config/load.js';
 import { buildApp, REQUEST_TIMEOUT_MS } from '../../src/service/app.js';
 import { makeAuth, tokenFrom } from '../../src/service/auth.js';
-import { BaselineModel } from '../../src/service/model.js';
+import { BaselineModel } from '../../src/service/forecasters.js';
 import { openTelemetry } from '../../src/telemetry/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/service/app.js';
-import { loadForecaster } from '../../src/service/model.js';
+import { loadForecaster } from '../../src/service/forecasters.js';
 import { openTelemetry } from '../../src/telemetry/index.js';
 
 describe('service with a misbehaving InfluxDB endpoint', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { startLiveSimulation } from '../../src/sim/live.js';
 import { simulateCluster } from '../../src/sim/scheduler.js';
-import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import type { TelemetryRow } from '../../src/telemetry/schema.js';
 import type { TelemetryWriter } from '../../src/telemetry/types.js';
 import { buildTimeline } from '../../src/timeline/build.js';

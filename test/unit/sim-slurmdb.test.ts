@@ -13,7 +13,7 @@ import {
   SIM_MARK,
   UidMap,
   WRITE_COLUMNS,
-} from '../../src/sim/slurmdbOut.js';
+} from '../../src/sim/slurmdb-out.js';
 import { InputError } from '../../src/util/errors.js';
 
 const ctx = (): RowContext => ({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assess } from '../../src/telemetry/assess.js';
-import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
 
 const T = 1_704_067_200;

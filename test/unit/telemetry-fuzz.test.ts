@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { checkName, quoteIdent, quoteString, selectRecent } from '../../src/telemetry/influxql.js';
-import { type FieldValue, formatPoint, rowLines } from '../../src/telemetry/lineProtocol.js';
+import { type FieldValue, formatPoint, rowLines } from '../../src/telemetry/line-protocol.js';
 import { MEASUREMENT, NAME_RE, zeroValues } from '../../src/telemetry/schema.js';
 import { InputError } from '../../src/util/errors.js';
 import { assertClearError, bounded } from '../helpers/fuzz.js';

@@ -4,9 +4,9 @@ import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { TelemetryError } from '../../src/telemetry/errors.js';
-import { type InfluxOptions, influxOptionsFromConfig } from '../../src/telemetry/influxHttp.js';
-import { InfluxReader } from '../../src/telemetry/influxReader.js';
-import { InfluxWriter } from '../../src/telemetry/influxWriter.js';
+import { type InfluxOptions, influxOptionsFromConfig } from '../../src/telemetry/influx-http.js';
+import { InfluxReader } from '../../src/telemetry/influx-reader.js';
+import { InfluxWriter } from '../../src/telemetry/influx-writer.js';
 import { zeroValues } from '../../src/telemetry/schema.js';
 
 /**

@@ -7,7 +7,7 @@ import {
   escapeStringField,
   formatPoint,
   rowLines,
-} from '../../src/telemetry/lineProtocol.js';
+} from '../../src/telemetry/line-protocol.js';
 import { zeroValues } from '../../src/telemetry/schema.js';
 import { InputError } from '../../src/util/errors.js';
 

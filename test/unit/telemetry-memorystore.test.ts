@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryStore } from '../../src/telemetry/memoryStore.js';
+import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { collect, type SlurmSnapshot } from '../../telemetry/collector.js';
-import { CsvSink } from '../../telemetry/csvSink.js';
+import { CsvSink } from '../../telemetry/csv-sink.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { ALL_PARTITIONS, type TelemetryRow } from '../../telemetry/schema.js';
 import type { TelemetryWriter } from '../../telemetry/types.js';

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { checkTimeZone, isoUtc, parseDateArg } from '../../jobs/datetime.js';
-import { writeJobsCsv } from '../../jobs/jobsCsv.js';
+import { writeJobsCsv } from '../../jobs/jobs-csv.js';
 import type { ProgressingSource } from '../../jobs/lines.js';
 import { type JobFormat, openJobSource } from '../../jobs/open.js';
 import { formatReport, type JobRecord, type ParseReport } from '../../jobs/record.js';

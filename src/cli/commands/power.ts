@@ -15,9 +15,8 @@ import {
   planAdvice,
   readForecastFile,
 } from '../../power/advise.js';
-import { powerModelFromConfig } from '../../power/model.js';
 import { sampleWeekChart, tradeoffChart } from '../../power/plots.js';
-import { chainsFromConfig } from '../../power/policies/user_chains.js';
+import { chainsFromConfig } from '../../power/policies/user-chains.js';
 import {
   DEFAULT_SWEEP,
   POLICY_NAMES,
@@ -25,7 +24,8 @@ import {
   type PowerReplayResult,
   powerReplay,
 } from '../../power/replay.js';
-import { readSlurm, runSlurm } from '../../power/slurm_nodes.js';
+import { readSlurm, runSlurm } from '../../power/slurm-nodes.js';
+import { powerModelFromConfig } from '../../power/watts.js';
 import { formatReplayReport, replayJobs } from '../../sim/replay.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';

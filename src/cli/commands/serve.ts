@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { buildApp, configuredSeries } from '../../service/app.js';
 import { tokenFrom } from '../../service/auth.js';
 import { type Feed, ReplayFeed, SimulatorFeed } from '../../service/feed.js';
-import { loadForecaster } from '../../service/model.js';
+import { loadForecaster } from '../../service/forecasters.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { NAME_RE } from '../../telemetry/schema.js';
 import { readTimelineCsv } from '../../timeline/csv.js';

@@ -71,7 +71,7 @@ export class BiLSTM {
   out: Ptr = 0;
   dx: Ptr = 0;
   /**
-   * Default for BiLSTMForwardOptions.run: e.g. a KernelTwin's `run` (src/engine/model/infer.ts sets it on
+   * Default for BiLSTMForwardOptions.run: e.g. a KernelTwin's `run` (src/engine/net/infer.ts sets it on
    * a model whose engine is shared, so every forward runs the two directions of a layer at once).
    */
   run: RunCalls | undefined = undefined;

@@ -1,5 +1,5 @@
-import type { NodePowerModel } from '../model.js';
-import { type DemandOutlook, WarmPool } from './warm_pool.js';
+import type { NodePowerModel } from '../watts.js';
+import { type DemandOutlook, WarmPool } from './warm-pool.js';
 
 /**
  * Perfect foresight: the exact future of nodes held by jobs (from the always-on replay of the same jobs)

@@ -1,13 +1,13 @@
-import type { NodePowerModel } from '../model.js';
-import { UserChains, type UserChainsOptions } from './user_chains.js';
-import { type ArrivalOutlook, type DemandOutlook, WarmPool } from './warm_pool.js';
+import type { NodePowerModel } from '../watts.js';
+import { UserChains, type UserChainsOptions } from './user-chains.js';
+import { type ArrivalOutlook, type DemandOutlook, WarmPool } from './warm-pool.js';
 
 /**
  * Forecast-driven warm pool: demand = the peak of the forecast over the window plus its calibrated peak band
  * (made from data up to now only, see ../live.ts), kept available over the boot horizon plus `margin` nodes;
  * nodes powered down only when the forecast says they will stay unneeded past the break-even time (and,
  * optionally, only nodes idle at least `minIdleS`, which keeps just-freed nodes for the next job of a burst);
- * with `chains`, also idle nodes for the next job of each active user's submission chain (./user_chains.ts),
+ * with `chains`, also idle nodes for the next job of each active user's submission chain (./user-chains.ts),
  * or for any other outlook of arrivals given instead (the bench's foresight bounds).
  */
 export function predictivePolicy(

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { type ServiceContext, seriesOf } from '../context.js';
-import { forecastView, historyView, type ViewOptions } from '../forecastView.js';
+import { forecastView, historyView, type ViewOptions } from '../forecast-view.js';
 import { errorSchema, forecastResponseSchema, latestResponseSchema, seriesQuerySchema } from '../schemas.js';
 import { guard } from './guard.js';
 import { send } from './send.js';

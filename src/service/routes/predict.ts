@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { type ServiceContext, seriesOf } from '../context.js';
-import { forecastView } from '../forecastView.js';
+import { forecastView } from '../forecast-view.js';
 import { errorSchema, forecastResponseSchema, predictBodySchema } from '../schemas.js';
 import { guard } from './guard.js';
 import { send } from './send.js';

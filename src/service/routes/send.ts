@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { View } from '../forecastView.js';
+import type { View } from '../forecast-view.js';
 
 /** Send a view: its status, its body, and Retry-After on a 503. */
 export function send(reply: FastifyReply, v: View, extra?: Record<string, unknown>): FastifyReply {

@@ -5,7 +5,7 @@ import { generateWorkload, resolveSimulator } from '../../../sim/generate.js';
 import { formatReplayReport, replayJobs } from '../../../sim/replay.js';
 import { runSimulation, type SimOutputs } from '../../../sim/run.js';
 import type { Overrun } from '../../../sim/scheduler.js';
-import { nodeNamesFrom } from '../../../sim/slurmdbOut.js';
+import { nodeNamesFrom } from '../../../sim/slurmdb-out.js';
 import { UserError } from '../../../util/errors.js';
 import { startProgress } from '../../../util/progress.js';
 import type { SimulateOptions } from './options.js';

@@ -1,6 +1,6 @@
 import { TelemetryError } from './errors.js';
-import { InfluxHttp, type InfluxOptions } from './influxHttp.js';
-import { rowLines } from './lineProtocol.js';
+import { InfluxHttp, type InfluxOptions } from './influx-http.js';
+import { rowLines } from './line-protocol.js';
 import type { TelemetryRow } from './schema.js';
 import type { TelemetryWriter } from './types.js';
 

@@ -1,4 +1,3 @@
-import { breakEvenSeconds, type NodePowerModel } from '../model.js';
 import {
   type ClusterView,
   type JobEvent,
@@ -6,6 +5,7 @@ import {
   type PowerPolicy,
   powerDownLongestIdle,
 } from '../policy.js';
+import { breakEvenSeconds, type NodePowerModel } from '../watts.js';
 
 /**
  * What a warm-pool policy knows about demand ahead: the most nodes that jobs will hold at any instant in
@@ -17,7 +17,7 @@ export interface DemandOutlook {
 
 /**
  * Idle nodes to hold for job arrivals expected in [now, now + withinS] on top of what jobs hold now (e.g.
- * users' submission chains, ./user_chains.ts), learnt from job events as they happen.
+ * users' submission chains, ./user-chains.ts), learnt from job events as they happen.
  */
 export interface ArrivalOutlook {
   nodes(now: number, withinS: number): number;
@@ -31,7 +31,7 @@ export interface ArrivalOutlook {
  *   up window   = boot + decision interval (+ slack for rate-limited boots): a boot started now serves demand
  *                 from now + boot on
  *   hold window = max(break-even gap, shutdown + boot + interval)
- * With `arrivals` (e.g. users' submission chains, ./user_chains.ts), each target is at least busy + the idle
+ * With `arrivals` (e.g. users' submission chains, ./user-chains.ts), each target is at least busy + the idle
  * nodes held for arrivals expected within its window: a burst's next job finds warm nodes, and nodes freed by
  * an active user's job are not powered down while that user is likely to submit again.
  */

@@ -1,6 +1,6 @@
 import type { PredictiveConfig } from '../config.js';
 import type { JobEvent } from '../policy.js';
-import type { ArrivalOutlook } from './warm_pool.js';
+import type { ArrivalOutlook } from './warm-pool.js';
 
 /**
  * Users' submission chains, learnt online from job events as they happen (causal by construction: it only

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TIMELINE_COLUMNS, type TimelineColumn } from '../timeline/columns.js';
 import { TelemetryError } from './errors.js';
-import { InfluxHttp, type InfluxOptions } from './influxHttp.js';
+import { InfluxHttp, type InfluxOptions } from './influx-http.js';
 import { checkName, selectRecent } from './influxql.js';
 import { MEASUREMENT, ROW_FIELDS, type TelemetryRow } from './schema.js';
 import type { TelemetryReader } from './types.js';

@@ -5,7 +5,7 @@ import { seriesKey } from '../telemetry/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
 import { TIMELINE_COLUMNS, type Timeline } from '../timeline/columns.js';
 import { errorMessage } from '../util/errors.js';
-import type { ModelInfo, ServingModel } from './model.js';
+import type { ModelInfo, ServingModel } from './forecasters.js';
 
 /**
  * The forecast hub: one cached forecast per series (cluster, partition), computed once per telemetry minute

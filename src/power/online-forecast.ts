@@ -4,7 +4,7 @@ import { buildFeatures, type FeatureOptions, WEEK_MINUTES } from '../model/featu
 import type { Forecast, Forecaster } from '../model/forecaster.js';
 import type { LiveFeatures } from '../model/live-features.js';
 import type { LiveTimeline } from '../timeline/live-timeline.js';
-import type { DemandOutlook } from './policies/warm_pool.js';
+import type { DemandOutlook } from './policies/warm-pool.js';
 
 /**
  * The replay's online forecast: at every minute the forecaster is asked about the newest row of the policy's

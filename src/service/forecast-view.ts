@@ -1,8 +1,8 @@
 import type { PowerConfig } from '../power/config.js';
 import type { AnomalyReport } from '../telemetry/anomaly.js';
 import type { QualityReport } from '../telemetry/quality.js';
-import type { HubResult, Snapshot } from './forecastHub.js';
-import { powerView, wattsFor } from './powerView.js';
+import type { HubResult, Snapshot } from './forecast-hub.js';
+import { powerView, wattsFor } from './power-view.js';
 
 /**
  * Plain functions that turn a hub result into the API's answer: the forecast for the request's capacity

@@ -18,7 +18,7 @@ import { LastStepConcat } from './last-step.js';
  *
  * With `lastStepSkip` (not in the seed) the head also sees the origin step directly: the pooled (B, E) is
  * concatenated with the biLSTM output at the last step h[:, T−1] (E) and the input there x[:, T−1] (F)
- * (src/engine/model/last-step.ts), and BatchNorm1d / fc1 take D = 2E + F inputs. Without it the model is
+ * (src/engine/net/last-step.ts), and BatchNorm1d / fc1 take D = 2E + F inputs. Without it the model is
  * exactly the seed's (and matches the PyTorch fixtures).
  *
  * Parameters carry the PyTorch state_dict names (`lstm.weight_ih_l0`, …, `attn.in_proj_weight`,
