@@ -6,7 +6,7 @@ import Fastify, {
 } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
-import { makeAuth, tokenFrom } from './auth.js';
+import { authFromConfig } from './auth.js';
 import type { ServiceContext } from './context.js';
 import { ForecastHub, type SeriesId, UnknownSeriesError } from './forecastHub.js';
 import { Metrics } from './metrics.js';
@@ -80,7 +80,7 @@ export function buildApp(deps: AppDeps): App {
     config: cfg,
     hub,
     metrics,
-    auth: makeAuth(tokenFrom(cfg.Service.ApiToken, deps.env), cfg.Service.RequireAuthForReads),
+    auth: authFromConfig(cfg.Service, deps.env),
     clock,
     backend: deps.backend ?? { kind: 'memory', describe: 'embedded memory store' },
     defaultSeries: series[0],

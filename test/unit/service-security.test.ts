@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -99,21 +101,63 @@ describe('bearer token on state-changing endpoints', () => {
   });
 });
 
+/** `pcm serve --port 0 [args]` as a child with `env` added; resolves when it exits (60 s hang guard). */
+function serveChild(env: NodeJS.ProcessEnv, args: string[] = []) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', ...args],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+        env: { ...process.env, PCM_INFLUX_URL: '', PCM_DEBUG: '', ...env },
+        timeout: 60_000, // a hang guard: the process used to stay alive (the live simulation kept running)
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('reads required to carry a token, with none configured (issue 15: failed open)', () => {
+  const NEED = 'Service.RequireAuthForReads is true but no token is configured';
+  it('the service refuses to be built, one line naming both keys', () => {
+    assert.throws(
+      () => service('  RequireAuthForReads: true\n', {}),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message.startsWith(NEED) &&
+        e.message.includes('Service.ApiToken') &&
+        !e.message.includes('\n'),
+    );
+    // with a token (config or env) it starts and guards the reads
+    const { app } = service('  RequireAuthForReads: true\n');
+    return app
+      .inject({ method: 'GET', url: '/forecast/latest' })
+      .then((r) => assert.equal(r.statusCode, 401));
+  });
+
+  it('pcm serve exits 1 with that line before anything starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcm-reads-'));
+    try {
+      const cfg = join(dir, 'pcm.yaml');
+      writeFileSync(cfg, 'Service:\n  RequireAuthForReads: true\n');
+      const r = await serveChild({ PCM_API_TOKEN: '' }, ['--config', cfg]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr.trim(),
+        new RegExp(`^pcm: ${NEED}: set Service\\.ApiToken \\(or PCM_API_TOKEN\\)`),
+      );
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stdout, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('pcm serve with a weak token', () => {
   it('exits 1 with one line naming the variable, before anything starts (and does exit)', async () => {
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'],
-        {
-          cwd: join(import.meta.dirname, '..', '..'),
-          env: { ...process.env, PCM_API_TOKEN: 'short', PCM_INFLUX_URL: '', PCM_DEBUG: '' },
-          timeout: 60_000, // a hang guard: the process used to stay alive (the live simulation kept running)
-        },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
-    });
+    const r = await serveChild({ PCM_API_TOKEN: 'short' });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr.trim(), 'pcm: PCM_API_TOKEN: expected at least 16 characters, got 5');
     assert.equal(r.stdout, '');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { buildApp, configuredSeries } from '../../service/app.js';
-import { tokenFrom } from '../../service/auth.js';
+import { authFromConfig } from '../../service/auth.js';
 import { type Feed, ReplayFeed, SimulatorFeed } from '../../service/feed.js';
 import { loadForecaster } from '../../service/model.js';
 import { openTelemetry } from '../../telemetry/index.js';
@@ -54,7 +54,7 @@ function listenAddress(url: string, o: ServeOptions): { host: string; port: numb
 
 async function serve(o: ServeOptions): Promise<void> {
   const cfg = loadConfig(o.config);
-  tokenFrom(cfg.Service.ApiToken); // a weak API token fails here, before anything starts
+  authFromConfig(cfg.Service); // a weak token, or reads to guard with none, fails here before anything starts
   const { host, port } = listenAddress(cfg.Predictor.URL, o);
   const note = (m: string) => process.stderr.write(`pcm serve: ${m}\n`);
   let clock = () => Date.now() / 1000;
