@@ -1,14 +1,10 @@
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
 import { authFromConfig } from './auth.js';
 import type { ServiceContext } from './context.js';
 import { ForecastHub, type SeriesId, UnknownSeriesError } from './forecastHub.js';
+import type { ServiceLog } from './logging.js';
 import { Metrics } from './metrics.js';
 import type { ServingModel } from './model.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -34,7 +30,8 @@ export interface AppDeps {
   /** A hub built by the caller (tests); default one is built from the deps. */
   hub?: ForecastHub;
   env?: NodeJS.ProcessEnv;
-  logger?: FastifyServerOptions['logger'];
+  /** The service log (serviceLog); default none (tests). */
+  log?: ServiceLog;
   version?: string;
 }
 
@@ -88,7 +85,8 @@ export function buildApp(deps: AppDeps): App {
     version: deps.version ?? process.env.npm_package_version ?? '0.1.0',
   };
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.log?.logger ?? false,
+    disableRequestLogging: deps.log?.disableRequestLogging ?? false,
     bodyLimit: cfg.Service.BodyLimitBytes,
     // strict validation: no type coercion, unknown fields rejected (not silently removed)
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
@@ -123,7 +121,8 @@ export function buildApp(deps: AppDeps): App {
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = describeError(err, cfg.Service.BodyLimitBytes);
-    if (e.status >= 500) req.log.error(err);
+    if (e.status >= 500)
+      req.log.error({ err, method: req.method, url: req.url.split('?')[0] }, 'internal error');
     return reply.code(e.status).send(e.body);
   });
   app.setNotFoundHandler((req, reply) =>

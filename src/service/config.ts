@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_LEVELS } from './logging.js';
 
 /**
  * The prediction service's config section `Service`. Where it listens is the seed's `Predictor.URL`;
@@ -12,6 +13,8 @@ export const ServiceSchema = z
     ApiToken: z.string().min(16, 'expected at least 16 characters').optional(),
     /** Require the token on reads (/predict, /forecast/latest, /metrics) too; /health stays open. */
     RequireAuthForReads: z.boolean().default(false),
+    /** Service log level (JSON lines on stdout, for journald); `pcm serve --log` adds a line per request. */
+    LogLevel: z.enum(LOG_LEVELS).default('info'),
     /** Largest request body accepted, bytes (413 above). */
     BodyLimitBytes: z.number().int().min(64).max(10_485_760).default(16_384),
     /** Largest node count a request may name (400 above). */

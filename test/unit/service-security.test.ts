@@ -5,7 +5,7 @@
  * back), and path confinement of the static routes over a real socket (no URL normalisation on the way).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
@@ -16,6 +16,7 @@ import fc from 'fast-check';
 import { parseConfig } from '../../src/config/load.js';
 import { buildApp, REQUEST_TIMEOUT_MS } from '../../src/service/app.js';
 import { makeAuth, tokenFrom } from '../../src/service/auth.js';
+import { serviceLog } from '../../src/service/logging.js';
 import { BaselineModel } from '../../src/service/model.js';
 import { openTelemetry } from '../../src/telemetry/index.js';
 import { UserError } from '../../src/util/errors.js';
@@ -152,6 +153,82 @@ describe('reads required to carry a token, with none configured (issue 15: faile
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the service log (issue 15: 500s pointed to a log that did not exist)', () => {
+  it("a 500's details (message, stack, route) reach the log and not the answer; secrets are redacted", async () => {
+    const logs: string[] = [];
+    const { store, clock } = storeWith(dailyTimeline(300));
+    const cfg = parseConfig('Cluster:\n  Name: c\nService:\n  Baseline: persistence\n', 'test', {});
+    const { app } = buildApp({
+      config: cfg,
+      reader: store,
+      forecaster: new BaselineModel('persistence', cfg.Service.ContextMinutes, 60, {}),
+      clock: clock.now,
+      env: { PCM_API_TOKEN: TOKEN },
+      log: serviceLog('info', false, { write: (l: string) => logs.push(l) }),
+    });
+    app.get('/boom', async () => {
+      throw new Error('disk /var/lib/pcm/model/weights-0123.bin unreadable');
+    });
+    const r = await app.inject({
+      method: 'GET',
+      url: '/boom?x=1',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(r.statusCode, 500);
+    assert.deepEqual(r.json(), { error: 'internal', message: 'internal error (details in the service log)' });
+    assert.doesNotMatch(r.body, /weights|var\/lib/);
+    const errors = logs.map((l) => JSON.parse(l)).filter((o) => o.level === 50);
+    assert.equal(errors.length, 1, logs.join(''));
+    assert.equal(errors[0].msg, 'internal error');
+    assert.equal(errors[0].url, '/boom');
+    assert.match(errors[0].err.message, /weights-0123\.bin unreadable/);
+    assert.match(errors[0].err.stack, /at /);
+    assert.ok(errors[0].reqId !== undefined);
+    assert.ok(!logs.join('').includes(TOKEN));
+    // with request lines on, the authorization header is never written (redacted if a serializer adds it)
+    const app2 = buildApp({
+      config: cfg,
+      reader: store,
+      forecaster: new BaselineModel('persistence', cfg.Service.ContextMinutes, 60, {}),
+      clock: clock.now,
+      env: { PCM_API_TOKEN: TOKEN },
+      log: serviceLog('trace', true, { write: (l: string) => logs.push(l) }),
+    }).app;
+    app2.log.info(
+      { req: { headers: { authorization: `Bearer ${TOKEN}` } }, config: { Password: 'hunter2hunter2' } },
+      'x',
+    );
+    await app2.inject({ method: 'GET', url: '/health', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.ok(!logs.join('').includes(TOKEN) && !logs.join('').includes('hunter2'), logs.join(''));
+    assert.match(logs.join(''), /\[redacted\]/);
+  });
+
+  it('pcm serve logs JSON lines to stdout by default (no --log needed)', async () => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      env: { ...process.env, PCM_API_TOKEN: TOKEN, PCM_INFLUX_URL: '', PCM_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    const t0 = Date.now();
+    while (!/pcm serve: listening/.test(out) && Date.now() - t0 < 60_000 && p.exitCode === null)
+      await new Promise((r) => setTimeout(r, 200));
+    p.kill('SIGTERM');
+    await new Promise((r) => p.once('exit', r));
+    const json = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    assert.ok(
+      json.some((o) => o.level === 30 && /Server listening at/.test(o.msg)),
+      `no JSON log line on stdout: ${out}`,
+    );
   });
 });
 
@@ -379,7 +456,7 @@ describe('no secrets in logs, answers or headers', () => {
           forecaster: new BaselineModel('persistence', cfg.Service.ContextMinutes, 60, {}),
           backend: { kind: tel.kind, describe: tel.describe },
           env,
-          logger: { level: 'trace', stream: { write: (l: string) => logs.push(l) } },
+          log: serviceLog('trace', true, { write: (l: string) => logs.push(l) }),
         });
       };
       const ask = async (a: ReturnType<typeof build>['app']) => {

@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { buildApp, configuredSeries } from '../../service/app.js';
 import { authFromConfig } from '../../service/auth.js';
 import { type Feed, ReplayFeed, SimulatorFeed } from '../../service/feed.js';
+import { serviceLog } from '../../service/logging.js';
 import { loadForecaster } from '../../service/model.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { NAME_RE } from '../../telemetry/schema.js';
@@ -102,7 +103,7 @@ async function serve(o: ServeOptions): Promise<void> {
       clock: () => clock(),
       backend: { kind: tel.kind, describe: tel.describe },
       series,
-      logger: o.log ? { level: 'info' } : false,
+      log: serviceLog(cfg.Service.LogLevel, o.log),
     });
   } catch (e) {
     feed?.stop(); // the live simulation runs from its construction: stop it, or the process never exits
