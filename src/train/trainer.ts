@@ -384,6 +384,12 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
       );
     if (resume.seed !== tc.Seed)
       throw new UserError(`--resume: ${lastDir} used Train.Seed ${resume.seed}, not ${tc.Seed}`);
+    // BatchNorm statistics are per thread's shard: another thread count would silently train another model
+    const threadsNow = Math.min(tc.Threads, Math.floor(tc.BatchSize / 2));
+    if (resume.threads !== threadsNow)
+      throw new UserError(
+        `--resume: ${lastDir} was trained with ${resume.threads} thread(s), this run would use ${threadsNow}: set Train.Threads: ${resume.threads}`,
+      );
     target = resume.target;
   }
   const loss: LossWeights = {
