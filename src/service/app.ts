@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
@@ -94,6 +95,10 @@ export function buildApp(deps: AppDeps): App {
     // a client must send its whole request within this (Fastify's default 0 lets a slow client hold a
     // connection open forever by trickling its body)
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // idle and keep-alive timeouts from the config (keep-alive above the proxy's, so the proxy closes first)
+    connectionTimeout: cfg.Service.IdleTimeoutSeconds * 1000,
+    keepAliveTimeout: cfg.Service.KeepAliveTimeoutSeconds * 1000,
+    trustProxy: cfg.Service.TrustProxy,
     // malformed or over-long path parameters (`/dashboard/%zz`, 100+ chars) in the API's error shape
     frameworkErrors: (err, _req, reply) => {
       const e = describeError(err);
@@ -128,10 +133,25 @@ export function buildApp(deps: AppDeps): App {
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
-  predictRoutes(app, ctx);
-  forecastRoutes(app, ctx);
-  opsRoutes(app, ctx);
-  dashboardRoutes(app);
+  const rl = cfg.Service.RateLimit;
+  if (rl)
+    app.register(rateLimit, {
+      max: rl.Max,
+      timeWindow: rl.WindowSeconds * 1000,
+      allowList: (req) => req.url === '/health' || req.url === '/health/live',
+      // thrown to the error handler below, which answers 429 too_many_requests with this message
+      errorResponseBuilder: (_req, c) => ({
+        statusCode: 429,
+        message: `rate limit: more than ${c.max} requests in ${rl.WindowSeconds} s from this address, retry after ${c.after}`,
+      }),
+    });
+  // routes inside a plugin, so that they are added after the rate limiter is loaded
+  app.register(async (scope) => {
+    predictRoutes(scope, ctx);
+    forecastRoutes(scope, ctx);
+    opsRoutes(scope, ctx);
+    dashboardRoutes(scope);
+  });
   return { app, hub, metrics };
 }
 
@@ -246,6 +266,8 @@ export function describeError(
         },
       };
   }
+  if (err.statusCode === 429)
+    return { status: 429, body: { error: 'too_many_requests', message: err.message } };
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   // a 500 is a bug: its details (paths, internals) go to the log only
   if (status === 500)

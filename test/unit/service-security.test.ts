@@ -180,6 +180,42 @@ describe('reads required to carry a token, with none configured (issue 15: faile
   });
 });
 
+describe('connection limits from the config (issue 15)', () => {
+  it('idle and keep-alive timeouts by default: 120 s and 65 s (above a proxy idle timeout of 60 s)', async () => {
+    const { app } = service();
+    await app.ready();
+    assert.equal(app.server.timeout, 120_000); // Fastify connectionTimeout: was 0, never
+    assert.equal(app.server.keepAliveTimeout, 65_000);
+    const { app: b } = service('  IdleTimeoutSeconds: 30\n  KeepAliveTimeoutSeconds: 90\n');
+    await b.ready();
+    assert.equal(b.server.timeout, 30_000);
+    assert.equal(b.server.keepAliveTimeout, 90_000);
+  });
+
+  it('Service.RateLimit: 429 with Retry-After past Max per client address; /health exempt; behind a trusted proxy per forwarded client', async () => {
+    const { app } = service('  RateLimit:\n    Max: 2\n    WindowSeconds: 60\n  TrustProxy: 127.0.0.1\n');
+    const get = (ip: string, url = '/forecast/latest') =>
+      app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': ip } });
+    assert.notEqual((await get('10.0.0.1')).statusCode, 429);
+    assert.notEqual((await get('10.0.0.1')).statusCode, 429);
+    const r = await get('10.0.0.1');
+    assert.equal(r.statusCode, 429, r.body);
+    assert.equal(r.json().error, 'too_many_requests');
+    assert.match(r.json().message, /^rate limit: more than 2 requests in 60 s from this address/);
+    assert.ok(Number(r.headers['retry-after']) > 0);
+    assert.notEqual(
+      (await get('10.0.0.2')).statusCode,
+      429,
+      'another client behind the proxy has its own budget',
+    );
+    for (let i = 0; i < 5; i++) assert.notEqual((await get('10.0.0.1', '/health')).statusCode, 429);
+    // no RateLimit: no limit
+    const { app: open } = service();
+    for (let i = 0; i < 5; i++)
+      assert.notEqual((await open.inject({ method: 'GET', url: '/forecast/latest' })).statusCode, 429);
+  });
+});
+
 describe('the service log (issue 15: 500s pointed to a log that did not exist)', () => {
   it("a 500's details (message, stack, route) reach the log and not the answer; secrets are redacted", async () => {
     const logs: string[] = [];
