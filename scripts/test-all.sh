@@ -8,6 +8,8 @@ npm run --silent build
 # static checks first: strict types over src, test, bench and harness; lint + format
 npx tsc -p tsconfig.test.json
 npx biome check src test bench harness
+# npm audit of the runtime dependencies: high or critical fail (scripts/audit.sh)
+bash scripts/audit.sh
 bash scripts/services/install.sh
 bash scripts/services/install-chromium.sh
 bash scripts/services/up.sh

@@ -2,7 +2,8 @@
 # Install the system packages the integration tests need (Debian/Ubuntu, as root):
 # MariaDB, Slurm 22.05 with slurmdbd and munge, InfluxDB 1.x. Idempotent and fast when already installed:
 # `apt-get update` runs only when something is missing, and only the missing packages are installed.
-# Daemons are NOT started here (a policy-rc.d that blocks auto-start is written first if none exists);
+# Daemons are NOT started here (a policy-rc.d that blocks auto-start is written first if none exists, and
+# removed again on exit, so later apt-get installs on this machine start their daemons as before);
 # scripts/services/up.sh starts them on loopback from $PCM_SERVICES_DIR.
 set -euo pipefail
 
@@ -26,11 +27,20 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v apt-get >/dev/null || { log "apt-get not found: this script supports Debian/Ubuntu only"; exit 1; }
 
-# Keep package postinst scripts from starting the system daemons on our ports.
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  log "writing /usr/sbin/policy-rc.d (exit 101) so packages do not auto-start daemons"
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-  chmod 755 /usr/sbin/policy-rc.d
+# Keep package postinst scripts from starting the system daemons on our ports, for this run only: a
+# policy-rc.d we wrote is removed on exit (one that was there before is left as it was).
+POLICY_RC=${PCM_POLICY_RC:-/usr/sbin/policy-rc.d}
+apt_log=
+cleanup() {
+  [ -z "$apt_log" ] || rm -f "$apt_log"
+  if [ "${wrote_policy:-0}" = 1 ]; then rm -f "$POLICY_RC" && log "removed $POLICY_RC again"; fi
+}
+trap cleanup EXIT
+if [ ! -e "$POLICY_RC" ]; then
+  log "writing $POLICY_RC (exit 101) so packages do not auto-start daemons during this install"
+  printf '#!/bin/sh\nexit 101\n' > "$POLICY_RC"
+  chmod 755 "$POLICY_RC"
+  wrote_policy=1
 fi
 
 export DEBIAN_FRONTEND=noninteractive
@@ -45,7 +55,6 @@ if [ $need_update -eq 1 ]; then
   apt-get update -q >/dev/null
 fi
 apt_log=$(mktemp /tmp/pcm-apt-install.XXXXXX)
-trap 'rm -f "$apt_log"' EXIT
 apt_install() { apt-get install -y -q --no-install-recommends "${missing[@]}" > "$apt_log" 2>&1; }
 log "installing: ${missing[*]}"
 if ! apt_install; then

@@ -13,6 +13,7 @@ export function buildProgram(): Command {
     // usage errors as one line, like every other failure: `pcm: error: ... (run with --help for usage)`
     .configureOutput({
       outputError: (s, write) =>
+        // redos-safe: quadratic only in a run of blanks, and the text is this process's own command line
         write(`pcm: ${s.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
     });
   for (const register of commands) register(program);

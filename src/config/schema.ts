@@ -71,6 +71,12 @@ export const SlurmDbSchema = z
       .default('cluster'),
     Password: z.string().optional(),
     BatchRows: positiveInt.max(1_000_000).default(2_000),
+    /** A query with no answer for this long fails (a stopped server or a half-open connection). */
+    QueryTimeoutSeconds: z.number().positive().max(86_400).default(300),
+    /** TLS to the DB: CAFile (PEM) to trust, Verify the server certificate (default true). Absent: no TLS. */
+    TLS: z
+      .strictObject({ CAFile: z.string().min(1).optional(), Verify: z.boolean().default(true) })
+      .optional(),
   })
   .prefault({});
 

@@ -46,6 +46,9 @@ async function firstLine(path: string): Promise<string> {
   return '';
 }
 
+// Anchored at ^; each repeat starts with \s+ and a number (disjoint), so a failed line is given back at
+// most once per separator; the line is at most SNIFF_BYTES. recheck times out on the 17-fold repeat.
+// redos-safe: see above
 const SWF_JOB_LINE = /^\s*-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?){17}\s*$/;
 
 type FileFormat = Exclude<JobFormat, 'slurmdb'>;

@@ -13,6 +13,7 @@
  * in the middle of the read is thrown from the iteration, so a caller never mistakes a partial read
  * for a complete one.
  */
+import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { UserError } from '../util/errors.js';
 import type { JobRecord } from './record.js';
@@ -39,6 +40,11 @@ export interface SlurmDbOptions extends OpenOptions {
   connectTimeoutMs?: number;
 }
 
+/** A query that gets no answer for this long fails (a half-open connection or a stopped server). */
+export const DEFAULT_QUERY_TIMEOUT_MS = 300_000;
+/** How long a clean close may take before the connection is dropped. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
 /** A Slurm DB source that can say how far it has read (job_db_inx position), for progress bars. */
 export interface SlurmDbSource extends JobSource {
   kind: 'slurmdb';
@@ -55,6 +61,25 @@ interface Where {
   password: string | undefined;
   table: string;
   cluster: string;
+  /** Read timeout (default DEFAULT_QUERY_TIMEOUT_MS) and TLS (none when absent). */
+  queryTimeoutMs?: number;
+  ssl?: { ca?: Buffer; rejectUnauthorized: boolean };
+}
+
+/** mysql2's TLS options from ours; the CA file is read here, a bad one named. */
+function sslOf(tls: OpenOptions['tls']): Where['ssl'] {
+  if (!tls) return undefined;
+  let ca: Buffer | undefined;
+  if (tls.caFile) {
+    try {
+      ca = readFileSync(tls.caFile);
+    } catch (e) {
+      throw new UserError(
+        `SlurmDB.TLS.CAFile: cannot read ${tls.caFile} (${(e as NodeJS.ErrnoException).code ?? e})`,
+      );
+    }
+  }
+  return { ...(ca ? { ca } : {}), rejectUnauthorized: tls.verify };
 }
 
 function describe(w: Where): string {
@@ -96,6 +121,18 @@ export function dbError(e: unknown, w: Where, during: string): UserError {
     case 'ER_BAD_FIELD_ERROR':
       msg = `table ${db}.${w.table} at ${at} lacks an expected column (${err.sqlMessage ?? err.message}): not a Slurm job table?`;
       break;
+    case 'PROTOCOL_SEQUENCE_TIMEOUT':
+      msg = `Slurm DB at ${describe(w)} gave no answer ${during} for ${(w.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS) / 1000} s (SlurmDB.QueryTimeoutSeconds): server stopped or connection half-open?`;
+      break;
+    case 'HANDSHAKE_SSL_ERROR':
+    case 'HANDSHAKE_NO_SSL_SUPPORT':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'CERT_HAS_EXPIRED':
+      msg = `TLS to the Slurm DB at ${at} failed: ${err.message ?? err.code} (SlurmDB.TLS: CAFile, Verify)`;
+      break;
     case 'PROTOCOL_CONNECTION_LOST':
     case 'ECONNRESET':
     case 'EPIPE':
@@ -118,6 +155,7 @@ async function connect(w: Where, connectTimeout: number): Promise<mysql.Connecti
     bigNumberStrings: true,
     connectTimeout,
     multipleStatements: false,
+    ...(w.ssl ? { ssl: w.ssl } : {}),
   });
   // a fatal error while no query runs is emitted as an event: keep it from crashing the process;
   // the next query on this connection then fails and is reported through dbError.
@@ -125,16 +163,46 @@ async function connect(w: Where, connectTimeout: number): Promise<mysql.Connecti
   return conn;
 }
 
-function close(conn: mysql.Connection | undefined): Promise<void> {
-  if (!conn) return Promise.resolve();
-  return conn.end().catch(() => conn.destroy());
+/** A query with the read timeout (mysql2 fails it with PROTOCOL_SEQUENCE_TIMEOUT). */
+function query(conn: mysql.Connection, w: Where, sql: string, params: unknown[] = []) {
+  return conn.query<mysql.RowDataPacket[]>(
+    { sql, timeout: w.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS },
+    params,
+  );
+}
+
+/**
+ * Close cleanly, or drop the connection when the server does not answer the goodbye in time; after a
+ * failure (`failed`), drop it at once: a server that stopped answering will not answer the goodbye either.
+ */
+async function close(conn: mysql.Connection | undefined, failed = false): Promise<void> {
+  if (!conn) return;
+  if (failed) {
+    conn.destroy();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => {
+    timer = setTimeout(() => r('late'), CLOSE_TIMEOUT_MS);
+  });
+  const r = await Promise.race([
+    conn.end().then(
+      () => 'ok' as const,
+      () => 'failed' as const,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (r !== 'ok') conn.destroy();
 }
 
 /** The newest cluster-wide event row's TRES gives the cluster size (4= nodes, 1= CPUs). */
-async function readMeta(conn: mysql.Connection, cluster: string): Promise<SourceMeta> {
+async function readMeta(conn: mysql.Connection, w: Where, cluster: string): Promise<SourceMeta> {
   const meta: SourceMeta = {};
   try {
-    const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    const [rows] = await query(
+      conn,
+      w,
       `SELECT tres FROM \`${cluster}_event_table\` WHERE node_name = '' ORDER BY time_start DESC LIMIT 1`,
     );
     const tres = rows[0]?.tres as string | undefined;
@@ -192,29 +260,36 @@ export async function openSlurmDb(url: string, opts: SlurmDbOptions): Promise<Sl
   if (!Number.isSafeInteger(batch) || batch < 1)
     throw new UserError(`batch rows must be a positive integer, got ${batch}`);
   const password = opts.password ?? target.password ?? (process.env.PCM_SLURMDB_PASSWORD || undefined);
-  const w: Where = { target, password, table, cluster };
+  const queryTimeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  if (!(Number.isFinite(queryTimeoutMs) && queryTimeoutMs > 0))
+    throw new UserError(`query timeout must be a positive number of ms, got ${queryTimeoutMs}`);
+  const w: Where = { target, password, table, cluster, queryTimeoutMs, ssl: sslOf(opts.tls) };
   const connectTimeout = opts.connectTimeoutMs ?? 10_000;
   const columns = JOB_COLUMNS.map((c) => `\`${c}\``).join(', ');
   const filter = windowFilter(opts);
 
   // check now: connection, credentials, database, table, columns; plus the table's job_db_inx range
   let conn: mysql.Connection | undefined;
+  let failed = false;
   let meta: SourceMeta;
   let minInx = 0;
   let maxInx = 0;
   try {
     conn = await connect(w, connectTimeout);
-    await conn.query(`SELECT ${columns} FROM \`${table}\` LIMIT 0`);
-    const [range] = await conn.query<mysql.RowDataPacket[]>(
+    await query(conn, w, `SELECT ${columns} FROM \`${table}\` LIMIT 0`);
+    const [range] = await query(
+      conn,
+      w,
       `SELECT MIN(job_db_inx) AS lo, MAX(job_db_inx) AS hi FROM \`${table}\` WHERE deleted = 0`,
     );
     minInx = intOf(range[0]?.lo) ?? 0;
     maxInx = intOf(range[0]?.hi) ?? 0;
-    meta = await readMeta(conn, cluster);
+    meta = await readMeta(conn, w, cluster);
   } catch (e) {
+    failed = true;
     throw dbError(e, w, 'while opening');
   } finally {
-    await close(conn);
+    await close(conn, failed);
   }
 
   const report = newReport(`slurmdb ${redactUrl(url)} ${table}`);
@@ -222,11 +297,12 @@ export async function openSlurmDb(url: string, opts: SlurmDbOptions): Promise<Sl
 
   async function* jobs(): AsyncGenerator<JobRecord> {
     let c: mysql.Connection | undefined;
+    let failed = false;
     try {
       c = await connect(w, connectTimeout);
       const sql = `SELECT ${columns} FROM \`${table}\` WHERE deleted = 0 AND job_db_inx > ?${filter.sql} ORDER BY job_db_inx LIMIT ?`;
       for (;;) {
-        const [rows] = await c.query<mysql.RowDataPacket[]>(sql, [last, ...filter.params, batch]);
+        const [rows] = await query(c, w, sql, [last, ...filter.params, batch]);
         for (const row of rows) {
           report.lines++;
           const j = rowToRecord(row as JobRow, report);
@@ -243,10 +319,11 @@ export async function openSlurmDb(url: string, opts: SlurmDbOptions): Promise<Sl
       }
       last = maxInx;
     } catch (e) {
+      failed = true;
       if (e instanceof UserError) throw e;
       throw dbError(e, w, `while reading (after ${report.lines} rows)`);
     } finally {
-      await close(c);
+      await close(c, failed);
     }
   }
 

@@ -37,6 +37,10 @@ export interface OpenOptions {
   password?: string;
   /** Slurm DB: rows per query (config SlurmDB.BatchRows); default DEFAULT_BATCH_ROWS. */
   batchRows?: number;
+  /** Slurm DB: a query with no answer for this long fails (config SlurmDB.QueryTimeoutSeconds). */
+  queryTimeoutMs?: number;
+  /** Slurm DB: TLS (config SlurmDB.TLS): a CA file, and whether to verify the server's certificate. */
+  tls?: { caFile?: string; verify: boolean };
 }
 
 /** Slurm DB rows per query when neither the config nor the command line says (docs/benchmarks.md). */

@@ -50,8 +50,23 @@ function leadingInt(v: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const KEYWORD = /^\s{0,2}([A-Z][A-Za-z0-9_]*)\s*:(?!\/\/)\s*(.*?)\s*$/;
-const NUMBERED = /^\s*(-?\d+)\s*(.*?)\s*$/;
+/**
+ * `Keyword:` at the start of a header line (not `http://`). The value is the rest of the line, trimmed in
+ * code: a trailing `(.*?)\s*$` made the match quadratic in a run of blanks (a 1 MB line hung the parser).
+ */
+const KEYWORD = /^\s{0,2}([A-Z][A-Za-z0-9_]*)\s*:(?!\/\/)/;
+/** `338 (batch partition)` → 338 and the name after it (trimmed in code, for the same reason). */
+const NUMBERED = /^\s*(-?\d+)/;
+/** A line break inside a value: `.` never matched one, so such a line is not a `Keyword: value` line. */
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/** `Keyword: value` → [key, value], or null when the line is not one. */
+function keywordLine(body: string): [string, string] | null {
+  const m = KEYWORD.exec(body);
+  if (!m) return null;
+  const value = body.slice(m[0].length).trim();
+  return LINE_BREAK.test(value) ? null : [m[1], value];
+}
 
 /**
  * Cheap whitespace split of a job line into numbers: fills `out` with up to SWF_FIELDS values and
@@ -186,7 +201,7 @@ export class SwfParser {
   }
 
   private headerLine(body: string): void {
-    const m = KEYWORD.exec(body);
+    const m = keywordLine(body);
     if (!m) {
       const rest = body.trim();
       if (!rest) this.lastKey = null;
@@ -194,12 +209,13 @@ export class SwfParser {
       else this.header.Comment = this.header.Comment ? `${this.header.Comment}\n${rest}` : rest;
       return;
     }
-    const [, key, value] = m;
+    const [key, value] = m;
     this.header[key] = key in this.header ? `${this.header[key]}\n${value}` : value;
     this.lastKey = key;
     if (key === 'Queue' || key === 'Partition') {
       const q = NUMBERED.exec(value);
-      if (q) (key === 'Queue' ? this.queues : this.partitions).set(Number(q[1]), q[2]);
+      if (q)
+        (key === 'Queue' ? this.queues : this.partitions).set(Number(q[1]), value.slice(q[0].length).trim());
     }
   }
 

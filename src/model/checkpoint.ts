@@ -16,6 +16,7 @@ import {
   shrinkProblem,
   type TargetTransform,
 } from './neural.js';
+import { lockForSave } from './save-lock.js';
 import { type ScalerJSON, StandardScaler } from './scaler.js';
 
 /**
@@ -133,38 +134,43 @@ export async function saveCheckpoint(
   state?: TrainStateBlob,
 ): Promise<Manifest> {
   await mkdirDurable(dir);
-  const w = pack(modelTensors(model));
-  const weights = { ...writeBlob(dir, 'weights', w.bytes), tensors: w.tensors };
-  let trainState: Manifest['train_state'];
-  if (state) {
-    const s = pack(
-      Object.entries(state.tensors).map(([name, data]) => ({ name, shape: [data.length], data })),
-    );
-    trainState = { state: { ...writeBlob(dir, 'state', s.bytes), tensors: s.tensors }, json: state.json };
+  const release = lockForSave(dir); // clean-up below must not remove another saver's files
+  try {
+    const w = pack(modelTensors(model));
+    const weights = { ...writeBlob(dir, 'weights', w.bytes), tensors: w.tensors };
+    let trainState: Manifest['train_state'];
+    if (state) {
+      const s = pack(
+        Object.entries(state.tensors).map(([name, data]) => ({ name, shape: [data.length], data })),
+      );
+      trainState = { state: { ...writeBlob(dir, 'state', s.bytes), tensors: s.tensors }, json: state.json };
+    }
+    const manifest: Manifest = {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      created: new Date().toISOString(),
+      name: meta.name ?? 'neural',
+      model: meta.config,
+      feature_spec: meta.featureSpec,
+      scaler: meta.scaler.toJSON(),
+      target: { ...meta.target, capacity: meta.capacity },
+      training: meta.training ?? {},
+      weights,
+      ...(trainState ? { train_state: trainState } : {}),
+    };
+    writeFileAtomicSync(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+    // only now drop blobs the manifest no longer names (and temp files of killed saves)
+    const keep = new Set([weights.file, trainState?.state.file]);
+    for (const f of readdirSync(dir)) {
+      const stale = /^(weights|state)-[0-9a-f]{16}\.bin$/.test(f) && !keep.has(f);
+      const temp = /^\.((weights|state)-.*|model\.json\..*)\.tmp$/.test(f);
+      if (stale || temp) rmSync(join(dir, f), { force: true });
+    }
+    fsyncDir(dir);
+    return manifest;
+  } finally {
+    release();
   }
-  const manifest: Manifest = {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    created: new Date().toISOString(),
-    name: meta.name ?? 'neural',
-    model: meta.config,
-    feature_spec: meta.featureSpec,
-    scaler: meta.scaler.toJSON(),
-    target: { ...meta.target, capacity: meta.capacity },
-    training: meta.training ?? {},
-    weights,
-    ...(trainState ? { train_state: trainState } : {}),
-  };
-  writeFileAtomicSync(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
-  // only now drop blobs the manifest no longer names (and temp files of killed saves)
-  const keep = new Set([weights.file, trainState?.state.file]);
-  for (const f of readdirSync(dir)) {
-    const stale = /^(weights|state)-[0-9a-f]{16}\.bin$/.test(f) && !keep.has(f);
-    const temp = /^\.((weights|state)-.*|model\.json\..*)\.tmp$/.test(f);
-    if (stale || temp) rmSync(join(dir, f), { force: true });
-  }
-  fsyncDir(dir);
-  return manifest;
 }
 
 /** Read and check model.json (format, version, fields). */

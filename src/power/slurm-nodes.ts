@@ -84,6 +84,7 @@ export function parseSinfo(text: string): Array<{ name: string; state: string; r
 }
 
 function field(line: string, key: string): string | undefined {
+  // redos-safe: `key` is one of four fixed names; `(?:^| )NAME=(\S*)` is linear (no nested or adjacent repeats)
   const m = new RegExp(`(?:^| )${key}=(\\S*)`).exec(line);
   return m?.[1];
 }

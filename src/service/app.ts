@@ -1,15 +1,12 @@
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyServerOptions,
-} from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
-import { makeAuth, tokenFrom } from './auth.js';
+import { authFromConfig } from './auth.js';
 import type { ServiceContext } from './context.js';
 import { ForecastHub, type SeriesId, UnknownSeriesError } from './forecast-hub.js';
 import type { ServingModel } from './forecasters.js';
+import type { ServiceLog } from './logging.js';
 import { Metrics } from './metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { forecastRoutes } from './routes/forecast.js';
@@ -34,7 +31,8 @@ export interface AppDeps {
   /** A hub built by the caller (tests); default one is built from the deps. */
   hub?: ForecastHub;
   env?: NodeJS.ProcessEnv;
-  logger?: FastifyServerOptions['logger'];
+  /** The service log (serviceLog); default none (tests). */
+  log?: ServiceLog;
   version?: string;
 }
 
@@ -80,7 +78,7 @@ export function buildApp(deps: AppDeps): App {
     config: cfg,
     hub,
     metrics,
-    auth: makeAuth(tokenFrom(cfg.Service.ApiToken, deps.env), cfg.Service.RequireAuthForReads),
+    auth: authFromConfig(cfg.Service, deps.env),
     clock,
     backend: deps.backend ?? { kind: 'memory', describe: 'embedded memory store' },
     defaultSeries: series[0],
@@ -88,7 +86,8 @@ export function buildApp(deps: AppDeps): App {
     version: deps.version ?? process.env.npm_package_version ?? '0.1.0',
   };
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.log?.logger ?? false,
+    disableRequestLogging: deps.log?.disableRequestLogging ?? false,
     bodyLimit: cfg.Service.BodyLimitBytes,
     // strict validation: no type coercion, unknown fields rejected (not silently removed)
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
@@ -96,6 +95,10 @@ export function buildApp(deps: AppDeps): App {
     // a client must send its whole request within this (Fastify's default 0 lets a slow client hold a
     // connection open forever by trickling its body)
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // idle and keep-alive timeouts from the config (keep-alive above the proxy's, so the proxy closes first)
+    connectionTimeout: cfg.Service.IdleTimeoutSeconds * 1000,
+    keepAliveTimeout: cfg.Service.KeepAliveTimeoutSeconds * 1000,
+    trustProxy: cfg.Service.TrustProxy,
     // malformed or over-long path parameters (`/dashboard/%zz`, 100+ chars) in the API's error shape
     frameworkErrors: (err, _req, reply) => {
       const e = describeError(err);
@@ -123,16 +126,32 @@ export function buildApp(deps: AppDeps): App {
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = describeError(err, cfg.Service.BodyLimitBytes);
-    if (e.status >= 500) req.log.error(err);
+    if (e.status >= 500)
+      req.log.error({ err, method: req.method, url: req.url.split('?')[0] }, 'internal error');
     return reply.code(e.status).send(e.body);
   });
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
-  predictRoutes(app, ctx);
-  forecastRoutes(app, ctx);
-  opsRoutes(app, ctx);
-  dashboardRoutes(app);
+  const rl = cfg.Service.RateLimit;
+  if (rl)
+    app.register(rateLimit, {
+      max: rl.Max,
+      timeWindow: rl.WindowSeconds * 1000,
+      allowList: (req) => req.url === '/health' || req.url === '/health/live',
+      // thrown to the error handler below, which answers 429 too_many_requests with this message
+      errorResponseBuilder: (_req, c) => ({
+        statusCode: 429,
+        message: `rate limit: more than ${c.max} requests in ${rl.WindowSeconds} s from this address, retry after ${c.after}`,
+      }),
+    });
+  // routes inside a plugin, so that they are added after the rate limiter is loaded
+  app.register(async (scope) => {
+    predictRoutes(scope, ctx);
+    forecastRoutes(scope, ctx);
+    opsRoutes(scope, ctx);
+    dashboardRoutes(scope);
+  });
   return { app, hub, metrics };
 }
 
@@ -247,6 +266,8 @@ export function describeError(
         },
       };
   }
+  if (err.statusCode === 429)
+    return { status: 429, body: { error: 'too_many_requests', message: err.message } };
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   // a 500 is a bug: its details (paths, internals) go to the log only
   if (status === 500)

@@ -45,6 +45,22 @@ export function tokenFrom(
   return t;
 }
 
+/**
+ * The service's auth from its config: the checked token (tokenFrom) and RequireAuthForReads. Reads
+ * required to carry a token with none configured would be open to anyone: refused, one line naming both keys.
+ */
+export function authFromConfig(
+  service: { ApiToken?: string; RequireAuthForReads: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): Auth {
+  const token = tokenFrom(service.ApiToken, env);
+  if (service.RequireAuthForReads && !token)
+    throw new UserError(
+      'Service.RequireAuthForReads is true but no token is configured: set Service.ApiToken (or PCM_API_TOKEN), or set RequireAuthForReads to false',
+    );
+  return makeAuth(token, service.RequireAuthForReads);
+}
+
 export function makeAuth(token: string | undefined, requireForReads: boolean): Auth {
   const want = token ? digest(token) : null;
   return {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { BaselineName } from '../model/baselines/index.js';
+import { LOG_LEVELS } from './logging.js';
 
 /**
  * The prediction service's config section `Service`. Where it listens is the seed's `Predictor.URL`;
@@ -16,6 +17,21 @@ export const ServiceSchema = z
     ApiToken: z.string().min(16, 'expected at least 16 characters').optional(),
     /** Require the token on reads (/predict, /forecast/latest, /metrics) too; /health stays open. */
     RequireAuthForReads: z.boolean().default(false),
+    /** Service log level (JSON lines on stdout, for journald); `pcm serve --log` adds a line per request. */
+    LogLevel: z.enum(LOG_LEVELS).default('info'),
+    /** A connection idle this long is closed (Fastify connectionTimeout; Node's default is never). */
+    IdleTimeoutSeconds: z.number().positive().max(3600).default(120),
+    /** Keep-alive: longer than the reverse proxy's upstream idle timeout (nginx keepalive_timeout 60 s), so the proxy closes first. */
+    KeepAliveTimeoutSeconds: z.number().positive().max(3600).default(65),
+    /** Trust X-Forwarded-* from this proxy: false (default, direct clients), true (any), or addresses/CIDRs ("127.0.0.1", "10.0.0.0/8"). */
+    TrustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+    /** Optional per-client rate limit (by address; behind a proxy set TrustProxy): Max requests per WindowSeconds, then 429 + Retry-After. /health is exempt. */
+    RateLimit: z
+      .strictObject({
+        Max: z.number().int().positive(),
+        WindowSeconds: z.number().positive().max(86_400).default(60),
+      })
+      .optional(),
     /** Largest request body accepted, bytes (413 above). */
     BodyLimitBytes: z.number().int().min(64).max(10_485_760).default(16_384),
     /** Largest node count a request may name (400 above). */

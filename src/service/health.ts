@@ -6,12 +6,16 @@ import type { SeriesGauge } from './metrics.js';
  * the hub's reads every RefreshSeconds are the probe).
  * ready: the model is loaded and at least one series has a forecast to serve.
  * status: `ok` when every series has a forecast from fresh data with quality ok, else `degraded`.
+ * The full report (reasons in words, the InfluxDB endpoint, per-series detail) is for authenticated
+ * requests; anyone else gets `publicHealth`: status and reasons by code only.
  */
 export interface HealthReport {
   status: 'ok' | 'degraded';
   live: true;
   ready: boolean;
   reasons: string[];
+  /** One code per reason, same order: `influx_unreachable`, `<series>:no_forecast_yet|no_forecast|error|telemetry_degraded`. */
+  codes: string[];
   checks: {
     model_loaded: boolean;
     telemetry_fresh: boolean;
@@ -40,6 +44,11 @@ export function healthReport(
 ): HealthReport {
   const now = clock();
   const reasons: string[] = [];
+  const codes: string[] = [];
+  const say = (code: string, text: string) => {
+    codes.push(code);
+    reasons.push(text);
+  };
   let fresh = true;
   let reachable = (backend.kind === 'influx' ? true : null) as boolean | null;
   let anyReady = false;
@@ -50,13 +59,13 @@ export function healthReport(
     if (!s) {
       fresh = false;
       allOk = false;
-      reasons.push(`${name}: no forecast computed yet`);
+      say(`${name}:no_forecast_yet`, `${name}: no forecast computed yet`);
       return { cluster: id.cluster, partition: id.partition, status: 'pending' };
     }
     if (s.status === 'ok') anyReady = true;
     else {
       allOk = false;
-      reasons.push(`${name}: ${s.reason}`);
+      say(`${name}:${s.status}`, `${name}: ${s.reason}`);
     }
     if (s.status === 'error' && s.errorKind && UNREACHABLE.has(s.errorKind) && backend.kind === 'influx')
       reachable = false;
@@ -72,18 +81,23 @@ export function healthReport(
       allOk = false;
       // a forecast is served but flagged: say why (no_forecast / error already gave their reason)
       if (s.status === 'ok')
-        reasons.push(
+        say(
+          `${name}:telemetry_${s.quality.verdict}`,
           `${name}: telemetry ${s.quality.verdict}: ${s.quality.reasons[0] ?? s.quality.flags.join(', ')}`,
         );
     }
     return seriesHealth(id, s, now);
   });
-  if (reachable === false) reasons.unshift(`InfluxDB unreachable or failing (${backend.describe})`);
+  if (reachable === false) {
+    codes.unshift('influx_unreachable');
+    reasons.unshift(`InfluxDB unreachable or failing (${backend.describe})`);
+  }
   return {
     status: allOk && fresh && series.length > 0 ? 'ok' : 'degraded',
     live: true,
     ready: anyReady,
     reasons,
+    codes,
     checks: {
       model_loaded: true,
       telemetry_fresh: fresh,
@@ -92,6 +106,22 @@ export function healthReport(
     },
     series,
     uptime_s: Math.round(Date.now() / 1000 - startedAt),
+  };
+}
+
+/**
+ * What an unauthenticated /health shows: status, readiness and the reasons as codes; no endpoint, no
+ * error text, no per-series reasons, ages or model names.
+ */
+export function publicHealth(h: HealthReport, backendKind: 'influx' | 'memory'): Record<string, unknown> {
+  return {
+    status: h.status,
+    live: h.live,
+    ready: h.ready,
+    reasons: h.codes,
+    checks: { ...h.checks, telemetry_backend: backendKind },
+    series: h.series.map((s) => ({ cluster: s.cluster, partition: s.partition, status: s.status })),
+    uptime_s: h.uptime_s,
   };
 }
 

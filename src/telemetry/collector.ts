@@ -6,6 +6,7 @@ import { errorMessage, InputError, UserError } from '../util/errors.js';
 import { checkName } from './influxql.js';
 import { type NodeStateField, rowOfTimeline, type TelemetryRow } from './schema.js';
 import { parseSinfo, parseSqueue, runSlurmCommand, sinfoArgs, squeueArgs } from './slurm.js';
+import { PendingRows } from './spool.js';
 import type { TelemetryWriter } from './types.js';
 
 /**
@@ -74,7 +75,8 @@ export interface CollectOptions {
   slurmPartition?: string;
   intervalS: number;
   once: boolean;
-  sinks: Array<{ name: string; writer: TelemetryWriter }>;
+  /** `pending`: where the rows not yet written wait (e.g. an on-disk Spool); default in memory, maxPending. */
+  sinks: Array<{ name: string; writer: TelemetryWriter; pending?: PendingRows }>;
   /** Stops the loop (SIGINT/SIGTERM); the current minute is finished and pending rows get one more try. */
   signal?: AbortSignal;
   /** Rows kept per sink while it is failing (default one day); older ones are dropped and counted. */
@@ -106,32 +108,36 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
   const read = o.read ?? (() => readSlurm(o.slurmPartition));
   const res: CollectResult = { rows: 0, slurmErrors: 0, sinks: {} };
   const state = o.sinks.map((s) => {
-    res.sinks[s.name] = { written: 0, pending: 0, dropped: 0, errors: 0 };
-    return { ...s, pending: [] as TelemetryRow[] };
+    res.sinks[s.name] = { written: 0, pending: s.pending?.length ?? 0, dropped: 0, errors: 0 };
+    const pending = s.pending ?? new PendingRows(maxPending, (m) => o.onError?.(`${s.name}: ${m}`));
+    return { ...s, pending, flushing: null as Promise<void> | null };
   });
 
-  const flush = async (final: boolean) => {
+  // one write of everything waiting; rows that arrive meanwhile stay for the next one
+  const flushSink = async (s: (typeof state)[number], final: boolean) => {
+    const st = res.sinks[s.name];
+    const { rows, upTo } = s.pending.peek();
+    if (rows.length === 0) return;
+    try {
+      await s.writer.write(rows);
+      st.written += rows.length;
+      s.pending.ack(upTo);
+    } catch (e) {
+      st.errors++;
+      if (o.once) throw e;
+      o.onError?.(
+        `${s.name}: ${errorMessage(e)}; ${s.pending.length} row(s) kept to retry${final ? ' (giving up: stopping)' : ''}`,
+      );
+    }
+    st.pending = s.pending.length;
+  };
+  // loop mode: a write (TimeoutMs x retries can be minutes) runs beside the sampling, never in its way
+  const kick = () => {
     for (const s of state) {
-      if (s.pending.length === 0) continue;
-      const st = res.sinks[s.name];
-      const batch = s.pending;
-      try {
-        await s.writer.write(batch);
-        st.written += batch.length;
-        s.pending = [];
-      } catch (e) {
-        st.errors++;
-        if (o.once) throw e;
-        o.onError?.(
-          `${s.name}: ${errorMessage(e)}; ${batch.length} row(s) kept to retry${final ? ' (giving up: stopping)' : ''}`,
-        );
-        if (s.pending.length > maxPending) {
-          const drop = s.pending.length - maxPending;
-          s.pending.splice(0, drop);
-          st.dropped += drop;
-        }
-      }
-      st.pending = s.pending.length;
+      if (s.flushing) continue;
+      s.flushing = flushSink(s, false).finally(() => {
+        s.flushing = null;
+      });
     }
   };
 
@@ -148,9 +154,13 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
       const row = snapshotRow(snap, o.cluster, o.partition, undefined, o.endingTable);
       res.rows++;
       o.onRow?.(row, snap);
-      for (const s of state) s.pending.push(row);
-      await flush(false);
+      for (const s of state) {
+        res.sinks[s.name].dropped += s.pending.push(row);
+        res.sinks[s.name].pending = s.pending.length;
+      }
+      if (o.once) for (const s of state) await flushSink(s, false);
     }
+    if (!o.once) kick();
     if (o.once || o.signal?.aborted) break;
     // next tick: the next multiple of the interval (epoch-aligned) plus 1 s, so a minute has just begun
     const nowMs = Date.now();
@@ -162,6 +172,7 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
       break; // aborted
     }
   }
-  await flush(true);
+  await Promise.all(state.map((s) => s.flushing));
+  for (const s of state) await flushSink(s, true);
   return res;
 }

@@ -20,6 +20,8 @@ export class TelemetryError extends UserError {
   readonly kind: TelemetryErrorKind;
   /** HTTP status when there was one. */
   readonly status: number | undefined;
+  /** The server's Retry-After (429/503), ms, when it gave one. */
+  retryAfterMs: number | undefined;
   constructor(kind: TelemetryErrorKind, message: string, status?: number) {
     super(message, 3);
     this.name = 'TelemetryError';

@@ -28,7 +28,12 @@ export interface InfluxOptions {
   retries: number;
   /** First retry waits this long, then doubles (with +-25 % jitter). */
   backoffMs: number;
+  /** Largest answer body read, bytes (default MAX_ANSWER_BYTES); a larger one fails clearly. */
+  maxAnswerBytes?: number;
 }
+
+/** 64 MB: a day of minute rows as InfluxQL JSON is about 2 MB. */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export const DEFAULT_RETRIES = 3;
 export const DEFAULT_BACKOFF_MS = 250;
@@ -127,8 +132,9 @@ export class InfluxHttp {
     let text: string;
     try {
       res = await fetch(url, { method, headers, body, signal: both.signal, redirect: 'error' });
-      text = await res.text();
+      text = await readCapped(res, this.opts.maxAnswerBytes ?? MAX_ANSWER_BYTES, where);
     } catch (e) {
+      if (e instanceof TelemetryError) throw e;
       throw this.networkError(where, e, timeout.aborted);
     } finally {
       both.dispose();
@@ -143,7 +149,11 @@ export class InfluxHttp {
       throw new TelemetryError('auth', `${msg} (check InfluxDB.Token or Username/Password)`, st);
     if (st === 404) throw new TelemetryError('not_found', msg, st);
     if (st === 400 || st === 413 || st === 422) throw new TelemetryError('bad_request', msg, st);
-    if (st === 429 || st >= 500) throw new TelemetryError('server', msg, st);
+    if (st === 429 || st >= 500) {
+      const err = new TelemetryError('server', msg, st);
+      err.retryAfterMs = retryAfterMs(res.headers.get('retry-after'), Date.now());
+      throw err;
+    }
     throw new TelemetryError('garbage', `${msg} (unexpected status for the InfluxDB v1 API)`, st);
   }
 
@@ -170,7 +180,11 @@ export class InfluxHttp {
           }
           throw e;
         }
-        const wait = this.opts.backoffMs * 2 ** attempt * (0.75 + Math.random() * 0.5);
+        // the server's Retry-After is honoured within the back-off bounds: never less than the schedule's
+        // wait, never more than its last (a server cannot park the client for an hour)
+        const backoff = this.opts.backoffMs * 2 ** attempt * (0.75 + Math.random() * 0.5);
+        const longest = this.opts.backoffMs * 2 ** this.opts.retries;
+        const wait = Math.min(Math.max(backoff, e.retryAfterMs ?? 0), Math.max(backoff, longest));
         try {
           await sleep(wait, undefined, { signal });
         } catch {
@@ -212,6 +226,47 @@ export class InfluxHttp {
             : (code ?? err?.cause?.message ?? err?.message ?? String(e));
     return new TelemetryError('unreachable', this.scrub(`${where}: ${why}`));
   }
+}
+
+/**
+ * The body as text, at most `max` bytes: a larger answer (a Content-Length over it, or the stream
+ * passing it) is cancelled and fails with one line, instead of being buffered whole.
+ */
+async function readCapped(res: Response, max: number, where: string): Promise<string> {
+  const tooBig = () =>
+    new TelemetryError(
+      'garbage',
+      `${where}: answer larger than ${max} bytes (is this an InfluxDB? a query too wide?)`,
+    );
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => {});
+    throw tooBig();
+  }
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) {
+      await reader.cancel().catch(() => {});
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks)); // as res.text(): UTF-8, a leading BOM dropped
+}
+
+/** Retry-After (seconds, or an HTTP date) in ms from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(v: string | null, now: number): number | undefined {
+  if (!v) return undefined;
+  const s = v.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const t = Date.parse(s);
+  return Number.isFinite(t) ? Math.max(0, t - now) : undefined;
 }
 
 /** A signal aborted when either is; `dispose` removes the listeners (b may live long). */

@@ -209,7 +209,8 @@ export function parseSinfo(text: string): SinfoSummary {
     const c = Number(cpuS);
     if (Number.isFinite(c) && c > 0) cpus += c;
     const st = stateS.trim().toLowerCase();
-    const base = st.replace(/[^a-z_].*$/, '');
+    const cut = st.search(/[^a-z_]/);
+    const base = cut < 0 ? st : st.slice(0, cut);
     const flags = st.slice(base.length);
     const f = stateField(base, flags);
     if (f) nodeStates[f]++;

@@ -264,7 +264,8 @@ async function readOne(
     const ms = OFFSET_RE.test(ts) ? Date.parse(ts) : Number.NaN;
     if (Number.isNaN(ms)) {
       throw new InputError(
-        `${file}: line ${lineNo}: timestamp "${ts}": expected ISO UTC like 2024-01-01T00:00:00Z`,
+        // JSON quoting: a CR or other control character in the cell must not break the one-line message
+        `${file}: line ${lineNo}: timestamp ${JSON.stringify(ts.length > 64 ? `${ts.slice(0, 64)}...` : ts)}: expected ISO UTC like 2024-01-01T00:00:00Z`,
       );
     }
     const t = ms / 1000;

@@ -59,8 +59,8 @@ export interface ResumePoint {
   target: TargetTransform;
 }
 
-/** Open `dir` (`out/last`) to resume from; UserError when there is none or it is another run's. */
-export function openResume(dir: string, cfg: NeuralConfig, seed: number): ResumePoint {
+/** Open `dir` (`out/last`) to resume from; UserError when there is none or it is another run's (model, seed, threads). */
+export function openResume(dir: string, cfg: NeuralConfig, seed: number, threads: number): ResumePoint {
   if (!existsSync(join(dir, 'model.json')))
     throw new UserError(`--resume: no checkpoint in ${dir} to resume from; start without --resume`);
   const manifest = readManifest(dir);
@@ -70,6 +70,11 @@ export function openResume(dir: string, cfg: NeuralConfig, seed: number): Resume
   if (!sameNeuralConfig(json.model, cfg))
     throw new UserError(`--resume: ${dir} was trained with a different Model config; start without --resume`);
   if (json.seed !== seed) throw new UserError(`--resume: ${dir} used Train.Seed ${json.seed}, not ${seed}`);
+  // BatchNorm statistics are per thread's shard: another thread count would silently train another model
+  if (json.threads !== threads)
+    throw new UserError(
+      `--resume: ${dir} was trained with ${json.threads} thread(s), this run would use ${threads}: set Train.Threads: ${json.threads}`,
+    );
   return { dir, manifest, state, json, target: json.target };
 }
 

@@ -301,7 +301,9 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
     throw new UserError('train: no validation windows (the validation split is shorter than the horizon)');
 
   const cfg = neuralConfigFrom(opts.model, prep.data.features.F);
-  const resume = opts.resume ? openResume(join(opts.out, 'last'), cfg, tc.Seed) : null;
+  const resume = opts.resume
+    ? openResume(join(opts.out, 'last'), cfg, tc.Seed, Math.min(tc.Threads, Math.floor(tc.BatchSize / 2)))
+    : null;
   const target: TargetTransform = resume
     ? resume.target
     : { kind: 'delta', scale: targetScale(prep.data, trainAll) };

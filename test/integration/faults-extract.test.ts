@@ -28,6 +28,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type mysql from 'mysql2/promise';
 import { freePort } from '../../harness/net.js';
+import { openSlurmDb } from '../../src/jobs/slurmdb.js';
+import { UserError } from '../../src/util/errors.js';
 import { createSlurmAccounting, PrivateMariaDb } from '../helpers/private-mariadb.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -212,6 +214,64 @@ describe('MariaDB stopped in the middle of a read (private server)', { skip }, (
       }
       assert.deepEqual(readdirSync(dir), []);
     }
+  });
+
+  it('a server that stops answering (SIGSTOP) fails the read after the query timeout, one line', async () => {
+    const src = await openSlurmDb(url, {
+      cluster: CLUSTER,
+      password: PASSWORD,
+      batchRows: 2000,
+      queryTimeoutMs: 2000,
+    });
+    let n = 0;
+    let stoppedAt = 0;
+    const read = (async () => {
+      for await (const _ of src.jobs) {
+        if (++n === 5000) {
+          process.kill(db.pid, 'SIGSTOP');
+          stoppedAt = Date.now();
+        }
+      }
+    })();
+    // a hang guard for the old behaviour (no read timeout: the read waited for hours)
+    const guard = sleep(30_000).then(() => 'hung' as const);
+    try {
+      const r = await Promise.race([
+        read.then(
+          () => 'done' as const,
+          (e: unknown) => e,
+        ),
+        guard,
+      ]);
+      const waited = (Date.now() - stoppedAt) / 1000;
+      console.log(
+        `# SIGSTOP after ${n} rows: ${r instanceof Error ? r.message : r} after ${waited.toFixed(1)} s`,
+      );
+      assert.ok(r instanceof UserError, `read ${String(r)} after ${waited.toFixed(1)} s`);
+      assert.match(
+        r.message,
+        /gave no answer while reading \(after \d+ rows\) for 2 s \(SlurmDB\.QueryTimeoutSeconds\)/,
+      );
+      assert.ok(!r.message.includes('\n') && !r.message.includes(PASSWORD));
+      assert.ok(waited < 12, `${waited} s`);
+    } finally {
+      process.kill(db.pid, 'SIGCONT');
+    }
+  });
+
+  it('TLS asked of a server without it, or a CA file that cannot be read: one line naming the setting', async () => {
+    await assert.rejects(
+      openSlurmDb(url, { cluster: CLUSTER, password: PASSWORD, tls: { verify: true } }),
+      (e: unknown) => e instanceof UserError && /SlurmDB\.TLS/.test(e.message) && !e.message.includes('\n'),
+    );
+    await assert.rejects(
+      openSlurmDb(url, {
+        cluster: CLUSTER,
+        password: PASSWORD,
+        tls: { caFile: '/nonexistent/ca.pem', verify: true },
+      }),
+      /SlurmDB\.TLS\.CAFile: cannot read \/nonexistent\/ca\.pem \(ENOENT\)/,
+    );
   });
 
   it('pcm extract, server killed (SIGKILL): one line, earlier jobs.csv intact, no temp file', async (t) => {

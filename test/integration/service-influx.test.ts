@@ -120,7 +120,7 @@ describe('service against a real influxd that goes away and comes back', { skip 
     assert.equal(b.model.name, 'ridge');
     const h = (await health()).json();
     assert.equal(h.checks.influx_reachable, true);
-    assert.match(h.checks.telemetry_backend, /^InfluxDB http:\/\/127\.0\.0\.1:\d+/);
+    assert.equal(h.checks.telemetry_backend, 'influx'); // no endpoint without the token (issue 15)
   });
 
   it('influxd stopped: stays up, /health degraded, /predict 503 with the reason', async () => {
@@ -137,7 +137,7 @@ describe('service against a real influxd that goes away and comes back', { skip 
     const hb = h.json();
     assert.equal(hb.status, 'degraded');
     assert.equal(hb.live, true);
-    assert.match(hb.reasons[0], /InfluxDB unreachable/);
+    assert.equal(hb.reasons[0], 'influx_unreachable');
     const r = await predict();
     assert.equal(r.statusCode, 503);
     const b = r.json();

@@ -15,6 +15,7 @@ import {
 import { makeBatch, prepareData } from '../../src/model/dataset.js';
 import { coarseSteps, initNeural, NeuralForecaster, seedConfigOf } from '../../src/model/neural.js';
 import { openForecaster } from '../../src/model/open.js';
+import { SAVE_LOCK } from '../../src/model/save-lock.js';
 import { InputError, UserError } from '../../src/util/errors.js';
 import { rng } from '../helpers/model-synthetic.js';
 import { tinyNeuralConfig, tinyTimeline } from '../helpers/train-fixture.js';
@@ -172,5 +173,26 @@ describe('checkpoint', () => {
     const m2 = await save(randomForecaster(4), dir);
     assert.notEqual(m1.weights.file, m2.weights.file);
     assert.deepEqual(readdirSync(dir).sort(), [MANIFEST, m2.weights.file].sort());
+  });
+});
+
+describe('one saver per model directory (issue 15)', () => {
+  it("a save while a live process holds the directory's lock is refused; a dead saver's lock is taken over", async () => {
+    const dir = join(tmp, 'locked');
+    await save(randomForecaster(5), dir);
+    // a live other process (the parent of this test) holds the lock: refused, nothing of ours deleted
+    writeFileSync(join(dir, SAVE_LOCK), `${process.ppid}\n`);
+    const other = join(dir, '.weights-0123456789abcdef.bin.1.x.tmp'); // another saver's temp file
+    writeFileSync(other, 'x');
+    await assert.rejects(save(randomForecaster(6), dir), (e: unknown) => {
+      return (
+        e instanceof UserError && e.message.includes(`process ${process.ppid} is saving into this directory`)
+      );
+    });
+    assert.ok(readdirSync(dir).includes('.weights-0123456789abcdef.bin.1.x.tmp'));
+    // a lock of a process that is gone (pid far above pid_max): taken over, cleaned up, released
+    writeFileSync(join(dir, SAVE_LOCK), '4194999\n');
+    const m = await save(randomForecaster(6), dir);
+    assert.deepEqual(readdirSync(dir).sort(), [MANIFEST, m.weights.file].sort());
   });
 });

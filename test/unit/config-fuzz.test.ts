@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { UserError } from '../../src/util/errors.js';
+import { withRun } from '../helpers/adversarial.js';
 import { bounded } from '../helpers/fuzz.js';
 
 /** Either a valid config or a UserError whose message names a place: never another exception. */
@@ -68,5 +69,16 @@ describe('config loader under fuzzing', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('long runs of blanks, digits and separators in keys and values: a config or a clear error', () => {
+    const line = fc.constantFrom(
+      'InfluxDB:\n  URL: ',
+      'Cluster:\n  Nodes: 1',
+      'Service:\n  Port: ',
+      '# ',
+      'Nope',
+    );
+    fc.assert(fc.property(withRun(line), parseOrExplain), { numRuns: 150 });
   });
 });

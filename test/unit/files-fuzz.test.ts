@@ -25,6 +25,7 @@ import { type JobFormat, openJobSource } from '../../src/jobs/open.js';
 import { JOB_STATES, type JobRecord, type ParseReport } from '../../src/jobs/record.js';
 import { TIMELINE_COLUMNS, type Timeline } from '../../src/timeline/columns.js';
 import { readTimelineCsv, writeTimelineCsv } from '../../src/timeline/csv.js';
+import { withRun } from '../helpers/adversarial.js';
 import { assertClearError, bounded, boundedAsync } from '../helpers/fuzz.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -478,6 +479,23 @@ describe('timeline CSV under fuzzing (readTimelineCsv)', () => {
         await readTimeline(file(gz ? gzipSync(bytes) : bytes, 'tl.csv'));
       }),
       { numRuns: 2500 },
+    );
+  });
+
+  it('long runs of blanks, digits and separators in a cell or the header: a timeline or a clear error', async () => {
+    const cells = new Array(TIMELINE_COLUMNS.length).fill('0').join(',');
+    const header = `timestamp,${TIMELINE_COLUMNS.join(',')},capacity,total_cpus`;
+    const row = `2024-01-01T00:00:00Z,${cells},4,4`;
+    await fc.assert(
+      fc.asyncProperty(
+        withRun(fc.constantFrom(header, row, '0', '')),
+        fc.boolean(),
+        async (line, inHeader) => {
+          const text = inHeader ? `${line}\n${row}\n` : `${header}\n${row}\n${line}\n`;
+          await readTimeline(file(text, 'tl.csv'));
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 

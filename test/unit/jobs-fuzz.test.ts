@@ -12,6 +12,7 @@ import { JOB_STATES, type JobRecord, type ParseReport } from '../../src/jobs/rec
 import { parseSacctText } from '../../src/jobs/sacct.js';
 import { parseSwfText } from '../../src/jobs/swf.js';
 import { InputError } from '../../src/util/errors.js';
+import { withRun } from '../helpers/adversarial.js';
 import { bounded } from '../helpers/fuzz.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -141,6 +142,38 @@ describe('parser fuzz (fast-check)', () => {
         checkReport(report);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('long runs of blanks, digits and separators (10 000 - 200 000 characters) in every kind of line', () => {
+    const swfHeader = withRun(
+      fc.constantFrom('; Note: a', '; Queue: 1 batch', '; Partition: 2 x', '; MaxNodes:', ';'),
+    );
+    const swfJob = withRun(fc.constantFrom(...swfLines.slice(0, 20)));
+    const csvRow = withRun(fc.constantFrom('1,10,,20,30,1,4,3600,batch,COMPLETED,alice,"cn[1-2]"', '"'));
+    fc.assert(
+      fc.property(
+        swfHeader,
+        swfJob,
+        withRun(fc.constantFrom(...sacctRows.slice(0, 5))),
+        csvRow,
+        (h, j, row, csv) => {
+          const swf = `; UnixStartTime: 893466664\n${h}\n${j}\n${swfLines[0]}`;
+          const a = bounded(swf, () => parseSwfText(swf));
+          assert.ok(a.jobs.length >= 1);
+          checkReport(a.report);
+          const sacct = `${sacctHeader}\n${row}\n${sacctRows[0]}`;
+          checkReport(bounded(sacct, () => parseSacctText(sacct)).report);
+          try {
+            bounded(row, () => parseSacctText(`${row}\n${sacctRows[0]}`));
+          } catch (e) {
+            assert.ok(e instanceof InputError, String(e));
+          }
+          const jobsCsv = `${JOBS_CSV_HEADER}\n${csv}\n2,10,15,,,2,8,,x,PENDING,bob,`;
+          checkReport(bounded(jobsCsv, () => parseJobsCsvText(jobsCsv)).report);
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compress, count, expand, sortHosts } from '../../src/jobs/hostlist.js';
 import { InputError } from '../../src/util/errors.js';
+import { withRun } from '../helpers/adversarial.js';
 import { bounded } from '../helpers/fuzz.js';
 
 function throwsInput(f: () => unknown, re: RegExp): void {
@@ -148,6 +149,21 @@ describe('hostlist properties (fast-check)', () => {
         }
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('long runs of blanks, digits and separators: an answer or an InputError, within the bound', () => {
+    fc.assert(
+      fc.property(withRun(fc.constantFrom('cn[1-2]', 'cn[', 'a,b', 'x[0', '')), (s) => {
+        for (const f of [() => expand(s, 10_000), () => count(s)]) {
+          try {
+            bounded<unknown>(s.slice(0, 40), f);
+          } catch (e) {
+            assert.ok(e instanceof InputError, `not an InputError: ${e}`);
+          }
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 });

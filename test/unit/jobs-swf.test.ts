@@ -140,6 +140,34 @@ describe('SWF real slices', () => {
   });
 });
 
+describe('SWF header lines: linear time (issue 15, ReDoS)', () => {
+  it('a 1 MB header line of blanks after the keyword parses in well under a second, value trimmed', () => {
+    const blanks = ' '.repeat(1 << 20);
+    const text = [
+      '; UnixStartTime: 0',
+      `; Note: a${blanks}b${blanks}`,
+      `; Queue: 3${blanks}batch${blanks}`,
+      `; Partition:${blanks}`,
+      line({ 1: 1, 2: 0, 3: 0, 4: 10, 5: 1, 15: 3 }),
+    ].join('\n');
+    const t0 = performance.now();
+    const { jobs, meta } = parseSwfText(text);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+    assert.equal(meta.header?.Note, `a${blanks}b`);
+    assert.equal(meta.header?.Partition, '');
+    assert.equal(jobs[0].partition, 'batch');
+  });
+
+  it('keeps the old meaning: a value is trimmed, `http://` is not a keyword, a line break ends a value', () => {
+    const { meta } = parseSwfText('; Note:   x  y \t\n; Information: http://example.org\n;  Queue: 1  q \n');
+    assert.equal(meta.header?.Note, 'x  y');
+    assert.equal(meta.header?.Information, 'http://example.org');
+    assert.equal(meta.header?.Queue, '1  q');
+    assert.equal(parseSwfText('; Note: a\u2028b\n').meta.header?.Note, undefined);
+  });
+});
+
 describe('SWF mapping rules', () => {
   const head = '; UnixStartTime: 1000\n; MaxNodes: 10\n; MaxProcs: 40\n';
 

@@ -189,10 +189,34 @@ describe('ops endpoints', () => {
     assert.deepEqual(b.checks, {
       model_loaded: true,
       telemetry_fresh: true,
-      telemetry_backend: 'embedded memory store',
+      telemetry_backend: 'memory',
       influx_reachable: null,
     });
     assert.equal(b.series[0].status, 'ok');
+  });
+
+  it('GET /health: reasons by code only without the token; the details with it (issue 15)', async () => {
+    const { app } = service('', { PCM_API_TOKEN: TOKEN });
+    const open = await app.inject({ method: 'GET', url: '/health' });
+    assert.equal(open.statusCode, 503);
+    assert.deepEqual(open.json().reasons, ['c/_all:no_forecast_yet']);
+    assert.equal(open.json().checks.telemetry_backend, 'memory');
+    assert.deepEqual(Object.keys(open.json().series[0]).sort(), ['cluster', 'partition', 'status']);
+    const authed = await app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.deepEqual(authed.json().reasons, ['c/_all: no forecast computed yet']);
+    assert.equal(authed.json().checks.telemetry_backend, 'embedded memory store');
+    assert.equal(authed.json().codes, undefined);
+    // a wrong token is not an error on /health: it just gets the public view
+    const wrong = await app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { authorization: 'Bearer nope' },
+    });
+    assert.deepEqual(wrong.json().reasons, ['c/_all:no_forecast_yet']);
   });
 
   it('GET /metrics counts requests by route and status, and reports forecast age', async () => {

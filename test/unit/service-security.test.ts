@@ -5,9 +5,11 @@
  * back), and path confinement of the static routes over a real socket (no URL normalisation on the way).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -15,6 +17,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { buildApp, REQUEST_TIMEOUT_MS } from '../../src/service/app.js';
 import { makeAuth, tokenFrom } from '../../src/service/auth.js';
 import { BaselineModel } from '../../src/service/forecasters.js';
+import { serviceLog } from '../../src/service/logging.js';
 import { openTelemetry } from '../../src/telemetry/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';
@@ -72,16 +75,40 @@ describe('bearer token on state-changing endpoints', () => {
     assert.equal(r.statusCode, 401);
   });
 
-  it('random headers are never accepted (2000 headers)', () => {
+  it('random headers are never accepted; the token, padded or edited, exactly when it is the token (2000 headers)', () => {
     const auth = makeAuth(TOKEN, false);
+    // the token itself and near misses, so that the accept branch is reached (random strings never are it)
+    const near = fc
+      .tuple(
+        fc.constantFrom('', ' ', '  '),
+        fc.nat(TOKEN.length),
+        fc.constantFrom('', 'keep', 'drop', 'x'),
+        fc.constantFrom('', ' ', '\t'),
+      )
+      .map(([pre, at, edit, post]) => {
+        const t =
+          edit === 'drop'
+            ? TOKEN.slice(0, at) + TOKEN.slice(at + 1)
+            : edit === 'x'
+              ? TOKEN.slice(0, at) + 'x' + TOKEN.slice(at)
+              : TOKEN;
+        return pre + t + post;
+      });
+    let accepted = 0;
     fc.assert(
-      fc.property(fc.string({ maxLength: 64 }), fc.constantFrom('Bearer ', 'bearer ', ''), (s, scheme) => {
-        const r = auth.check(scheme + s);
-        if (s.trim() === TOKEN && scheme) assert.equal(r, 'ok');
-        else assert.notEqual(r, 'ok');
-      }),
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 64 }), near),
+        fc.constantFrom('Bearer ', 'bearer ', ''),
+        (s, scheme) => {
+          const r = auth.check(scheme + s);
+          const isToken = scheme !== '' && s.trim() === TOKEN;
+          assert.equal(r === 'ok', isToken, JSON.stringify(scheme + s));
+          if (isToken) accepted++;
+        },
+      ),
       { numRuns: 2000 },
     );
+    assert.ok(accepted > 100, `the accept branch was reached ${accepted} times`);
   });
 
   it('weak tokens are refused at start, naming where they came from', () => {
@@ -99,21 +126,175 @@ describe('bearer token on state-changing endpoints', () => {
   });
 });
 
+/** `pcm serve --port 0 [args]` as a child with `env` added; resolves when it exits (60 s hang guard). */
+function serveChild(env: NodeJS.ProcessEnv, args: string[] = []) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', ...args],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+        env: { ...process.env, PCM_INFLUX_URL: '', PCM_DEBUG: '', ...env },
+        timeout: 60_000, // a hang guard: the process used to stay alive (the live simulation kept running)
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('reads required to carry a token, with none configured (issue 15: failed open)', () => {
+  const NEED = 'Service.RequireAuthForReads is true but no token is configured';
+  it('the service refuses to be built, one line naming both keys', () => {
+    assert.throws(
+      () => service('  RequireAuthForReads: true\n', {}),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message.startsWith(NEED) &&
+        e.message.includes('Service.ApiToken') &&
+        !e.message.includes('\n'),
+    );
+    // with a token (config or env) it starts and guards the reads
+    const { app } = service('  RequireAuthForReads: true\n');
+    return app
+      .inject({ method: 'GET', url: '/forecast/latest' })
+      .then((r) => assert.equal(r.statusCode, 401));
+  });
+
+  it('pcm serve exits 1 with that line before anything starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcm-reads-'));
+    try {
+      const cfg = join(dir, 'pcm.yaml');
+      writeFileSync(cfg, 'Service:\n  RequireAuthForReads: true\n');
+      const r = await serveChild({ PCM_API_TOKEN: '' }, ['--config', cfg]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr.trim(),
+        new RegExp(`^pcm: ${NEED}: set Service\\.ApiToken \\(or PCM_API_TOKEN\\)`),
+      );
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stdout, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('connection limits from the config (issue 15)', () => {
+  it('idle and keep-alive timeouts by default: 120 s and 65 s (above a proxy idle timeout of 60 s)', async () => {
+    const { app } = service();
+    await app.ready();
+    assert.equal(app.server.timeout, 120_000); // Fastify connectionTimeout: was 0, never
+    assert.equal(app.server.keepAliveTimeout, 65_000);
+    const { app: b } = service('  IdleTimeoutSeconds: 30\n  KeepAliveTimeoutSeconds: 90\n');
+    await b.ready();
+    assert.equal(b.server.timeout, 30_000);
+    assert.equal(b.server.keepAliveTimeout, 90_000);
+  });
+
+  it('Service.RateLimit: 429 with Retry-After past Max per client address; /health exempt; behind a trusted proxy per forwarded client', async () => {
+    const { app } = service('  RateLimit:\n    Max: 2\n    WindowSeconds: 60\n  TrustProxy: 127.0.0.1\n');
+    const get = (ip: string, url = '/forecast/latest') =>
+      app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': ip } });
+    assert.notEqual((await get('10.0.0.1')).statusCode, 429);
+    assert.notEqual((await get('10.0.0.1')).statusCode, 429);
+    const r = await get('10.0.0.1');
+    assert.equal(r.statusCode, 429, r.body);
+    assert.equal(r.json().error, 'too_many_requests');
+    assert.match(r.json().message, /^rate limit: more than 2 requests in 60 s from this address/);
+    assert.ok(Number(r.headers['retry-after']) > 0);
+    assert.notEqual(
+      (await get('10.0.0.2')).statusCode,
+      429,
+      'another client behind the proxy has its own budget',
+    );
+    for (let i = 0; i < 5; i++) assert.notEqual((await get('10.0.0.1', '/health')).statusCode, 429);
+    // no RateLimit: no limit
+    const { app: open } = service();
+    for (let i = 0; i < 5; i++)
+      assert.notEqual((await open.inject({ method: 'GET', url: '/forecast/latest' })).statusCode, 429);
+  });
+});
+
+describe('the service log (issue 15: 500s pointed to a log that did not exist)', () => {
+  it("a 500's details (message, stack, route) reach the log and not the answer; secrets are redacted", async () => {
+    const logs: string[] = [];
+    const { store, clock } = storeWith(dailyTimeline(300));
+    const cfg = parseConfig('Cluster:\n  Name: c\nService:\n  Baseline: persistence\n', 'test', {});
+    const { app } = buildApp({
+      config: cfg,
+      reader: store,
+      forecaster: new BaselineModel('persistence', cfg.Service.ContextMinutes, 60, {}),
+      clock: clock.now,
+      env: { PCM_API_TOKEN: TOKEN },
+      log: serviceLog('info', false, { write: (l: string) => logs.push(l) }),
+    });
+    app.get('/boom', async () => {
+      throw new Error('disk /var/lib/pcm/model/weights-0123.bin unreadable');
+    });
+    const r = await app.inject({
+      method: 'GET',
+      url: '/boom?x=1',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(r.statusCode, 500);
+    assert.deepEqual(r.json(), { error: 'internal', message: 'internal error (details in the service log)' });
+    assert.doesNotMatch(r.body, /weights|var\/lib/);
+    const errors = logs.map((l) => JSON.parse(l)).filter((o) => o.level === 50);
+    assert.equal(errors.length, 1, logs.join(''));
+    assert.equal(errors[0].msg, 'internal error');
+    assert.equal(errors[0].url, '/boom');
+    assert.match(errors[0].err.message, /weights-0123\.bin unreadable/);
+    assert.match(errors[0].err.stack, /at /);
+    assert.ok(errors[0].reqId !== undefined);
+    assert.ok(!logs.join('').includes(TOKEN));
+    // with request lines on, the authorization header is never written (redacted if a serializer adds it)
+    const app2 = buildApp({
+      config: cfg,
+      reader: store,
+      forecaster: new BaselineModel('persistence', cfg.Service.ContextMinutes, 60, {}),
+      clock: clock.now,
+      env: { PCM_API_TOKEN: TOKEN },
+      log: serviceLog('trace', true, { write: (l: string) => logs.push(l) }),
+    }).app;
+    app2.log.info(
+      { req: { headers: { authorization: `Bearer ${TOKEN}` } }, config: { Password: 'hunter2hunter2' } },
+      'x',
+    );
+    await app2.inject({ method: 'GET', url: '/health', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.ok(!logs.join('').includes(TOKEN) && !logs.join('').includes('hunter2'), logs.join(''));
+    assert.match(logs.join(''), /\[redacted\]/);
+  });
+
+  it('pcm serve logs JSON lines to stdout by default (no --log needed)', async () => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      env: { ...process.env, PCM_API_TOKEN: TOKEN, PCM_INFLUX_URL: '', PCM_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    const t0 = Date.now();
+    while (!/pcm serve: listening/.test(out) && Date.now() - t0 < 60_000 && p.exitCode === null)
+      await new Promise((r) => setTimeout(r, 200));
+    p.kill('SIGTERM');
+    await new Promise((r) => p.once('exit', r));
+    const json = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    assert.ok(
+      json.some((o) => o.level === 30 && /Server listening at/.test(o.msg)),
+      `no JSON log line on stdout: ${out}`,
+    );
+  });
+});
+
 describe('pcm serve with a weak token', () => {
   it('exits 1 with one line naming the variable, before anything starts (and does exit)', async () => {
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'],
-        {
-          cwd: join(import.meta.dirname, '..', '..'),
-          env: { ...process.env, PCM_API_TOKEN: 'short', PCM_INFLUX_URL: '', PCM_DEBUG: '' },
-          timeout: 60_000, // a hang guard: the process used to stay alive (the live simulation kept running)
-        },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
-    });
+    const r = await serveChild({ PCM_API_TOKEN: 'short' });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr.trim(), 'pcm: PCM_API_TOKEN: expected at least 16 characters, got 5');
     assert.equal(r.stdout, '');
@@ -335,7 +516,7 @@ describe('no secrets in logs, answers or headers', () => {
           forecaster: new BaselineModel('persistence', cfg.Service.ContextMinutes, 60, {}),
           backend: { kind: tel.kind, describe: tel.describe },
           env,
-          logger: { level: 'trace', stream: { write: (l: string) => logs.push(l) } },
+          log: serviceLog('trace', true, { write: (l: string) => logs.push(l) }),
         });
       };
       const ask = async (a: ReturnType<typeof build>['app']) => {

@@ -12,6 +12,7 @@ import { checkName, quoteIdent, quoteString, selectRecent } from '../../src/tele
 import { type FieldValue, formatPoint, rowLines } from '../../src/telemetry/line-protocol.js';
 import { MEASUREMENT, NAME_RE, zeroValues } from '../../src/telemetry/schema.js';
 import { InputError } from '../../src/util/errors.js';
+import { adversarialRun } from '../helpers/adversarial.js';
 import { assertClearError, bounded } from '../helpers/fuzz.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -326,5 +327,26 @@ describe('InfluxQL building under fuzzing', () => {
       { numRuns: 5000 },
     );
     assert.ok(built > 200, `only ${built} queries were built: the generator is too nasty`);
+  });
+
+  it('long runs of blanks, digits and separators in names and values: an answer or an InputError in time', () => {
+    fc.assert(
+      fc.property(adversarialRun, (run) => {
+        for (const f of [
+          () => quoteIdent(run),
+          () => quoteString(run),
+          () => checkName('name', run),
+          () => formatPoint(run, { t: run }, { v: 1 }, 0),
+          () => formatPoint('m', {}, { v: run }, 0),
+        ]) {
+          try {
+            bounded(run.slice(0, 40), f);
+          } catch (e) {
+            assertClearError(e);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

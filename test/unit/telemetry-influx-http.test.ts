@@ -201,3 +201,59 @@ describe('influx client against a garbage server', () => {
     );
   });
 });
+
+describe('answer size cap and Retry-After (issue 15)', () => {
+  it('an answer larger than maxAnswerBytes fails with one line, streamed or declared', async () => {
+    for (const chunked of [false, true]) {
+      handler = (_q, res) => {
+        const big = Buffer.alloc(3 * 1024 * 1024, 'a');
+        res.writeHead(
+          200,
+          chunked ? { 'content-type': 'application/json' } : { 'content-length': big.length },
+        );
+        res.end(big);
+      };
+      const e = await failure(new InfluxReader(opts({ maxAnswerBytes: 1024 * 1024 })).query('SELECT 1'));
+      assert.equal(e.kind, 'garbage');
+      assert.match(
+        e.message,
+        /^InfluxDB http:\/\/127\.0\.0\.1:\d+ \/query: answer larger than 1048576 bytes/,
+      );
+    }
+  });
+
+  it('429 with Retry-After: 1 waits about a second (within the back-off bounds), then succeeds', async () => {
+    let n = 0;
+    handler = (_q, res) => {
+      if (n++ === 0) {
+        res.writeHead(429, { 'retry-after': '1' });
+        res.end('{"error":"slow down"}');
+      } else {
+        res.writeHead(204);
+        res.end();
+      }
+    };
+    const t0 = performance.now();
+    await new InfluxWriter(opts({ retries: 8, backoffMs: 10 })).write([row()]);
+    const ms = performance.now() - t0;
+    assert.equal(n, 2);
+    assert.ok(ms >= 950 && ms < 2500, `waited ${ms.toFixed(0)} ms`);
+  });
+
+  it('a Retry-After beyond the bounds is cut to the longest back-off', async () => {
+    let n = 0;
+    handler = (_q, res) => {
+      if (n++ === 0) {
+        res.writeHead(503, { 'retry-after': '3600' });
+        res.end();
+      } else {
+        res.writeHead(204);
+        res.end();
+      }
+    };
+    const t0 = performance.now();
+    await new InfluxWriter(opts({ retries: 2, backoffMs: 50 })).write([row()]);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1000, `waited ${ms.toFixed(0)} ms`);
+  });
+});

@@ -113,4 +113,21 @@ describe('trainer', () => {
       assert.ok(Math.abs(resumed[i].train_loss - full[i].train_loss) <= 1e-6 * Math.abs(full[i].train_loss));
     }
   });
+
+  it('--resume with another Train.Threads is refused (issue 15: it silently trained another model)', async () => {
+    const out = join(tmp, 'threads');
+    const tl = tinyTimeline();
+    await train(tl, { model: tinyModel(), train: tinyTrain({ Epochs: 1, Threads: 2 }), out });
+    await assert.rejects(
+      train(tl, { model: tinyModel(), train: tinyTrain({ Epochs: 2, Threads: 1 }), out, resume: true }),
+      /--resume: \S+last was trained with 2 thread\(s\), this run would use 1: set Train\.Threads: 2$/,
+    );
+    const r = await train(tl, {
+      model: tinyModel(),
+      train: tinyTrain({ Epochs: 2, Threads: 2 }),
+      out,
+      resume: true,
+    });
+    assert.equal(r.history.length, 2);
+  });
 });

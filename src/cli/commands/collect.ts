@@ -4,6 +4,7 @@ import { collect, type SlurmSnapshot } from '../../telemetry/collector.js';
 import { CsvSink } from '../../telemetry/csv-sink.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { ALL_PARTITIONS, type TelemetryRow } from '../../telemetry/schema.js';
+import { SPOOL_MAX_ROWS, Spool } from '../../telemetry/spool.js';
 import type { TelemetryWriter } from '../../telemetry/types.js';
 import { readEndingTable } from '../../timeline/survival.js';
 import { UserError } from '../../util/errors.js';
@@ -20,6 +21,7 @@ interface CollectCliOptions {
   influx: boolean;
   json?: boolean;
   endingTable?: string;
+  spool?: string;
 }
 
 function summaryLine(row: TelemetryRow, snap: SlurmSnapshot): string {
@@ -56,6 +58,10 @@ export function register(program: Command): void {
     .option('--once', 'collect one row, write it and exit')
     .option('--out <file>', 'append rows to this CSV (timeline CSV columns + cluster,partition)')
     .option('--no-influx', 'do not write to InfluxDB even if one is configured')
+    .option(
+      '--spool <file>',
+      `keep rows not yet in InfluxDB in this file (fsynced; read back on start; at most ${SPOOL_MAX_ROWS} rows)`,
+    )
     .option('--json', 'print each row as a JSON line on stdout')
     .option(
       '--ending-table <file>',
@@ -64,16 +70,21 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nStops cleanly on SIGINT/SIGTERM (the current minute is finished). While InfluxDB is unreachable, rows\n' +
-        'are kept (up to one day) and written when it is back. Needs squeue/sinfo on PATH (and SLURM_CONF).',
+        'are kept (up to one day in memory; with --spool on disk, across restarts and crashes) and written when\n' +
+        'it is back, beside the sampling. Needs squeue/sinfo on PATH (and SLURM_CONF).',
     )
     .action(async (o: CollectCliOptions) => {
       const cfg = loadConfig(o.config);
       const endingTable = o.endingTable ? readEndingTable(o.endingTable) : undefined;
-      const sinks: Array<{ name: string; writer: TelemetryWriter }> = [];
+      const sinks: Array<{ name: string; writer: TelemetryWriter; pending?: Spool }> = [];
       let csv: CsvSink | undefined;
+      const note = (m: string) => process.stderr.write(`pcm collect: ${m}\n`);
+      if (o.spool && !(o.influx && cfg.InfluxDB.URL))
+        throw new UserError('--spool: no InfluxDB to spool for: set InfluxDB.URL (or PCM_INFLUX_URL)');
       if (o.influx && cfg.InfluxDB.URL) {
         const t = openTelemetry(cfg);
-        sinks.push({ name: t.describe, writer: t.writer });
+        const pending = o.spool ? Spool.open(o.spool, SPOOL_MAX_ROWS, note) : undefined;
+        sinks.push({ name: t.describe, writer: t.writer, pending });
       }
       if (o.out) {
         csv = new CsvSink(o.out);
@@ -102,9 +113,15 @@ export function register(program: Command): void {
             if (o.json) process.stdout.write(`${JSON.stringify(row)}\n`);
             if (interactive || o.once) process.stderr.write(`${summaryLine(row, snap)}\n`);
           },
-          onError: (m) => process.stderr.write(`pcm collect: ${m}\n`),
+          onError: note,
         });
-        const lost = Object.entries(res.sinks).filter(([, s]) => s.pending > 0 || s.dropped > 0);
+        const spooled = new Set(sinks.filter((s) => s.pending).map((s) => s.name));
+        for (const [n, s] of Object.entries(res.sinks))
+          if (spooled.has(n) && s.pending > 0)
+            note(`${n}: ${s.pending} row(s) left in ${o.spool} for the next start`);
+        const lost = Object.entries(res.sinks).filter(
+          ([n, s]) => (s.pending > 0 && !spooled.has(n)) || s.dropped > 0,
+        );
         if (lost.length) {
           const what = lost.map(([n, s]) => `${n}: ${s.pending} pending, ${s.dropped} dropped`).join('; ');
           throw new UserError(`stopped with rows not written (${what})`);

@@ -45,6 +45,8 @@ export interface SlurmDbSettings {
   cluster?: string;
   password?: string;
   batchRows?: number;
+  queryTimeoutMs?: number;
+  tls?: { caFile?: string; verify: boolean };
 }
 
 /**
@@ -70,6 +72,8 @@ export function withConfig(
     cluster: o.cluster ?? (slurmdb ? db.Cluster : undefined),
     password: db.Password,
     batchRows: o.batchRows ?? db.BatchRows,
+    queryTimeoutMs: db.QueryTimeoutSeconds * 1000,
+    tls: db.TLS ? { caFile: db.TLS.CAFile, verify: db.TLS.Verify } : undefined,
   };
 }
 
@@ -108,7 +112,9 @@ export async function extract(opts: ExtractOptions): Promise<ExtractSummary> {
     until,
     timeZone: o.tz,
     cluster: o.cluster,
-    ...(format === 'slurmdb' ? { password: o.password, batchRows: o.batchRows } : {}),
+    ...(format === 'slurmdb'
+      ? { password: o.password, batchRows: o.batchRows, queryTimeoutMs: o.queryTimeoutMs, tls: o.tls }
+      : {}),
   });
   try {
     mkdirSync(dirname(o.out), { recursive: true });

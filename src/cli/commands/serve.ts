@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { buildApp, configuredSeries } from '../../service/app.js';
-import { tokenFrom } from '../../service/auth.js';
+import { authFromConfig } from '../../service/auth.js';
 import { type Feed, ReplayFeed, SimulatorFeed } from '../../service/feed.js';
 import { loadForecaster } from '../../service/forecasters.js';
+import { serviceLog } from '../../service/logging.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { NAME_RE } from '../../telemetry/schema.js';
 import { readTimelineCsv } from '../../timeline/csv.js';
@@ -42,7 +43,7 @@ function listenAddress(url: string, o: ServeOptions): { host: string; port: numb
 
 async function serve(o: ServeOptions): Promise<void> {
   const cfg = loadConfig(o.config);
-  tokenFrom(cfg.Service.ApiToken); // a weak API token fails here, before anything starts
+  authFromConfig(cfg.Service); // a weak token, or reads to guard with none, fails here before anything starts
   const { host, port } = listenAddress(cfg.Predictor.URL, o);
   const note = (m: string) => process.stderr.write(`pcm serve: ${m}\n`);
   let clock = () => Date.now() / 1000;
@@ -90,7 +91,7 @@ async function serve(o: ServeOptions): Promise<void> {
       clock: () => clock(),
       backend: { kind: tel.kind, describe: tel.describe },
       series,
-      logger: o.log ? { level: 'info' } : false,
+      log: serviceLog(cfg.Service.LogLevel, o.log),
     });
   } catch (e) {
     feed?.stop(); // the live simulation runs from its construction: stop it, or the process never exits

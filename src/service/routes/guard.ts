@@ -11,10 +11,11 @@ export function guard(ctx: ServiceContext, kind: 'read' | 'write') {
     const r = ctx.auth.check(req.headers.authorization);
     if (r === 'ok') return;
     if (r === 'unconfigured') {
-      if (kind === 'read') return;
+      // reads get here only with RequireAuthForReads and no token, which authFromConfig refuses at start:
+      // closed all the same
       await reply.code(403).send({
         error: 'forbidden',
-        message: 'this endpoint changes state and needs a token: set Service.ApiToken or PCM_API_TOKEN',
+        message: `this endpoint ${kind === 'write' ? 'changes state' : 'is guarded'} and needs a token: set Service.ApiToken or PCM_API_TOKEN`,
       });
       return;
     }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../context.js';
-import { healthReport, seriesGauges } from '../health.js';
+import { healthReport, publicHealth, seriesGauges } from '../health.js';
 import { healthSchema, openApiDocument } from '../schemas.js';
 import { guard } from './guard.js';
 
@@ -9,9 +9,12 @@ export function opsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.get(
     '/health',
     { schema: { response: { 200: healthSchema, 503: healthSchema } } },
-    async (_req, reply) => {
+    async (req, reply) => {
       const h = healthReport(ctx.hub, ctx.backend, ctx.clock, ctx.startedAt);
-      return reply.code(h.ready ? 200 : 503).send(h);
+      // details (endpoint, error text) only with the token; without it status and reason codes
+      const full = ctx.auth.check(req.headers.authorization) === 'ok';
+      const { codes, ...details } = h;
+      return reply.code(h.ready ? 200 : 503).send(full ? details : publicHealth(h, ctx.backend.kind));
     },
   );
   app.get('/health/live', async () => ({ live: true }));
