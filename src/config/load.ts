@@ -6,7 +6,7 @@ import { reconcileSameFacts } from './same-facts.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /** Environment variables that override secrets (and a few deploy-time settings) from the file. */
-export const ENV_OVERRIDES: ReadonlyArray<[env: string, path: [string, string]]> = [
+const ENV_OVERRIDES: ReadonlyArray<[env: string, path: [string, string]]> = [
   ['PCM_INFLUX_URL', ['InfluxDB', 'URL']],
   ['PCM_INFLUX_TOKEN', ['InfluxDB', 'Token']],
   ['PCM_INFLUX_USERNAME', ['InfluxDB', 'Username']],
@@ -91,7 +91,7 @@ export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Fill secrets from the environment; the environment wins over the file. */
-export function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   for (const [name, [section, key]] of ENV_OVERRIDES) {
     const v = env[name];
     if (v === undefined || v === '') continue;

@@ -12,9 +12,8 @@ import { ModelSchema, TrainSchema } from '../train/config.js';
  */
 
 const positiveInt = z.number().int().positive();
-const nonNegative = z.number().nonnegative();
 
-export const PredictorSchema = z
+const PredictorSchema = z
   .strictObject({
     /** Where the service listens, e.g. http://0.0.0.0:5000 */
     URL: z.url().default('http://127.0.0.1:5000'),
@@ -27,7 +26,7 @@ export const PredictorSchema = z
   })
   .prefault({});
 
-export const InfluxSchema = z
+const InfluxSchema = z
   .strictObject({
     /** InfluxDB base URL; empty = no InfluxDB, the service uses the embedded store. */
     URL: z.string().default(''),
@@ -46,7 +45,7 @@ export const InfluxSchema = z
   })
   .prefault({});
 
-export const ClusterSchema = z
+const ClusterSchema = z
   .strictObject({
     Name: z.string().min(1).default('cluster'),
     /** Total nodes (capacity). */
@@ -60,7 +59,7 @@ export const ClusterSchema = z
   })
   .prefault({});
 
-export const SlurmDbSchema = z
+const SlurmDbSchema = z
   .strictObject({
     /** mysql://user@host:3306/slurm_acct_db ; password from env PCM_SLURMDB_PASSWORD (or in the URL). */
     URL: z.string().default(''),
@@ -93,4 +92,3 @@ export const ConfigSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
-export { nonNegative, positiveInt };

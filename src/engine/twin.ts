@@ -28,7 +28,7 @@ const STOP = 5;
 const CLAIM = 6;
 const MAX_ARGS = 64;
 /** How long the twin keeps spinning for the next call before it sleeps. */
-export const SPIN_MS = 1;
+const SPIN_MS = 1;
 /** How long the caller spins for the twin's result before it sleeps until notified. */
 const CALLER_SPIN_MS = 0.25;
 /** The caller gives up on a twin call after this long (the twin then counts as broken). */

@@ -55,7 +55,7 @@ export function runInOrder(e: Engine, calls: KernelCall[]): void {
 }
 
 /** Wasm pages (64 KiB) a shared memory may grow to: 4 GiB, all of wasm32. */
-export const SHARED_MAX_PAGES = 65536;
+const SHARED_MAX_PAGES = 65536;
 
 let relaxedFlag = false;
 function enableRelaxedSimd(): void {
@@ -72,7 +72,7 @@ function wasmPath(variant: Variant, shared: boolean): URL {
 }
 
 /** A fresh shared memory for the `*_shared.wasm` builds (initial size as the builds declare). */
-export function sharedMemory(): WebAssembly.Memory {
+function sharedMemory(): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: 32, maximum: SHARED_MAX_PAGES, shared: true });
 }
 
@@ -80,7 +80,7 @@ export function sharedMemory(): WebAssembly.Memory {
  * Compile (once per process) the preferred variant: relaxed SIMD if the runtime takes it, else plain SIMD;
  * `shared`: the build over an imported shared memory.
  */
-export function compileKernels(
+function compileKernels(
   prefer: Variant | 'auto' = 'auto',
   shared = false,
 ): {
@@ -116,7 +116,7 @@ function wasmAbort(msg: number, file: number, line: number, col: number): never 
 }
 
 /** The imports of a kernel instance: `memory` for the shared builds. */
-export function kernelImports(memory?: WebAssembly.Memory) {
+function kernelImports(memory?: WebAssembly.Memory) {
   return { env: memory ? { abort: wasmAbort, memory } : { abort: wasmAbort } };
 }
 

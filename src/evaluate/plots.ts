@@ -61,7 +61,7 @@ export const PALETTE = [
 
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
-export function escapeXml(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(
     /[<>&"']/g,
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!,

@@ -49,15 +49,7 @@ const offsetCache = new Map<string, number>();
  * Epoch seconds of a wall-clock time in `tz`. In a DST gap the time is read with the offset before
  * the change; in the repeated hour, the first (earlier) instant is taken.
  */
-export function zonedEpoch(
-  y: number,
-  mo: number,
-  d: number,
-  h: number,
-  mi: number,
-  s: number,
-  tz: string,
-): number {
+function zonedEpoch(y: number, mo: number, d: number, h: number, mi: number, s: number, tz: string): number {
   const local = Date.UTC(y, mo - 1, d, h, mi, s);
   if (tz === 'UTC' || tz === 'Etc/UTC') return local / 1000;
   const key = `${tz}|${Math.floor(local / 3_600_000)}`;

@@ -9,7 +9,7 @@
 import { InputError } from '../util/errors.js';
 
 /** Expansions larger than this are refused (a typo like `n[0-99999999]` must not eat the memory). */
-export const MAX_HOSTLIST_NAMES = 10_000_000;
+const MAX_HOSTLIST_NAMES = 10_000_000;
 
 /** Digit runs longer than this are not treated as numbers (beyond exact double precision). */
 const MAX_DIGITS = 15;

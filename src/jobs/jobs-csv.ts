@@ -9,7 +9,7 @@ import { InputError } from '../util/errors.js';
 import { openHeadered, type ProgressingSource, parseText } from './lines.js';
 import { type JobRecord, type JobState, newReport, type ParseReport, STATE_NAMES, skip } from './record.js';
 
-export const JOBS_CSV_COLUMNS = [
+const JOBS_CSV_COLUMNS = [
   'id',
   'submit',
   'eligible',

@@ -29,7 +29,7 @@ export interface LineStream {
 }
 
 /** A file-system failure as a one-line user error. */
-export function fileError(path: string, e: unknown): UserError {
+function fileError(path: string, e: unknown): UserError {
   const code = (e as NodeJS.ErrnoException)?.code;
   const why =
     code === 'ENOENT'

@@ -22,7 +22,7 @@ export interface OpenSourceOptions extends OpenOptions {
   timeZone?: string;
 }
 
-export const ACCEPTED_FORMATS =
+const ACCEPTED_FORMATS =
   'SWF (.swf, .swf.gz), job CSV (header id,submit,eligible,start,end,...), ' +
   'sacct -X --parsable2 output (header JobID|Submit|...), or a mysql:// or mariadb:// Slurm DB URL';
 
@@ -139,7 +139,7 @@ export function overlaps(
 }
 
 /** The same source with only the jobs overlapping [since, until); dropped jobs are noted `outside_window`. */
-export function windowed(src: JobSource, since?: number, until?: number): JobSource {
+function windowed(src: JobSource, since?: number, until?: number): JobSource {
   const inner = src.jobs;
   async function* jobs(): AsyncGenerator<JobRecord> {
     for await (const j of inner) {

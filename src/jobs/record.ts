@@ -88,7 +88,7 @@ export interface ParseReport {
   notes: Record<string, number>;
 }
 
-export const MAX_REPORTED_SKIPS = 10;
+const MAX_REPORTED_SKIPS = 10;
 
 export function newReport(source: string): ParseReport {
   return { source, lines: 0, jobs: 0, skipped: 0, firstSkipped: [], notes: {} };

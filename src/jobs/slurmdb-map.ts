@@ -12,8 +12,8 @@ import { JOB_STATES, note, skip } from './record.js';
 export const NO_VAL = 0xfffffffe;
 export const INFINITE = 0xffffffff;
 /** The 64-bit ones, as the strings the driver returns for them (beyond 2^53: never parse as numbers). */
-export const NO_VAL64 = '18446744073709551614';
-export const INFINITE64 = '18446744073709551615';
+const NO_VAL64 = '18446744073709551614';
+const INFINITE64 = '18446744073709551615';
 
 /** Built-in TRES ids (slurmdb_defs.h). */
 export const TRES_CPU = 1;
@@ -31,7 +31,7 @@ export interface SlurmDbTarget {
   database: string;
 }
 
-export const DEFAULT_MYSQL_PORT = 3306;
+const DEFAULT_MYSQL_PORT = 3306;
 
 /** The URL with any password replaced by `***` (best effort, also for URLs that do not parse). */
 export function redactUrl(url: string): string {
@@ -119,12 +119,12 @@ export function tresCount(tres: string | null | undefined, id: number): number |
 }
 
 /** Job state flag bits (slurm.h) that change what a stored row means. */
-export const JOB_REQUEUE = 0x400;
-export const JOB_REQUEUE_HOLD = 0x800;
-export const JOB_SPECIAL_EXIT = 0x1000;
-export const JOB_RESIZING = 0x2000;
-export const JOB_REVOKED = 0x80000;
-export const JOB_REQUEUE_FED = 0x100000;
+const JOB_REQUEUE = 0x400;
+const JOB_REQUEUE_HOLD = 0x800;
+const JOB_SPECIAL_EXIT = 0x1000;
+const JOB_RESIZING = 0x2000;
+const JOB_REVOKED = 0x80000;
+const JOB_REQUEUE_FED = 0x100000;
 
 /**
  * `state` column -> JobState, as sacct names it: a requeue flag (REQUEUE, REQUEUE_HOLD, REQUEUE_FED,
@@ -221,7 +221,7 @@ export const JOB_COLUMNS = [
 export type JobRow = Record<(typeof JOB_COLUMNS)[number], unknown>;
 
 /** Latest plausible epoch second (year 2200); anything later except the special values is corrupt. */
-export const MAX_EPOCH = 7_258_118_400;
+const MAX_EPOCH = 7_258_118_400;
 
 function text(v: unknown): string | null {
   if (v === null || v === undefined) return null;

@@ -41,7 +41,7 @@ export interface SlurmDbOptions extends OpenOptions {
 }
 
 /** A query that gets no answer for this long fails (a half-open connection or a stopped server). */
-export const DEFAULT_QUERY_TIMEOUT_MS = 300_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 300_000;
 /** How long a clean close may take before the connection is dropped. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -51,9 +51,6 @@ export interface SlurmDbSource extends JobSource {
   /** Progress as positions in the job_db_inx range of the table (an estimate of rows). */
   progress(): { done: number; total: number };
 }
-
-/** Rows per query by default: 2 000 (faster and leaner than 10 000: docs/benchmarks.md). */
-export { DEFAULT_BATCH_ROWS };
 
 /** Where we read from, for messages: everything but the password. */
 interface Where {

@@ -12,7 +12,7 @@ import { openLines, type ProgressingSource, parseText } from './lines.js';
 import { type JobRecord, type JobState, newReport, note, type ParseReport, skip } from './record.js';
 import type { SourceMeta } from './source.js';
 
-export const SWF_FIELDS = 18;
+const SWF_FIELDS = 18;
 
 const FIELD_NAMES = [
   'job number',
@@ -137,7 +137,7 @@ function quote(s: string): string {
  * Line-at-a-time SWF parser: feed it every line with `line()`; header lines fill `meta`, job lines
  * return records. `meta.ppn` is fixed at the first job line (from the option, or the header).
  */
-export class SwfParser {
+class SwfParser {
   readonly report: ParseReport;
   readonly header: Record<string, string> = {};
   readonly queues = new Map<number, string>();
@@ -430,7 +430,7 @@ export interface SwfWriteResult {
  * with the same ppn gives the same records, except what SWF cannot hold (eligible, nodeList,
  * nodes not equal to ceil(cpus / ppn), a running job's start, the finer failure states).
  */
-export function* swfLines(
+function* swfLines(
   jobs: readonly JobRecord[],
   meta: SourceMeta = {},
   result: SwfWriteResult = { written: 0, skipped: 0, renumbered: false },

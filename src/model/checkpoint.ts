@@ -32,7 +32,7 @@ import { type ScalerJSON, StandardScaler } from './scaler.js';
  * A kill at any moment therefore leaves either the previous model.json with its blobs or the new one with
  * its blobs: the directory always loads.
  */
-export const CHECKPOINT_FORMAT = 'pcm-neural-forecaster';
+const CHECKPOINT_FORMAT = 'pcm-neural-forecaster';
 export const CHECKPOINT_VERSION = 1;
 export const MANIFEST = 'model.json';
 

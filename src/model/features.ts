@@ -28,7 +28,7 @@ function clusterFeature(transform: Transform, v: number, capacity: number, cpus:
 }
 
 /** The cluster features: name, timeline column, transform (in FEATURE_NAMES order). */
-export const CLUSTER_FEATURES: ReadonlyArray<[name: string, column: TimelineColumn, transform: Transform]> = [
+const CLUSTER_FEATURES: ReadonlyArray<[name: string, column: TimelineColumn, transform: Transform]> = [
   ['busy_nodes', 'busy_nodes', 'capacity'],
   ['running_jobs', 'running_jobs', 'log1p'],
   ['queued_jobs', 'queued_jobs', 'log1p'],

@@ -50,17 +50,6 @@ export interface NeuralConfig {
   lastStepSkip?: boolean;
 }
 
-export const NEURAL_DEFAULTS: Omit<NeuralConfig, 'features'> = {
-  lookback: 240,
-  resolution: 5,
-  hidden: 64,
-  layers: 2,
-  heads: 4,
-  headHidden: 64,
-  dropout: 0.2,
-  horizon: 30,
-};
-
 /** The target transform stored with a model. */
 export interface TargetTransform {
   kind: 'delta';
@@ -196,7 +185,7 @@ function sigmoid(v: number): number {
 }
 
 /** Inverse of softplus (for initial biases). */
-export function softplusInverse(y: number): number {
+function softplusInverse(y: number): number {
   return y > 20 ? y : Math.log(Math.expm1(y));
 }
 

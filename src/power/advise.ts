@@ -132,7 +132,7 @@ export async function fetchForecast(
 }
 
 /** Peak P90 over the forecast minutes in (now - 60, now + withinS]; NaN when none is in that window. */
-export class ForecastOutlook implements DemandOutlook {
+class ForecastOutlook implements DemandOutlook {
   constructor(readonly f: ForecastInput) {}
   peak(now: number, withinS: number): number {
     let m = Number.NaN;

@@ -13,7 +13,7 @@ const watts = z.number().nonnegative().max(100_000);
 const seconds = z.number().int().nonnegative().max(86_400);
 
 /** Per-cluster overrides of the node figures (key = Cluster.Name or the name given to `--cluster`). */
-export const PowerOverrideSchema = z.strictObject({
+const PowerOverrideSchema = z.strictObject({
   IdleWatts: watts.optional(),
   BusyWatts: watts.optional(),
   OffWatts: watts.optional(),
@@ -23,7 +23,7 @@ export const PowerOverrideSchema = z.strictObject({
 });
 
 /** Slurm-like reactive power saving (slurm.conf power_save keys). */
-export const ReactiveSchema = z
+const ReactiveSchema = z
   .strictObject({
     /** Seconds a node must be idle before it is powered down (Slurm SuspendTime). */
     SuspendTime: z
@@ -44,7 +44,7 @@ export const ReactiveSchema = z
   .prefault({});
 
 /** The forecast-driven warm pool (its margin is the top-level WarmPoolMargin). */
-export const PredictiveSchema = z
+const PredictiveSchema = z
   .strictObject({
     /**
      * Quantile of the peak demand over the boot horizon that the warm pool covers (calibrated on the

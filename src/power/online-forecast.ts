@@ -14,15 +14,15 @@ import type { DemandOutlook } from './policies/warm-pool.js';
  */
 
 /** Rows a series forecaster (no `window`) gets: a week back covers ridge's lags and seasonal lookups. */
-export const SERIES_HISTORY_ROWS = WEEK_MINUTES + 1;
+const SERIES_HISTORY_ROWS = WEEK_MINUTES + 1;
 
 /** Activity bin of row t: jobs submitted over the last 30 minutes (0, 1-2, 3-7, 8+). */
-export function activityBin(submitted: ArrayLike<number>, t: number): number {
+function activityBin(submitted: ArrayLike<number>, t: number): number {
   let n = 0;
   for (let i = Math.max(0, t - 29); i <= t; i++) n += submitted[i];
   return n === 0 ? 0 : n <= 2 ? 1 : n <= 7 ? 2 : 3;
 }
-export const ACTIVITY_BINS = 4;
+const ACTIVITY_BINS = 4;
 
 /**
  * Calibrated band for the *peak* of demand over the next k minutes: the `q`-quantile of

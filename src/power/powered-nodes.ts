@@ -18,10 +18,10 @@ import type { NodePowerModel, StateSeconds } from './watts.js';
  *   idle (powered and not running: idle, waiting for a job's other nodes, shutting down) and busy.
  */
 
-export const PW_OFF = 0;
-export const PW_BOOT = 1;
+const PW_OFF = 0;
+const PW_BOOT = 1;
 export const PW_ON = 2;
-export const PW_SHUT = 3;
+const PW_SHUT = 3;
 
 // draw classes for energy
 const D_OFF = 0;

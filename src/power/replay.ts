@@ -146,7 +146,7 @@ interface Context {
 }
 
 /** A copy of the jobs with run times jittered by a uniform amount in [-amp, amp] s (never below 0). */
-export function jitterJobs(jobs: readonly SimJob[], seed: number, amp = 1): SimJob[] {
+function jitterJobs(jobs: readonly SimJob[], seed: number, amp = 1): SimJob[] {
   const rng = new Rng(seed);
   return jobs.map((j) => ({ ...j, runtime: Math.max(0, j.runtime + rng.range(-amp, amp)) }));
 }

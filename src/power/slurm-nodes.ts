@@ -3,8 +3,8 @@ import { expand, sortHosts } from '../jobs/hostlist.js';
 import { InputError, UserError } from '../util/errors.js';
 
 /**
- * Live node states from the Slurm client tools (22.05; states as measured in
- * /work/shared/reference/slurm-power-save.md): `sinfo -h -N -o '%N|%T|%E'` for the partition's nodes and
+ * Live node states from the Slurm client tools (22.05; states as measured on the test
+ * cluster of scripts/services/slurm.sh, docs/power.md): `sinfo -h -N -o '%N|%T|%E'` for the partition's nodes and
  * their short state (`idle~` powered down, `idle#` powering up, `idle%` powering down, `idle!` power-down
  * pending), `scontrol show node -o` for the full state flags (`IDLE+POWERED_DOWN`, `MIXED+DRAIN`, ...),
  * `LastBusyTime` (the instant a node last had a job: its idle-since) and `Partitions`, and
@@ -90,7 +90,7 @@ function field(line: string, key: string): string | undefined {
 }
 
 /** Epoch seconds from a Slurm time: `%s` epoch digits, or ISO local time `2026-11-28T17:47:05`. */
-export function parseSlurmTime(v: string | undefined): number | null {
+function parseSlurmTime(v: string | undefined): number | null {
   if (!v || v === 'Unknown' || v === 'None' || v === 'N/A') return null;
   if (/^\d+$/.test(v)) return Number(v);
   const t = Date.parse(v);

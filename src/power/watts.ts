@@ -46,15 +46,10 @@ export function powerModelFromConfig(cfg: PowerConfig, cluster?: string): NodePo
 }
 
 /** Refuse models under which powering off could never pay (idle must draw more than off). */
-export function checkPowerModel(m: NodePowerModel, where = 'Power'): void {
+function checkPowerModel(m: NodePowerModel, where = 'Power'): void {
   if (!(m.idleW > m.offW)) {
     throw new UserError(`${where}: IdleWatts (${m.idleW}) must be above OffWatts (${m.offW})`);
   }
-}
-
-/** Energy (J) of a boot. */
-export function bootEnergyJ(m: NodePowerModel): number {
-  return m.bootW * m.bootS;
 }
 
 /**

@@ -159,7 +159,7 @@ export function buildApp(deps: AppDeps): App {
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Longest request URL (path and query string) accepted; the routes need a few dozen characters. */
-export const MAX_URL_CHARS = 2048;
+const MAX_URL_CHARS = 2048;
 
 interface AjvError {
   instancePath: string;
@@ -174,7 +174,7 @@ interface AjvError {
 const ECHO_CHARS = 64;
 
 /** A request value as shown in a message: JSON, non-finite numbers by name, cut to ECHO_CHARS. */
-export function shown(v: unknown): string {
+function shown(v: unknown): string {
   const s = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
   return s.length > ECHO_CHARS ? `${s.slice(0, ECHO_CHARS)}...(${s.length} chars)` : s;
 }
@@ -191,7 +191,7 @@ function shownName(name: string): string {
 }
 
 /** An error as the API's answer: status and a one-line message naming the field. */
-export function describeError(
+function describeError(
   err: FastifyError,
   bodyLimit?: number,
 ): { status: number; body: Record<string, unknown> } {

@@ -22,7 +22,7 @@ function digest(s: string): Buffer {
 }
 
 /** Shortest token accepted (as Service.ApiToken's schema). */
-export const MIN_TOKEN_CHARS = 16;
+const MIN_TOKEN_CHARS = 16;
 
 /**
  * The configured token, checked: at least MIN_TOKEN_CHARS characters and no whitespace or control

@@ -419,7 +419,7 @@ export class ForecastHub {
  * The model's input grid: rows from the first one with data to the origin; a remaining gap (longer than the
  * fill rule) is forward-filled from the last row with data, column by column.
  */
-export function gridForModel(tl: Timeline): Timeline {
+function gridForModel(tl: Timeline): Timeline {
   const busy = tl.columns.busy_nodes;
   let first = 0;
   while (first < tl.minutes && !Number.isFinite(busy[first])) first++;

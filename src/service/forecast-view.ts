@@ -50,7 +50,7 @@ export type ForecastBody = ReturnType<typeof forecastBody>;
 const iso = (t: number) => new Date(t * 1000).toISOString();
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-export function qualityView(q: QualityReport) {
+function qualityView(q: QualityReport) {
   return {
     verdict: q.verdict,
     flags: q.flags,

@@ -150,7 +150,7 @@ export class BaselineModel implements ServingModel {
 }
 
 /** A trained model loaded from a directory: fitted once, the same for every series. */
-export class TrainedModel implements ServingModel {
+class TrainedModel implements ServingModel {
   readonly kind = 'trained' as const;
   constructor(
     private readonly f: Forecaster,

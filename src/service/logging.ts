@@ -10,7 +10,7 @@ import type { FastifyServerOptions } from 'fastify';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 const REDACT_PATHS = [
   'req.headers.authorization',

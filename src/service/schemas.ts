@@ -64,7 +64,7 @@ const anomalyReport = {
   },
 } as const;
 
-export const qualitySchema = {
+const qualitySchema = {
   type: 'object',
   description: 'Data quality of the telemetry the forecast was made from (checked on every read).',
   properties: {
@@ -83,7 +83,7 @@ export const qualitySchema = {
   },
 } as const;
 
-export const modelSchema = {
+const modelSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },

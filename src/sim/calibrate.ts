@@ -67,7 +67,7 @@ interface Row {
   user: string;
 }
 
-export const DEFAULT_QUANTILES = 21;
+const DEFAULT_QUANTILES = 21;
 /** Classes with fewer jobs keep the log-normal fit only. */
 const MIN_QUANTILE_JOBS = 20;
 /** Size bands with fewer jobs of a class use the class's size-free quantiles. */

@@ -70,7 +70,7 @@ export const DEFAULT_ROUND_LIMITS = [
   172_800,
 ];
 
-export const ArrivalsSchema = z
+const ArrivalsSchema = z
   .strictObject({
     /** Mean background submissions per day (bursts come on top). */
     JobsPerDay: rate.default(260),
@@ -92,7 +92,7 @@ export const ArrivalsSchema = z
   })
   .prefault({});
 
-export const BurstsSchema = z
+const BurstsSchema = z
   .strictObject({
     /** Mean bursts (parameter sweeps / array jobs: one user, one size, many submissions) per day. */
     PerDay: rate.default(0.5),
@@ -104,7 +104,7 @@ export const BurstsSchema = z
   })
   .prefault({});
 
-export const SizesSchema = z
+const SizesSchema = z
   .strictObject({
     /** Share of 1-node jobs. */
     SerialShare: share.default(0.244),
@@ -127,7 +127,7 @@ export const SizesSchema = z
   })
   .prefault({});
 
-export const LimitsSchema = z
+const LimitsSchema = z
   .strictObject({
     /** Requested limit = the smallest round value >= runtime * f, f ~ lognormal(median, sigma), f >= 1. */
     OverestimateMedian: z.number().min(1).default(3),

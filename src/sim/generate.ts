@@ -90,7 +90,7 @@ export interface Workload {
 }
 
 /** Relative arrival rate per local hour of day (24, mean 1). */
-export function hourProfile(a: SimulatorConfig['Arrivals']): Float64Array {
+function hourProfile(a: SimulatorConfig['Arrivals']): Float64Array {
   const w = new Float64Array(24);
   for (let h = 0; h < 24; h++) {
     w[h] = a.HourWeights ? a.HourWeights[h] : h >= a.WorkStart && h < a.WorkEnd ? a.DayNightRatio : 1;
@@ -99,7 +99,7 @@ export function hourProfile(a: SimulatorConfig['Arrivals']): Float64Array {
 }
 
 /** Relative arrival rate per weekday, Monday first (7, mean 1). */
-export function weekdayProfile(a: SimulatorConfig['Arrivals']): Float64Array {
+function weekdayProfile(a: SimulatorConfig['Arrivals']): Float64Array {
   const w = new Float64Array(7);
   for (let d = 0; d < 7; d++) w[d] = a.WeekdayWeights ? a.WeekdayWeights[d] : d >= 5 ? a.WeekendFactor : 1;
   return normalise(w);
@@ -114,7 +114,7 @@ function normalise(w: Float64Array): Float64Array {
 }
 
 /** Draws one job's attributes: class, size, runtime, limit. */
-export class JobSampler {
+class JobSampler {
   private readonly classShares: number[];
   private readonly classes: JobClass[];
   private readonly rounds: number[];

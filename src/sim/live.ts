@@ -86,7 +86,7 @@ export interface LiveHandle {
   stop(): Promise<LiveResult>;
 }
 
-export const DEFAULT_LIVE_DAYS = 365;
+const DEFAULT_LIVE_DAYS = 365;
 
 /** Local `YYYY-MM-DD` of an instant in a time zone. */
 function localDate(epochS: number, timeZone: string): string {

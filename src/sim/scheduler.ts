@@ -28,10 +28,10 @@ import { jobRecords, type SimStats, scheduleStats } from './outcome.js';
  *   scheduler know the future for exactly the overrunning jobs.
  */
 
-export const EV_SUBMIT = 0;
-export const EV_END = 1;
+const EV_SUBMIT = 0;
+const EV_END = 1;
 /** All nodes of a job are up: it runs (only when the strategy made it wait for boots). */
-export const EV_RUN = 2;
+const EV_RUN = 2;
 
 export type Overrun = 'kill' | 'honour';
 

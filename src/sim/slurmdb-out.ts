@@ -28,7 +28,7 @@ import { InputError, UserError } from '../util/errors.js';
 /** Marker in `system_comment` of every row we write. */
 export const SIM_MARK = 'pcm simulate';
 /** Job state codes (slurm.h `enum job_states`). */
-export const STATE_CODE: Partial<Record<JobRecord['state'], number>> = {
+const STATE_CODE: Partial<Record<JobRecord['state'], number>> = {
   PENDING: 0,
   RUNNING: 1,
   COMPLETED: 3,
@@ -37,7 +37,7 @@ export const STATE_CODE: Partial<Record<JobRecord['state'], number>> = {
   TIMEOUT: 6,
 };
 /** Uid given to simulated user `uN` (uid base + N); other non-numeric names count up from uid base + 100000. */
-export const DEFAULT_UID_BASE = 10_000;
+const DEFAULT_UID_BASE = 10_000;
 
 export interface SlurmDbWriteOptions {
   /** mysql://user[:password]@host[:port]/database */

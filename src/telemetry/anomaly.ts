@@ -12,8 +12,8 @@ import { median } from '../util/stats.js';
  */
 
 /** 1 / Phi^-1(3/4): scales MAD to a standard deviation under normality. */
-export const MAD_SCALE = 1.4826;
-export const DEFAULT_THRESHOLD = 3.5;
+const MAD_SCALE = 1.4826;
+const DEFAULT_THRESHOLD = 3.5;
 
 export interface RobustStats {
   median: number;

@@ -27,7 +27,7 @@ export interface SlurmSnapshot {
 }
 
 /** Ask squeue and sinfo (optionally for one partition). */
-export async function readSlurm(partition?: string, timeoutMs = 30_000): Promise<SlurmSnapshot> {
+async function readSlurm(partition?: string, timeoutMs = 30_000): Promise<SlurmSnapshot> {
   const now = Date.now() / 1000;
   const [sq, si] = await Promise.all([
     runSlurmCommand('squeue', squeueArgs(partition), timeoutMs),

@@ -75,7 +75,7 @@ export class CsvSink implements TelemetryWriter {
 }
 
 /** One row in the collected CSV layout (NaN written as an empty cell). */
-export function csvLine(r: TelemetryRow): string {
+function csvLine(r: TelemetryRow): string {
   const cell = (v: number) => (Number.isFinite(v) ? formatValue(v) : '');
   const vals = TIMELINE_COLUMNS.map((c) => cell(r.values[c]));
   return `${isoMinute(r.time)},${vals.join(',')},${cell(r.capacity)},${cell(r.totalCpus)},${r.cluster},${r.partition}`;

@@ -33,10 +33,10 @@ export interface InfluxOptions {
 }
 
 /** 64 MB: a day of minute rows as InfluxQL JSON is about 2 MB. */
-export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-export const DEFAULT_RETRIES = 3;
-export const DEFAULT_BACKOFF_MS = 250;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_BACKOFF_MS = 250;
 
 /** Connection options from the config's InfluxDB section; null when no URL is set (use the memory store). */
 export function influxOptionsFromConfig(c: Config['InfluxDB']): InfluxOptions | null {
@@ -261,7 +261,7 @@ async function readCapped(res: Response, max: number, where: string): Promise<st
 }
 
 /** Retry-After (seconds, or an HTTP date) in ms from `now`; undefined when absent or unreadable. */
-export function retryAfterMs(v: string | null, now: number): number | undefined {
+function retryAfterMs(v: string | null, now: number): number | undefined {
   if (!v) return undefined;
   const s = v.trim();
   if (/^\d+$/.test(s)) return Number(s) * 1000;
@@ -287,7 +287,7 @@ function anySignal(a: AbortSignal, b?: AbortSignal): { signal: AbortSignal; disp
 }
 
 /** The reason in an error body: 1.x `{"error": ...}`, 2.x `{"message": ...}`, else the text's first line. */
-export function errorBodyText(text: string): string {
+function errorBodyText(text: string): string {
   const t = text.trim();
   if (!t) return '';
   try {

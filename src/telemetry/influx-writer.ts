@@ -5,7 +5,7 @@ import type { TelemetryRow } from './schema.js';
 import type { TelemetryWriter } from './types.js';
 
 /** Lines per POST: InfluxData recommends batches of about 5000 points. */
-export const DEFAULT_BATCH_LINES = 5000;
+const DEFAULT_BATCH_LINES = 5000;
 
 /**
  * TelemetryWriter over `/write` (line protocol, precision=s). Rows are formatted (and validated) first, so a

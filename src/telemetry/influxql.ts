@@ -30,7 +30,7 @@ export function quoteString(s: string): string {
 }
 
 /** A positive whole number of minutes for `now() - Xm`. */
-export function checkMinutes(minutes: number): number {
+function checkMinutes(minutes: number): number {
   if (!(Number.isInteger(minutes) && minutes > 0 && minutes <= 10 * 366 * 1440)) {
     throw new InputError(`minutes: expected a whole number from 1 to ${10 * 366 * 1440}, got ${minutes}`);
   }

@@ -48,7 +48,7 @@ export function escapeStringField(s: string): string {
 }
 
 /** A float field value, or null when it cannot be written (NaN, infinite). */
-export function formatFloat(v: number): string | null {
+function formatFloat(v: number): string | null {
   if (!Number.isFinite(v)) return null;
   // String() gives the shortest round-trip text; exponents (1e+21) are accepted by the parser
   return String(v);

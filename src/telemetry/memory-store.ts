@@ -10,7 +10,7 @@ const F_CAP = TIMELINE_COLUMNS.length;
 const F_CPUS = F_CAP + 1;
 
 /** Two weeks of minutes: enough for a 1-week lookback plus "same time yesterday". */
-export const DEFAULT_MAX_MINUTES = 20160;
+const DEFAULT_MAX_MINUTES = 20160;
 
 /**
  * One series (cluster, partition) as a ring buffer of minute rows kept sorted by time:

@@ -39,7 +39,7 @@ export interface QualityOptions {
   minHistoryMinutes?: number;
 }
 
-export const QUALITY_DEFAULTS = {
+const QUALITY_DEFAULTS = {
   maxFillMinutes: 5,
   staleMinutes: 5,
   maxMissingFraction: 0.1,

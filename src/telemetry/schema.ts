@@ -14,7 +14,7 @@ export const NODES_MEASUREMENT = 'pcm_nodes';
 export const ALL_PARTITIONS = '_all';
 
 /** Cluster-size fields written after the timeline columns (same names as the timeline CSV). */
-export const SIZE_FIELDS = ['capacity', 'total_cpus'] as const;
+const SIZE_FIELDS = ['capacity', 'total_cpus'] as const;
 export const ROW_FIELDS: readonly string[] = [...TIMELINE_COLUMNS, ...SIZE_FIELDS];
 
 /**
@@ -83,11 +83,4 @@ export function rowOfTimeline(tl: Timeline, i: number, cluster: string, partitio
     totalCpus: tl.totalCpus,
     values,
   };
-}
-
-/** Every row of a timeline (for replay into a store, or a backfill write). */
-export function rowsOfTimeline(tl: Timeline, cluster: string, partition: string): TelemetryRow[] {
-  const rows: TelemetryRow[] = new Array(tl.minutes);
-  for (let i = 0; i < tl.minutes; i++) rows[i] = rowOfTimeline(tl, i, cluster, partition);
-  return rows;
 }

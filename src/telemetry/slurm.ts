@@ -12,7 +12,7 @@ import { NODE_STATE_FIELDS, type NodeStateField } from './schema.js';
  */
 
 /** squeue --Format fields, `|`-separated (`:|` = no padding, `|` after the value). */
-export const SQUEUE_FIELDS = [
+const SQUEUE_FIELDS = [
   'JobID',
   'State',
   'SubmitTime',

@@ -14,7 +14,7 @@ import { DailyEndingTable, ENDING_BLOCK_ROWS, type EndingTable } from './surviva
  */
 
 /** Refuse spans that would take gigabytes (about 11.4 years of minutes); the user can clip with since/until. */
-export const MAX_TIMELINE_MINUTES = 6_000_000;
+const MAX_TIMELINE_MINUTES = 6_000_000;
 
 export interface BuildOptions {
   /** Nodes in the cluster: busy_nodes is clipped to it. */

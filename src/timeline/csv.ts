@@ -16,9 +16,9 @@ import {
  * One row per minute, no gaps: the reader rejects gaps and disorder with the line.
  */
 
-export const TIMESTAMP_COLUMN = 'timestamp';
+const TIMESTAMP_COLUMN = 'timestamp';
 /** Cluster-size columns written after the contract columns. */
-export const SIZE_COLUMNS = ['capacity', 'total_cpus'] as const;
+const SIZE_COLUMNS = ['capacity', 'total_cpus'] as const;
 /**
  * Columns added after the first release (running nodes by age, ending within 60/240 min, expected ends): a
  * CSV without them was written by an older pcm and is refused with that reason (they cannot be filled in

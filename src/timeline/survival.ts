@@ -26,15 +26,15 @@ export const AGE_EDGES_MIN = [0, 5, 15, 30, 60, 120, 240, 480, 960, 1920] as con
 /** Remaining-limit bins by upper edge (minutes): <= 0 (overrun), (0, 15], ..., (120, 240], > 240, no limit. */
 export const REM_EDGES_MIN = [0, 15, 30, 60, 120, 240] as const;
 /** Size bins by upper edge (nodes): 1, 2-4, 5-16, 17-64, > 64. */
-export const SIZE_EDGES = [1, 4, 16, 64] as const;
-export const NA = AGE_EDGES_MIN.length;
-export const NR = REM_EDGES_MIN.length + 2;
-export const NS = SIZE_EDGES.length + 1;
+const SIZE_EDGES = [1, 4, 16, 64] as const;
+const NA = AGE_EDGES_MIN.length;
+const NR = REM_EDGES_MIN.length + 2;
+const NS = SIZE_EDGES.length + 1;
 /** The remaining-limit bin of jobs without a limit. */
 export const REM_NONE = NR - 1;
 export const CELLS = NA * NR * NS;
 /** Pseudo-count (job-minutes) of each shrinkage level. */
-export const SHRINK_MINUTES = 120;
+const SHRINK_MINUTES = 120;
 /** Rows per refit of the daily ending table (one day of minute rows). */
 export const ENDING_BLOCK_ROWS = 1440;
 

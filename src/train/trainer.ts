@@ -101,7 +101,7 @@ export interface TrainResult {
 }
 
 /** The training origins of one epoch: a seeded shuffle of all of them, the first `n`. */
-export function epochOrigins(all: Int32Array, n: number, seed: number, epoch: number): Int32Array {
+function epochOrigins(all: Int32Array, n: number, seed: number, epoch: number): Int32Array {
   const a = Int32Array.from(all);
   const rand = mulberry32(dropoutSeed(seed, epoch, 11));
   const k = Math.min(n, a.length);

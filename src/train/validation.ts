@@ -100,7 +100,7 @@ export function validateUntrained(
  * Fit the per-horizon shrinkage toward persistence of a trained model on validation origins (deterministic:
  * eval-mode forward, fixed grid) and report MAE and P10–P90 coverage before and after.
  */
-export function shrinkOnValidation(
+function shrinkOnValidation(
   f: NeuralForecaster,
   p: PreparedData,
   origins: Int32Array,

@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** A temp path beside `path` (same filesystem, so rename is atomic), hidden and unique. */
-export function tempPathFor(path: string): string {
+function tempPathFor(path: string): string {
   // pid + time + random: unique, and opened with O_EXCL (wx) so a pre-created file or symlink is refused
   return join(
     dirname(path),

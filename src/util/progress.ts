@@ -9,7 +9,7 @@ export interface Progress {
 
 const noop: Progress = { update() {}, setTotal() {}, stop() {} };
 
-export function progressEnabled(): boolean {
+function progressEnabled(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.PCM_NO_PROGRESS;
 }
 

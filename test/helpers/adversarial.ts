@@ -7,25 +7,7 @@
 import fc from 'fast-check';
 
 /** Characters a run is made of: blanks, digits, and the separators the parsers split on. */
-export const RUN_CHARS = [
-  ' ',
-  '\t',
-  '\r',
-  '0',
-  '9',
-  '-',
-  '.',
-  ',',
-  '|',
-  ';',
-  ':',
-  '=',
-  '"',
-  '[',
-  ']',
-  '\\',
-  'a',
-];
+const RUN_CHARS = [' ', '\t', '\r', '0', '9', '-', '.', ',', '|', ';', ':', '=', '"', '[', ']', '\\', 'a'];
 
 /** A run of 10 000 - 200 000 characters, one character repeated or two alternating (`0 0 0`, `-0-0`). */
 export const adversarialRun: fc.Arbitrary<string> = fc

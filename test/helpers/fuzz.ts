@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { UserError } from '../../src/util/errors.js';
 
 /** Per-input bound, ms. One generated input takes well under a millisecond to ~10 ms; 2 s means a hang. */
-export const FUZZ_BOUND_MS = Number(process.env.PCM_FUZZ_BOUND_MS ?? 2000);
+const FUZZ_BOUND_MS = Number(process.env.PCM_FUZZ_BOUND_MS ?? 2000);
 
 function show(input: unknown): string {
   const s = typeof input === 'string' ? JSON.stringify(input) : String(input);

@@ -28,7 +28,7 @@ interface DemoOptions {
 }
 
 /** The demo's config: the defaults plus the working directory's model and a 120-node cluster. */
-export function demoConfigYaml(o: Pick<DemoOptions, 'nodes' | 'port'>): string {
+function demoConfigYaml(o: Pick<DemoOptions, 'nodes' | 'port'>): string {
   return [
     '# Config of `pcm demo` (npm start). Edit and re-run; see config/pcm.example.yaml for every key.',
     'Predictor:',

@@ -9,7 +9,7 @@ import type { Engine, Ptr } from '../wasm.js';
 import { LastStepConcat } from './last-step.js';
 
 /**
- * The seed forecaster (PyTorch `SeedForecaster` of /work/shared/peer/seed_model.py), one replica in one
+ * The seed forecaster (the PyTorch `SeedForecaster` that test/fixtures/torch/generate.py builds at toy size), one replica in one
  * Engine:
  *
  *   x (B, T, F) → biLSTM (numLayers, H per direction, dropout between layers) → h (B, T, 2H)

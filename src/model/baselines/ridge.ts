@@ -14,11 +14,11 @@ import { type Linear, mseFromMoments, RidgeMoments, ridgeFromMoments } from './r
 /** The ridge baseline: its design columns and the forecaster; moment sums and solves in ridge-moments.ts. */
 
 /** Lags (minutes before t) of busy nodes used by the ridge. */
-export const RIDGE_LAGS = [0, 1, 2, 5, 10, 15, 30, 60, 120, 240];
+const RIDGE_LAGS = [0, 1, 2, 5, 10, 15, 30, 60, 120, 240];
 /** Rolling means of busy nodes over the last k minutes. */
-export const RIDGE_MEANS = [30, 60, 240];
+const RIDGE_MEANS = [30, 60, 240];
 /** Timeline features (see features.ts) taken as they are at t: known future, queue, running stats, calendar. */
-export const RIDGE_COVARIATES = [
+const RIDGE_COVARIATES = [
   'queued_nodes',
   'ending_5m_nodes',
   'ending_10m_nodes',
@@ -47,13 +47,8 @@ export const RIDGE_COVARIATES = [
   'holiday',
 ];
 /** Per-horizon columns: busy at the target minute one day / one week earlier (+ availability flags). */
-export const RIDGE_SEASONAL = [
-  'busy_day_before_target',
-  'day_avail',
-  'busy_week_before_target',
-  'week_avail',
-];
-export const RIDGE_LAMBDAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000];
+const RIDGE_SEASONAL = ['busy_day_before_target', 'day_avail', 'busy_week_before_target', 'week_avail'];
+const RIDGE_LAMBDAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000];
 
 export interface RidgeOptions {
   /** Ridge penalties tried (on standardised columns, per sample); the best on validation wins per horizon. */

@@ -2,7 +2,7 @@ import type { ReactiveConfig } from '../config.js';
 import type { ClusterView, PowerActions, PowerPolicy } from '../policy.js';
 
 /**
- * Slurm power_save, as measured on Slurm 22.05 (docs: /work/shared/reference/slurm-power-save.md):
+ * Slurm power_save, as measured on Slurm 22.05 (the test cluster of scripts/services/slurm.sh; docs/power.md):
  * a node idle for SuspendTime is powered down (longest idle first, at most SuspendRate per minute, which the
  * executor enforces); the first SuspendExcNodes idle nodes are never powered down, but nothing refills that
  * pool; nodes are booted only when a job is allocated to them (the executor does that, at ResumeRate).

@@ -15,7 +15,7 @@ const FILES: Record<string, string> = {
 };
 
 /** src/service/dashboard (tsx, tests) or dist/service/dashboard (when the build copies it). */
-export function dashboardDir(): string {
+function dashboardDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
     join(here, '..', 'dashboard'),
