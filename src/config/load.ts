@@ -60,11 +60,12 @@ export function parseConfig(text: string, source = 'config', env: NodeJS.Process
   const cfg = res.data;
   const { problems, followed } = reconcileSameFacts(raw, cfg, (k) => lineFor(k.split('.')));
   if (problems.length) throw new ConfigError(source, problems);
-  if (followed.length === 0) return cfg;
   // a section that took a value from another one is checked again with it (e.g. Model's own rules)
-  const again = ConfigSchema.safeParse(cfg);
-  if (!again.success) {
+  for (const section of new Set(followed.map((f) => f.key.split('.')[0] as keyof Config))) {
+    const again = ConfigSchema.shape[section].safeParse(cfg[section]);
+    if (again.success) continue;
     const why = followed
+      .filter((f) => f.key.startsWith(`${section}.`))
       .map((f) => {
         const line = lineFor(f.from.split('.'));
         return `${f.key} follows ${f.from}${line ? ` (line ${line})` : ''} = ${f.value}`;
@@ -72,10 +73,12 @@ export function parseConfig(text: string, source = 'config', env: NodeJS.Process
       .join(', ');
     throw new ConfigError(
       source,
-      again.error.issues.map((i) => `${describeIssue(i, lineFor)} (${why})`),
+      again.error.issues.map(
+        (i) => `${describeIssue({ ...i, path: [section, ...i.path] }, lineFor)} (${why})`,
+      ),
     );
   }
-  return again.data;
+  return cfg;
 }
 
 export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): Config {

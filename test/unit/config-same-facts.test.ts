@@ -75,6 +75,11 @@ describe('facts two sections state', () => {
       () => parseConfig('Predictor:\n  LookbackMinutes: 242\n', 'c.yaml', {}),
       /Model\.ResolutionMinutes: LookbackMinutes must be a multiple of ResolutionMinutes \(Model\.LookbackMinutes follows Predictor\.LookbackMinutes \(line 2\) = 242\)/,
     );
+    // two keys follow into Model: the error names both
+    assert.throws(
+      () => parseConfig('Predictor:\n  ForecastMinutes: 20\n  LookbackMinutes: 242\n', 'c.yaml', {}),
+      /\(Model\.Horizon follows Predictor\.ForecastMinutes \(line 2\) = 20, Model\.LookbackMinutes follows Predictor\.LookbackMinutes \(line 3\) = 242\)$/,
+    );
     const c = parseConfig(
       'Predictor:\n  LookbackMinutes: 242\nModel:\n  ResolutionMinutes: 2\n',
       'c.yaml',
