@@ -1,4 +1,4 @@
-import type { JobRecord, JobState } from '../jobs/record.js';
+import { ENDED_STATES, type JobRecord, type JobState } from '../jobs/record.js';
 import { resized } from '../util/typed-array.js';
 import type { RowBuilder } from './rows.js';
 import type { ClusterState } from './state.js';
@@ -45,18 +45,8 @@ export interface BuildStats {
   lastEvent: number | null;
 }
 
-const FINISHED: ReadonlySet<JobState> = new Set<JobState>([
-  'COMPLETED',
-  'CANCELLED',
-  'FAILED',
-  'TIMEOUT',
-  'NODE_FAIL',
-  'PREEMPTED',
-  'BOOT_FAIL',
-  'DEADLINE',
-  'OUT_OF_MEMORY',
-  'REVOKED',
-]);
+/** Finished states: the ended ones, and REVOKED (a federated job that left this cluster). */
+const FINISHED: ReadonlySet<JobState> = new Set<JobState>([...ENDED_STATES, 'REVOKED']);
 
 /** A job time as a number: null (and NaN/infinite garbage) -> NaN. */
 function num(x: number | null): number {
