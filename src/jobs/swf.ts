@@ -5,6 +5,8 @@
  * so notices such as SDSC's copyright are kept whole). Each job line has 18 whitespace-separated numbers,
  * -1 meaning unknown; the mapping to `JobRecord` is documented on `SwfParser.job`. Malformed lines are
  * skipped with their line number and reason.
+ * Over 450 lines as one unit: the SWF format's 18 fields, its header keywords and its line rules are one
+ * format's reader.
  */
 import { AtomicFileWriter } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';

@@ -24,6 +24,8 @@ import type { StandardScaler } from './scaler.js';
  * Variable-length histories: the window is left-padded; `lengths[b]` valid minutes become
  * ceil(lengths[b] / r) valid coarse steps (a partly valid group averages its valid minutes only), so a short
  * history gives exactly what the same history padded to the full window gives.
+ * Over 450 lines as one unit: the neural forecaster's config, windows, P10/P50/P90 heads and loading must
+ * agree with each other exactly (a checkpoint written by one part is read by another).
  */
 export interface NeuralConfig {
   /** History minutes the model reads (window length T). */

@@ -31,6 +31,8 @@ import { powerModelFromConfig } from './watts.js';
  * already powering up or down, Power.Advise.ExcludeNodes, SuspendExcNodes (a plain list: all of it; `set:N`:
  * the first N idle powered nodes of the set) and nodes of SuspendExcParts. Limits per run: SuspendRate and
  * ResumeRate (the smaller of the config's and Slurm's), and MaxActions nodes in all.
+ * Over 450 lines as one unit: the forecast answer's validation, the refusal rules and the scontrol plan are
+ * one decision that must be read together (issue 14 splits it when advise becomes the one live controller).
  */
 
 export type AdvisePolicyName = 'predictive' | 'reactive';

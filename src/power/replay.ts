@@ -30,6 +30,8 @@ import { energyJ, J_PER_KWH, type NodePowerModel } from './watts.js';
  *   of run-time noise reshuffles EASY schedules, it is reported over `jitterSeeds` paired replays whose run
  *   times are jittered by +-1 s (both sides of a pair get the same jitter): mean and spread over the pairs.
  *   The boot wait (time a job waits, once given nodes, for them to boot) is the low-noise delay measure.
+ * Over 450 lines as one unit: the replay's runs (always-on, each policy, jitter pairs, sweeps) share one
+ * context and one set of figures; splitting them would pass that context through every function.
  */
 
 export type PolicyName = 'always_on' | 'reactive' | 'predictive' | 'oracle';

@@ -30,6 +30,8 @@ import { DEFAULT_ROUND_LIMITS } from './config.js';
  *   used limits covering >= 90 %; OverestimateSigma = sd of ln(limit / runtime) of the others, and
  *   OverestimateMedian such that the generator (factor, then round up) gives their median ratio.
  * Jobs without a run time are skipped, and counted.
+ * Over 450 lines as one unit: every section of the generator is fitted from the same pass over the trace
+ * and the same summaries; the fits are small and read best side by side.
  */
 
 export interface CalibrateOptions {
