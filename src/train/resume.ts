@@ -14,8 +14,7 @@ import {
 import { type NeuralConfig, sameNeuralConfig, type TargetTransform } from '../model/neural.js';
 import { UserError } from '../util/errors.js';
 import type { ScheduleState } from './schedule.js';
-import type { EpochRecord } from './trainer.js';
-import type { UntrainedRecord } from './validation.js';
+import type { EpochRecord, UntrainedRecord } from './validation.js';
 
 /**
  * `pcm train --resume`: after every epoch `out/last/` holds the weights, Adam's moments and where the run

@@ -23,6 +23,7 @@ import { type NeuralReplicaConfig, neuralReplicaShared } from './replica.js';
 import { openResume, type Progress, restore, resumePoint } from './resume.js';
 import { afterEpoch, initialSchedule, lrFor, type ScheduleConfig } from './schedule.js';
 import {
+  type EpochRecord,
   fitShrinkage,
   type ShrinkReport,
   type UntrainedRecord,
@@ -64,23 +65,6 @@ export interface StepProgress {
   loss: number;
   lr: number;
   samplesPerSecond: number;
-}
-
-export interface EpochRecord {
-  epoch: number;
-  lr: number;
-  train_loss: number;
-  val_loss: number;
-  /** Mean absolute error of p50 over all horizons on the validation samples, nodes. */
-  val_mae: number;
-  /** Share of validation targets inside P10..P90. */
-  val_coverage: number;
-  /** Persistence's MAE on the same validation samples (the bar to beat), nodes. */
-  val_mae_persistence: number;
-  samples_per_s: number;
-  epoch_seconds: number;
-  grad_norm: number;
-  improved: boolean;
 }
 
 export interface TrainResult {

@@ -14,6 +14,24 @@ import {
  * toward persistence fitted on the best checkpoint (`shrinkOnValidation`, `fitShrinkage`).
  */
 
+/** One epoch of training as history.json records it. */
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  train_loss: number;
+  val_loss: number;
+  /** Mean absolute error of p50 over all horizons on the validation samples, nodes. */
+  val_mae: number;
+  /** Share of validation targets inside P10..P90. */
+  val_coverage: number;
+  /** Persistence's MAE on the same validation samples (the bar to beat), nodes. */
+  val_mae_persistence: number;
+  samples_per_s: number;
+  epoch_seconds: number;
+  grad_norm: number;
+  improved: boolean;
+}
+
 /** Validation of the untrained model ("epoch 0": p50 = persistence by construction), the bar every epoch must beat. */
 export interface UntrainedRecord {
   val_loss: number;
