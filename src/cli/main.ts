@@ -53,5 +53,8 @@ if (isMain) {
   });
   main(process.argv).then((code) => {
     process.exitCode = code;
+    // a failed command ends now: a library timer left behind (e.g. mysql2's query timeout on a lost Slurm DB
+    // connection) must not keep the process alive for minutes after its one-line error
+    if (code !== 0) process.exit(code);
   });
 }
