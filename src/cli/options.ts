@@ -52,7 +52,7 @@ export function describeRange(r: Range): string {
   return r.multipleOf !== undefined ? `${s}, a multiple of ${r.multipleOf}` : s;
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** `v` as a number inside `r`, else undefined. */
 export function numberIn(v: string, r: Range): number | undefined {
