@@ -24,6 +24,7 @@ import { Ridge } from '../../src/model/baselines/ridge.js';
 import { LiveFeatures } from '../../src/model/live-features.js';
 import { PowerSim } from '../../src/power/cluster.js';
 import { PowerSchema } from '../../src/power/config.js';
+import { bootWaitAtSaving } from '../../src/power/frontier.js';
 import {
   calibratePeak,
   fitOnPrefix,
@@ -37,7 +38,7 @@ import { Reactive } from '../../src/power/policies/reactive.js';
 import { chainsFromConfig, type UserChainsOptions } from '../../src/power/policies/user-chains.js';
 import type { ArrivalOutlook } from '../../src/power/policies/warm-pool.js';
 import type { PowerPolicy } from '../../src/power/policy.js';
-import { bootWaitAtSaving, type CurvePoint, DEFAULT_SWEEP, demandSteps } from '../../src/power/replay.js';
+import { type CurvePoint, DEFAULT_SWEEP, demandSteps } from '../../src/power/replay.js';
 import { energyJ, powerModelFromConfig } from '../../src/power/watts.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { LiveTimeline } from '../../src/timeline/live-timeline.js';

@@ -1,4 +1,5 @@
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
+import { spawnModuleWorker } from '../util/worker.js';
 import type { ParamStore } from './params.js';
 import type { Engine } from './wasm.js';
 
@@ -64,13 +65,9 @@ async function loadFactory(module: string): Promise<CreateReplica> {
   return mod.createReplica;
 }
 
-/** Start a worker running this file; under tsx (a .ts file) the worker registers tsx first. */
+/** Start a worker running this file. */
 function spawn(init: WorkerInit): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL(self), { workerData: init });
-  const api = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(self)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+  return spawnModuleWorker(import.meta.url, init);
 }
 
 class WorkerHandle {

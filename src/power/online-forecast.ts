@@ -95,6 +95,8 @@ export class OnlineForecast implements DemandOutlook {
   private p50: Float32Array = new Float32Array(0);
   private p90: Float32Array | undefined;
   private origin = -1;
+  /** The fast path's forecast buffer. */
+  private fast: Float32Array = new Float32Array(0);
   /** Forecasts made (one per minute row). */
   calls = 0;
 
@@ -114,9 +116,12 @@ export class OnlineForecast implements DemandOutlook {
     if (f instanceof Ridge && f.models.length === this.horizon) {
       // fast path: Ridge's own forecast of origin o, straight from the growing series (rows <= o only)
       const cap = this.live.capacity;
-      const p50 = new Float32Array(this.horizon);
+      // one buffer, overwritten each minute: peak() reads only the newest forecast
+      if (this.fast.length !== this.horizon) this.fast = new Float32Array(this.horizon);
+      const p50 = this.fast;
       f.forecastInto(this.live.cols.busy_nodes, this.features, o, cap, p50, 0);
-      this.take(f.band ? { p50, ...f.band.apply(p50, this.horizon, cap) } : { p50 }, o);
+      // with a calibrated peak band, peak() reads the p50 alone: the forecaster's own band is not needed
+      this.take(f.band && !this.band ? { p50, ...f.band.apply(p50, this.horizon, cap) } : { p50 }, o);
       return;
     }
     const w = (f as Forecaster).window;

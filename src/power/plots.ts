@@ -1,9 +1,11 @@
-import { lineChart, PALETTE } from '../evaluate/plots.js';
+import { type LineSeries, lineChart, PALETTE } from '../evaluate/plots.js';
+import type { TradeoffPoint } from './frontier.js';
+import type { PlanResult } from './plan.js';
 import type { CurvePoint, PolicyName, PowerReplayResult } from './replay.js';
 
 /**
  * The replay's figures as SVG (drawn with the evaluator's `lineChart`): powered vs busy nodes over the sample
- * week for one policy, and the energy/delay trade-off of every policy on one chart.
+ * week for one policy, and the energy/delay trade-off of every policy on one chart; a plan's grid and frontier.
  */
 
 /** Powered and busy (allocated) nodes per minute over the sample week; null when the policy has no sample. */
@@ -59,6 +61,60 @@ export function tradeoffChart(res: PowerReplayResult, title = 'Energy saved vs b
     markers: false,
     dash: '6 4',
   });
+  return savingVsWaitChart(title, series);
+}
+
+/** A plan's points on one chart: every static setting, its frontier, the predictive margins, the oracle. */
+export function planChart(res: PlanResult, title: string): string {
+  const byWait = <P extends TradeoffPoint>(pts: readonly P[]) =>
+    [...pts].sort((a, b) => a.mean_boot_wait_s - b.mean_boot_wait_s);
+  // a scatter: NaN between points breaks the line, so only the markers are drawn
+  const scatter = res.grid.flatMap((p) => [p, null]);
+  const series: LineSeries[] = [
+    {
+      name: 'static settings (SuspendTime x SuspendExcNodes)',
+      x: scatter.map((p) => (p ? p.mean_boot_wait_s : Number.NaN)),
+      y: scatter.map((p) => (p ? p.saved_pct : Number.NaN)),
+      color: '#aaaaaa',
+      markers: true,
+    },
+    {
+      name: 'static frontier (best slurm.conf settings)',
+      x: byWait(res.frontier).map((p) => p.mean_boot_wait_s),
+      y: byWait(res.frontier).map((p) => p.saved_pct),
+      color: PALETTE[1],
+      markers: true,
+    },
+  ];
+  if (res.predictive.length)
+    series.push({
+      name: 'predictive (knob: margin nodes)',
+      x: byWait(res.predictive).map((p) => p.mean_boot_wait_s),
+      y: byWait(res.predictive).map((p) => p.saved_pct),
+      color: PALETTE[2],
+      markers: true,
+    });
+  series.push({
+    name: 'oracle (perfect foresight)',
+    x: [res.oracle.mean_boot_wait_s],
+    y: [res.oracle.saved_pct],
+    color: PALETTE[4],
+    markers: true,
+  });
+  if (res.recommendation)
+    series.push({
+      name: 'recommended',
+      x: [res.recommendation.point.mean_boot_wait_s],
+      y: [res.recommendation.point.saved_pct],
+      color: PALETTE[3],
+      markers: true,
+      strokeWidth: 4,
+    });
+  return savingVsWaitChart(title, series);
+}
+
+/** Saving (%) against mean boot wait (s): the axes every trade-off chart shares. */
+function savingVsWaitChart(title: string, series: LineSeries[]): string {
   return lineChart({
     title,
     xLabel: 'mean boot wait per job (s)',

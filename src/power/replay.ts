@@ -8,6 +8,7 @@ import { Rng } from '../util/rng.js';
 import { mean, quantile, std } from '../util/stats.js';
 import { PowerSim } from './cluster.js';
 import type { ReactiveConfig } from './config.js';
+import { bootWaitAtSaving } from './frontier.js';
 import { calibratePeak, fitOnPrefix, OnlineForecast, type PeakBand } from './online-forecast.js';
 import { AlwaysOn } from './policies/always-on.js';
 import { oraclePolicy, StepPeak } from './policies/oracle.js';
@@ -216,13 +217,23 @@ function bootSlack(o: PowerReplayOptions): number {
   return 60 * Math.max(0, Math.ceil(o.nodes / o.reactive.ResumeRate) - 1);
 }
 
+/** A policy's knobs for one run; unset = the configured value. */
+export interface Knobs {
+  /** Reactive SuspendTime (s). */
+  suspendTime?: number;
+  /** Reactive SuspendExcNodes count. */
+  excNodes?: number;
+  /** Predictive margin (nodes). */
+  margin?: number;
+}
+
 /** Build the policy `name` for one run on `jobs` (whose always-on run is `base`). */
 async function policyRun(
   ctx: Context,
   name: PolicyName,
   jobs: SimJob[],
   base: Run,
-  knob: number | null,
+  knobs: Knobs,
   trace: boolean,
 ): Promise<Run> {
   const { o } = ctx;
@@ -230,7 +241,11 @@ async function policyRun(
     case 'always_on':
       return simulate(ctx, jobs, new AlwaysOn(), { trace });
     case 'reactive': {
-      const cfg = { ...o.reactive, SuspendTime: knob ?? o.reactive.SuspendTime };
+      const cfg = {
+        ...o.reactive,
+        SuspendTime: knobs.suspendTime ?? o.reactive.SuspendTime,
+        SuspendExcNodes: knobs.excNodes ?? o.reactive.SuspendExcNodes,
+      };
       return simulate(ctx, jobs, new Reactive(cfg), { trace });
     }
     case 'oracle':
@@ -248,7 +263,7 @@ async function policyRun(
       const pol = predictivePolicy(
         fc,
         o.model,
-        knob ?? o.predictive.margin,
+        knobs.margin ?? o.predictive.margin,
         o.predictive.intervalS,
         o.predictive.minIdleS ?? 0,
         bootSlack(o),
@@ -289,25 +304,26 @@ const orZero = (v: number) => (Number.isNaN(v) ? 0 : v);
 const r2 = (v: number) => Math.round(v * 100) / 100;
 const r4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
-/** Interpolate the reactive curve's boot wait at a given saving (NaN outside the curve's range of savings). */
-export function bootWaitAtSaving(curve: CurvePoint[], saved: number): number {
-  const pts = [...curve].sort((a, b) => a.saved_pct - b.saved_pct);
-  // outside the swept range no timeout is known to save as much (or as little)
-  if (pts.length === 0 || saved > pts[pts.length - 1].saved_pct || saved < pts[0].saved_pct)
-    return Number.NaN;
-  for (let i = 1; i < pts.length; i++) {
-    const a = pts[i - 1];
-    const b = pts[i];
-    if (saved <= b.saved_pct) {
-      const f = b.saved_pct === a.saved_pct ? 1 : (saved - a.saved_pct) / (b.saved_pct - a.saved_pct);
-      return a.mean_boot_wait_s + f * (b.mean_boot_wait_s - a.mean_boot_wait_s);
-    }
-  }
-  return pts[pts.length - 1].mean_boot_wait_s;
+/**
+ * The start every run shares: the always-on run over everything (its live timeline gives the span, the
+ * train/evaluation split and the forecaster's training rows), then the always-on run within the window.
+ */
+export interface ReplayBase {
+  ctx: Context;
+  /** The always-on live timeline over the whole trace (training rows of the forecaster). */
+  live0: LiveTimeline;
+  trainRows: number;
+  /** The always-on run within the window, and its energy (J). */
+  ao: Run;
+  aoE: number;
+  /** Energy if every idle node-second of always-on were spent off at no cost (J). */
+  ideal: number;
+  /** Jobs submitted in the window. */
+  windowJobs: number;
 }
 
-/** Run the whole comparison. */
-export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayResult> {
+/** Steps 1 and 3 of the replay (always-on over everything, the split, always-on within the window). */
+export async function replayBase(o: PowerReplayOptions): Promise<ReplayBase> {
   if (o.jobs.length === 0) throw new UserError('power replay: no jobs to replay');
   const horizon = o.horizon ?? 30;
   const trainFraction = o.trainFraction ?? 0.2;
@@ -323,7 +339,6 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
     band: null,
     features: { ...o.features, historyLead: o.features?.historyLead ?? horizon },
   };
-  // 1. always-on over everything: its live timeline gives the span, the split and the training rows
   progress('always-on baseline');
   const live0 = liveFor(ctx, o.jobs);
   const ao0 = await simulate(ctx, o.jobs, new AlwaysOn(), { live: live0 });
@@ -337,43 +352,99 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
   // sample week: the middle of the evaluation window
   const mid = Math.floor((start + lastEnd) / 2 / 86400) * 86400;
   ctx.sample = { start: mid, end: Math.min(lastEnd, mid + 7 * 86400) };
+  const ao = await simulate(ctx, o.jobs, new AlwaysOn(), { trace: true });
+  const s = ao.sim.seconds;
+  let windowJobs = 0;
+  for (const j of o.jobs) if (j.submit >= start && j.submit < lastEnd) windowJobs++;
+  return {
+    ctx,
+    live0,
+    trainRows,
+    ao,
+    aoE: ao.energyJ,
+    ideal: energyJ(o.model, { off: s.idle, boot: 0, idle: 0, busy: s.busy }),
+    windowJobs,
+  };
+}
+
+/** Step 2: the predictive policy's forecaster, fitted on the training prefix only, and its peak band. */
+export async function prepareForecaster(base: ReplayBase): Promise<void> {
+  const { ctx, live0, trainRows } = base;
+  const { o } = ctx;
+  const horizon = o.horizon ?? 30;
+  const progress = o.onProgress ?? (() => {});
+  if (!o.forecaster) throw new UserError('predictive: give a forecaster');
+  const f = await o.forecaster.make();
+  // a trained model brings its own feature spec: build the live features the same way
+  const spec = f.window?.featureSpec;
+  if (spec) {
+    if (spec.names.join(',') !== FEATURE_NAMES.join(',')) {
+      throw new UserError(
+        `model ${f.name}: trained on features this build does not make (${spec.names.join(', ')})`,
+      );
+    }
+    ctx.features = {
+      timeZone: spec.timeZone,
+      holidayCountry: spec.holidayCountry,
+      historyLead: spec.historyLead,
+    };
+  }
+  if (o.forecaster.fit) {
+    progress(`fit ${f.name} on the first ${trainRows} minutes`);
+    await fitOnPrefix(f, live0, trainRows, horizon, ctx.features);
+  }
+  ctx.forecaster = f;
+  progress('calibrate the peak band');
+  ctx.band = await calibratePeak(f, live0, trainRows, horizon, ctx.features, o.predictive.peakQuantile);
+}
+
+/** One unjittered run's figures for a trade-off curve or a plan's grid. */
+export interface PointFigures extends CurvePoint {
+  boots: number;
+  node_hours_off: number;
+  /** Jobs submitted in the window whose wait grew by >= 300 s against the unjittered always-on run (%). */
+  jobs_delayed_300s_pct: number;
+}
+
+/** Run `name` with `knobs` on the trace (unjittered) and take its figures against the base's always-on run. */
+export async function runPoint(
+  base: ReplayBase,
+  name: 'reactive' | 'predictive' | 'oracle',
+  knobs: Knobs,
+): Promise<PointFigures> {
+  const { ctx, ao, aoE } = base;
+  const run = await policyRun(ctx, name, ctx.o.jobs, ao, knobs, false);
+  const added = addedWaits(ctx, run, ao);
+  let delayed = 0;
+  for (const w of added) if (w >= 300) delayed++;
+  return {
+    knob:
+      name === 'reactive'
+        ? (knobs.suspendTime ?? ctx.o.reactive.SuspendTime)
+        : name === 'predictive'
+          ? (knobs.margin ?? ctx.o.predictive.margin)
+          : 0,
+    saved_pct: r2(100 * (1 - run.energyJ / aoE)),
+    mean_boot_wait_s: r2(meanBootWait(ctx, run)),
+    boots: run.sim.boots,
+    node_hours_off: r2(run.sim.seconds.off / 3600),
+    jobs_delayed_300s_pct: r2(added.length ? (100 * delayed) / added.length : 0),
+  };
+}
+
+/** Run the whole comparison. */
+export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayResult> {
+  const progress = o.onProgress ?? (() => {});
+  // 1. always-on over everything: its live timeline gives the span, the split and the training rows
+  const base = await replayBase(o);
+  const { ctx, ao, aoE, trainRows } = base;
+  const { start, end: lastEnd } = ctx.window;
 
   // 2. the forecaster, fitted on the training prefix only
   const policies = o.policies;
-  if (policies.includes('predictive') || (o.sweep?.predictive.length ?? 0) > 0) {
-    if (!o.forecaster) throw new UserError('predictive: give a forecaster');
-    const f = await o.forecaster.make();
-    // a trained model brings its own feature spec: build the live features the same way
-    const spec = f.window?.featureSpec;
-    if (spec) {
-      if (spec.names.join(',') !== FEATURE_NAMES.join(',')) {
-        throw new UserError(
-          `model ${f.name}: trained on features this build does not make (${spec.names.join(', ')})`,
-        );
-      }
-      ctx.features = {
-        timeZone: spec.timeZone,
-        holidayCountry: spec.holidayCountry,
-        historyLead: spec.historyLead,
-      };
-    }
-    if (o.forecaster.fit) {
-      progress(`fit ${f.name} on the first ${trainRows} minutes`);
-      await fitOnPrefix(f, live0, trainRows, horizon, ctx.features);
-    }
-    ctx.forecaster = f;
-    progress('calibrate the peak band');
-    ctx.band = await calibratePeak(f, live0, trainRows, horizon, ctx.features, o.predictive.peakQuantile);
-  }
+  if (policies.includes('predictive') || (o.sweep?.predictive.length ?? 0) > 0) await prepareForecaster(base);
 
   // 3. the unjittered runs: always-on (again, within the window) and each policy
-  const ao = await simulate(ctx, o.jobs, new AlwaysOn(), { trace: true });
-  const aoE = ao.energyJ;
-  const s = ao.sim.seconds;
-  const ideal = energyJ(o.model, { off: s.idle, boot: 0, idle: 0, busy: s.busy });
-  let windowJobs = 0;
-  for (const j of o.jobs) if (j.submit >= start && j.submit < lastEnd) windowJobs++;
-
   const seeds = Array.from({ length: o.jitterSeeds ?? 3 }, (_, k) => k + 1);
   const jittered = seeds.map((seed) => jitterJobs(o.jobs, seed));
   const aoJ: Run[] = [];
@@ -411,8 +482,8 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
   const result: PowerReplayResult = {
     policies: {},
     curves: { reactive: [], predictive: [] },
-    window: { start, end: lastEnd, jobs: windowJobs, train_minutes: trainRows },
-    all_idle_off_saved_pct: r2(100 * (1 - ideal / aoE)),
+    window: { start, end: lastEnd, jobs: base.windowJobs, train_minutes: trainRows },
+    all_idle_off_saved_pct: r2(100 * (1 - base.ideal / aoE)),
     forecaster: ctx.forecaster?.name ?? null,
     target: null,
     sample: {},
@@ -421,11 +492,11 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
   };
   for (const name of policies) {
     progress(name);
-    const run = name === 'always_on' ? ao : await policyRun(ctx, name, o.jobs, ao, null, true);
+    const run = name === 'always_on' ? ao : await policyRun(ctx, name, o.jobs, ao, {}, true);
     const pairs: Float64Array[] = [];
     for (const [k, jobs] of jittered.entries()) {
       progress(`${name}, jitter seed ${seeds[k]}`);
-      const rj = name === 'always_on' ? aoJ[k] : await policyRun(ctx, name, jobs, aoJ[k], null, false);
+      const rj = name === 'always_on' ? aoJ[k] : await policyRun(ctx, name, jobs, aoJ[k], {}, false);
       pairs.push(addedWaits(ctx, rj, aoJ[k]));
     }
     result.policies[name] = figures(run, pairs, run.sim.policy.knob);
@@ -439,11 +510,11 @@ export async function powerReplay(o: PowerReplayOptions): Promise<PowerReplayRes
   ] as const) {
     for (const k of knobs) {
       progress(`${name} curve, knob ${k}`);
-      const run = await policyRun(ctx, name, o.jobs, ao, k, false);
+      const p = await runPoint(base, name, name === 'reactive' ? { suspendTime: k } : { margin: k });
       result.curves[name].push({
-        knob: k,
-        saved_pct: r2(100 * (1 - run.energyJ / aoE)),
-        mean_boot_wait_s: r2(meanBootWait(ctx, run)),
+        knob: p.knob,
+        saved_pct: p.saved_pct,
+        mean_boot_wait_s: p.mean_boot_wait_s,
       });
     }
   }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { openJobSource } from '../../jobs/open.js';
 import { formatReport } from '../../jobs/record.js';
-import { BASELINE_NAMES, baselineName } from '../../model/baselines/index.js';
+import { baselineName } from '../../model/baselines/index.js';
 import { openForecaster } from '../../model/open.js';
 import {
   type AdvisePolicyName,
@@ -30,14 +30,9 @@ import { formatReplayReport, replayJobs } from '../../sim/replay.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
-import {
-  configOption,
-  enumOption,
-  intOption,
-  numberListOption,
-  numberOption,
-  valueOption,
-} from '../options.js';
+import { configOption, enumOption, intOption, numberListOption, valueOption } from '../options.js';
+import { forecasterOption, nodesOption, ppnOption, trainFractionOption } from './power-options.js';
+import { registerPlan } from './power-plan.js';
 
 interface ReplayOpts {
   jobs: string;
@@ -284,10 +279,8 @@ export function register(program: Command): void {
       'replay a job trace under power policies (always_on, reactive, predictive, oracle) with simulated boots; report energy, boot waits and added waits',
     )
     .requiredOption('--jobs <trace>', 'job trace (SWF, sacct export or job CSV; .gz ok)')
-    .addOption(configOption('--nodes <n>', 'cluster nodes', 'Cluster.Nodes'))
-    .addOption(
-      configOption('--ppn <p>', 'processors per node, SWF processors -> nodes', 'Cluster.CpusPerNode'),
-    )
+    .addOption(nodesOption('cluster nodes'))
+    .addOption(ppnOption())
     .addOption(
       valueOption(
         '--policy <p>',
@@ -296,14 +289,7 @@ export function register(program: Command): void {
         `all or one of ${POLICY_NAMES.join(', ')}`,
       ).default([...POLICY_NAMES], 'all'),
     )
-    .addOption(
-      enumOption(
-        '--forecaster <name>',
-        `forecaster of the predictive policy: ${BASELINE_NAMES.join(', ')}`,
-        BASELINE_NAMES,
-        'ridge',
-      ),
-    )
+    .addOption(forecasterOption())
     .option(
       '--model <dir>',
       'use this trained model as the forecaster (trained on data before the evaluation window)',
@@ -318,14 +304,7 @@ export function register(program: Command): void {
       }),
     )
     .addOption(configOption('--margin <n>', 'predictive margin, nodes', 'Power.WarmPoolMargin'))
-    .addOption(
-      numberOption(
-        '--train-fraction <f>',
-        'first fraction of the trace that trains the forecaster',
-        { exclusiveMinimum: 0, exclusiveMaximum: 1 },
-        0.2,
-      ),
-    )
+    .addOption(trainFractionOption('first fraction of the trace that trains the forecaster'))
     .addOption(
       intOption(
         '--jitter-seeds <k>',
@@ -379,4 +358,5 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the decision as JSON')
     .action((opts: AdviseOpts) => runAdvise(opts));
+  registerPlan(power);
 }

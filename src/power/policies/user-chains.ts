@@ -27,6 +27,8 @@ export interface UserChainsOptions {
 export class UserChains implements ArrivalOutlook {
   /** Per user id: time of the last event that makes the user active, and their latest job size. */
   private readonly last = new Map<number, { t: number; size: number }>();
+  /** Users inactive for longer than the window, kept for a job end that makes them active again. */
+  private readonly dormant = new Map<number, { t: number; size: number }>();
   /** The newest event time seen (events must arrive in time order). */
   latest = Number.NEGATIVE_INFINITY;
 
@@ -36,7 +38,15 @@ export class UserChains implements ArrivalOutlook {
     if (e.t < this.latest) throw new Error(`user chains: event at ${e.t} after one at ${this.latest}`);
     this.latest = e.t;
     if (e.user < 0) return;
-    const u = this.last.get(e.user);
+    let u = this.last.get(e.user);
+    if (!u) {
+      // a user who went quiet comes back: by a submission, or (with onEnd) by a job end
+      u = this.dormant.get(e.user);
+      if (u && (e.kind === 'submit' || this.opts.onEnd)) {
+        this.dormant.delete(e.user);
+        this.last.set(e.user, u);
+      }
+    }
     if (e.kind === 'submit') {
       if (u) {
         u.t = e.t;
@@ -52,8 +62,9 @@ export class UserChains implements ArrivalOutlook {
     let sum = 0;
     for (const [user, u] of this.last) {
       if (now - u.t > windowS) {
-        // inactive for good until the user's next submission: forget the entry unless ends may revive it
-        if (!this.opts.onEnd) this.last.delete(user);
+        // inactive until the user's next event: set aside (kept, with its size, only if ends may revive it)
+        this.last.delete(user);
+        if (this.opts.onEnd) this.dormant.set(user, u);
         continue;
       }
       if (u.size <= maxNodes) sum += u.size;
