@@ -104,6 +104,8 @@ export function replayOptions(spec: PlanSpec): PowerReplayOptions {
     ...spec,
     policies: [],
     forecaster: f ? { make: () => openForecaster(f), fit: !('dir' in f) } : undefined,
+    // without the predictive policy nothing is trained: the whole history is the evaluation window
+    trainFraction: f ? spec.trainFraction : 0,
   };
 }
 

@@ -327,8 +327,11 @@ export async function replayBase(o: PowerReplayOptions): Promise<ReplayBase> {
   if (o.jobs.length === 0) throw new UserError('power replay: no jobs to replay');
   const horizon = o.horizon ?? 30;
   const trainFraction = o.trainFraction ?? 0.2;
-  if (!(trainFraction > 0 && trainFraction < 1)) {
-    throw new UserError(`--train-fraction: expected a number in (0, 1), got ${trainFraction}`);
+  // 0 = no training prefix (no forecaster to fit): every figure is over the whole trace
+  if (!(trainFraction >= 0 && trainFraction < 1) || (trainFraction === 0 && o.forecaster)) {
+    throw new UserError(
+      `--train-fraction: expected a number in (0, 1)${o.forecaster ? '' : ' or 0'}, got ${trainFraction}`,
+    );
   }
   const progress = o.onProgress ?? (() => {});
   const ctx: Context = {
@@ -345,7 +348,8 @@ export async function replayBase(o: PowerReplayOptions): Promise<ReplayBase> {
   let lastEnd = Number.NEGATIVE_INFINITY;
   for (let j = 0; j < ao0.sim.n; j++) if (ao0.sim.end[j] > lastEnd) lastEnd = ao0.sim.end[j];
   const trainRows = Math.round(trainFraction * live0.minutes);
-  const start = live0.start + 60 * trainRows;
+  // no training prefix: the window opens at the first submission (the timeline's first row may be later)
+  const start = trainRows === 0 ? Math.min(...o.jobs.map((j) => j.submit)) : live0.start + 60 * trainRows;
   if (!(lastEnd > start))
     throw new UserError('power replay: the trace is too short to split into training and evaluation');
   ctx.window = { start, end: lastEnd };

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { slurmDbOpenOptions } from '../../config/slurmdb.js';
 import { checkTimeZone, isoUtc, parseDateArg } from '../../jobs/datetime.js';
 import { writeJobsCsv } from '../../jobs/jobs-csv.js';
 import type { ProgressingSource } from '../../jobs/lines.js';
@@ -70,10 +71,8 @@ export function withConfig(
     ...o,
     slurmdb,
     cluster: o.cluster ?? (slurmdb ? db.Cluster : undefined),
-    password: db.Password,
+    ...slurmDbOpenOptions(db),
     batchRows: o.batchRows ?? db.BatchRows,
-    queryTimeoutMs: db.QueryTimeoutSeconds * 1000,
-    tls: db.TLS ? { caFile: db.TLS.CAFile, verify: db.TLS.Verify } : undefined,
   };
 }
 

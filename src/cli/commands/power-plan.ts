@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { slurmDbOpenOptions } from '../../config/slurmdb.js';
 import { compress, expand } from '../../jobs/hostlist.js';
 import { openJobSource } from '../../jobs/open.js';
 import { formatReport, type JobRecord } from '../../jobs/record.js';
@@ -176,7 +177,12 @@ async function runPlan(o: PlanOpts): Promise<void> {
   const cfg = loadConfig(o.config);
   const ppn = o.ppn ?? cfg.Cluster.CpusPerNode;
   const model = powerModelFromConfig(cfg.Power, o.cluster ?? cfg.Cluster.Name);
-  const src = await openJobSource(o.jobs, { ppn });
+  // a Slurm DB URL reads <cluster>_job_table: --cluster, else SlurmDB.Cluster
+  const src = await openJobSource(o.jobs, {
+    ppn,
+    cluster: o.cluster ?? cfg.SlurmDB.Cluster,
+    ...slurmDbOpenOptions(cfg.SlurmDB),
+  });
   const records: JobRecord[] = [];
   for await (const r of src.jobs) records.push(r);
   const notes: string[] = [];
@@ -362,10 +368,13 @@ export function registerPlan(power: Command): void {
     .addOption(forecasterOption())
     .option('--model <dir>', 'use this trained model as the forecaster')
     .option('--config <file>', 'YAML config (Power, Cluster, Predictor sections)')
-    .option('--cluster <name>', 'apply Power.Clusters.<name> overrides (default Cluster.Name)')
+    .option(
+      '--cluster <name>',
+      'Slurm ClusterName of a Slurm DB history (default SlurmDB.Cluster); Power.Clusters.<name> overrides (default Cluster.Name)',
+    )
     .addOption(
       trainFractionOption(
-        'first fraction of the history that trains the forecaster (every figure is over the rest)',
+        'first fraction of the history that trains the forecaster (every figure is over the rest; with --no-predictive, the whole history counts)',
       ),
     )
     .addOption(
