@@ -44,6 +44,8 @@ export interface PlanGrid {
   excNodes: number[];
   /** Predictive margins (empty = no predictive curve). */
   margins: number[];
+  /** Predictive MinIdleSeconds values, each run with every margin (default: the configured one). */
+  minIdle?: number[];
 }
 
 /** One static setting's figures. */
@@ -55,6 +57,7 @@ export interface StaticPoint extends PointFigures {
 /** One predictive margin's figures, and the static frontier's boot wait at the same saving. */
 export interface PredictivePoint extends PointFigures {
   margin: number;
+  min_idle_s: number;
   /** The frontier's mean boot wait at this point's saving (NaN = outside the frontier's savings). */
   frontier_boot_wait_s: number;
   /** This point's boot wait / that (NaN when the frontier does not reach this saving). */
@@ -69,14 +72,16 @@ export interface PlanResult {
   grid: StaticPoint[];
   frontier: StaticPoint[];
   predictive: PredictivePoint[];
+  /** The predictive points no other predictive point beats (its curve, over all its knobs). */
+  predictive_frontier: PredictivePoint[];
   constraint: Constraint;
   recommendation: {
     point: StaticPoint;
     /** False when no frontier point meets the constraint (the nearest one is given). */
     met: boolean;
     /**
-     * What the predictive controller adds on top of the recommended setting (interpolated on its margin
-     * curve): seconds of mean boot wait less at the same saving, points of saving more at the same wait.
+     * What the predictive controller adds on top of the recommended setting (interpolated on its own
+     * frontier): seconds of mean boot wait less at the same saving, points of saving more at the same wait.
      * NaN where its curve does not reach; negative = it does worse.
      */
     predictive_wait_less_s: number;
@@ -135,7 +140,8 @@ export class PlanRunner {
 function tasksOf(grid: PlanGrid, withPredictive: boolean): PlanTask[] {
   const tasks: PlanTask[] = [];
   if (withPredictive)
-    for (const m of grid.margins) tasks.push({ policy: 'predictive', knobs: { margin: m } });
+    for (const mi of grid.minIdle ?? [undefined])
+      for (const m of grid.margins) tasks.push({ policy: 'predictive', knobs: { margin: m, minIdleS: mi } });
   tasks.push({ policy: 'oracle', knobs: {} });
   for (const st of grid.suspendTimes)
     for (const n of grid.excNodes)
@@ -243,12 +249,13 @@ export async function powerPlan(
   const { summary, points } = await runTasks(spec, tasks, workers, opts.onDone ?? (() => {}));
 
   const staticPts: StaticPoint[] = [];
-  const predictive: PointFigures[] = [];
+  const predictive: Array<PointFigures & { min_idle_s: number }> = [];
   let oracle: PointFigures | null = null;
   for (const [i, t] of tasks.entries()) {
     if (t.policy === 'reactive')
       staticPts.push({ ...points[i], suspend_time_s: t.knobs.suspendTime!, exc_nodes: t.knobs.excNodes! });
-    else if (t.policy === 'predictive') predictive.push(points[i]);
+    else if (t.policy === 'predictive')
+      predictive.push({ ...points[i], min_idle_s: t.knobs.minIdleS ?? spec.predictive.minIdleS ?? 0 });
     else oracle = points[i];
   }
   const frontier = paretoFrontier(staticPts);
@@ -262,6 +269,8 @@ export async function powerPlan(
       boot_wait_ratio: ref > 0 ? r4(p.mean_boot_wait_s / ref) : Number.NaN,
     };
   });
+  // the predictive policy's own best settings (over margins and MinIdleSeconds): a curve to read off
+  const predFrontier = paretoFrontier(pred);
   const rec = recommend(frontier, constraint);
   const r2 = (v: number) => Math.round(v * 100) / 100;
   return {
@@ -271,16 +280,17 @@ export async function powerPlan(
     grid: staticPts,
     frontier,
     predictive: pred,
+    predictive_frontier: predFrontier,
     constraint,
     recommendation: rec
       ? {
           point: rec.point,
           met: rec.met,
           predictive_wait_less_s: r2(
-            rec.point.mean_boot_wait_s - bootWaitAtSaving(pred, rec.point.saved_pct),
+            rec.point.mean_boot_wait_s - bootWaitAtSaving(predFrontier, rec.point.saved_pct),
           ),
           predictive_saving_more_pts: r2(
-            savingAtBootWait(pred, rec.point.mean_boot_wait_s) - rec.point.saved_pct,
+            savingAtBootWait(predFrontier, rec.point.mean_boot_wait_s) - rec.point.saved_pct,
           ),
         }
       : null,

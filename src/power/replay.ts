@@ -225,6 +225,8 @@ export interface Knobs {
   excNodes?: number;
   /** Predictive margin (nodes). */
   margin?: number;
+  /** Predictive MinIdleSeconds: power down only nodes idle at least this long. */
+  minIdleS?: number;
 }
 
 /** Build the policy `name` for one run on `jobs` (whose always-on run is `base`). */
@@ -265,7 +267,7 @@ async function policyRun(
         o.model,
         knobs.margin ?? o.predictive.margin,
         o.predictive.intervalS,
-        o.predictive.minIdleS ?? 0,
+        knobs.minIdleS ?? o.predictive.minIdleS ?? 0,
         bootSlack(o),
         o.predictive.chains ?? null,
       );

@@ -289,6 +289,8 @@ describe('pcm power plan (CLI)', () => {
       '0,4',
       '--margins',
       '2',
+      '--min-idle',
+      '0,600',
       '--node-names',
       'n[001-100]',
       '--workers',
@@ -300,11 +302,22 @@ describe('pcm power plan (CLI)', () => {
     assert.match(r.out, /static settings: saved % \/ mean boot wait s/);
     assert.match(r.out, /^frontier: /m);
     assert.match(r.out, /^recommended for mean boot wait <= 60 s/m);
-    assert.match(r.out, /^ {2}margin 2: /m);
+    assert.match(r.out, /^ {2}margin 2, MinIdleSeconds 0: /m);
+    assert.match(r.out, /^ {2}margin 2, MinIdleSeconds 600: /m);
     assert.match(r.out, /^SuspendTime=(60|600)$/m);
     const doc = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8'));
     assert.equal(doc.plans.length, 1);
-    const rec = doc.plans[0].result.recommendation.point;
+    const res = doc.plans[0].result;
+    assert.deepEqual(
+      res.predictive.map((p: { margin: number; min_idle_s: number }) => [p.margin, p.min_idle_s]),
+      [
+        [2, 0],
+        [2, 600],
+      ],
+    );
+    for (const f of res.predictive_frontier)
+      assert.ok(res.predictive.some((p: unknown) => JSON.stringify(p) === JSON.stringify(f)));
+    const rec = res.recommendation.point;
     const snippet = readFileSync(join(out, 'slurm.conf.snippet'), 'utf8');
     assert.equal(snippet, doc.slurm_conf);
     assert.match(snippet, new RegExp(`^SuspendTime=${rec.suspend_time_s}$`, 'm'));

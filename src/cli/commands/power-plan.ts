@@ -37,6 +37,7 @@ interface PlanOpts {
   suspendTimes?: number[];
   excNodes?: number[];
   margins?: number[];
+  minIdle?: number[];
   predictive: boolean;
   forecaster: string;
   model?: string;
@@ -151,7 +152,7 @@ function planText(res: PlanResult, group: Group, seconds: number): string {
     lines.push('predictive policy against the frontier at equal saving:');
     for (const p of res.predictive)
       lines.push(
-        `  margin ${p.margin}: ${pct(p.saved_pct)} / ${sec(p.mean_boot_wait_s)}; frontier ${sec(p.frontier_boot_wait_s)} -> ${Number.isFinite(p.boot_wait_ratio) ? `${(100 * p.boot_wait_ratio).toFixed(0)} % of its wait` : 'outside the frontier'}`,
+        `  margin ${p.margin}${res.predictive.some((q) => q.min_idle_s !== p.min_idle_s) ? `, MinIdleSeconds ${p.min_idle_s}` : ''}: ${pct(p.saved_pct)} / ${sec(p.mean_boot_wait_s)}; frontier ${sec(p.frontier_boot_wait_s)} -> ${Number.isFinite(p.boot_wait_ratio) ? `${(100 * p.boot_wait_ratio).toFixed(0)} % of its wait` : 'outside the frontier'}`,
       );
   }
   const r = res.recommendation;
@@ -160,10 +161,15 @@ function planText(res: PlanResult, group: Group, seconds: number): string {
     lines.push(
       `recommended for ${describeConstraint(res.constraint)}${r.met ? '' : ' (NOT met by any setting; the nearest)'}: SuspendTime ${p.suspend_time_s} s, SuspendExcNodes count ${p.exc_nodes} -> saves ${pct(p.saved_pct)}, mean boot wait ${sec(p.mean_boot_wait_s)}, ${p.jobs_delayed_300s_pct.toFixed(2)} % of jobs delayed >= 300 s, ${p.boots} boots`,
     );
-    if (res.predictive.length)
-      lines.push(
-        `the predictive controller on top: ${sec(r.predictive_wait_less_s)} less boot wait at this saving, ${Number.isFinite(r.predictive_saving_more_pts) ? `${r.predictive_saving_more_pts.toFixed(2)} points` : 'n/a'} more saving at this wait (negative: it does worse)`,
-      );
+    if (res.predictive.length) {
+      const less = Number.isFinite(r.predictive_wait_less_s)
+        ? `${r.predictive_wait_less_s.toFixed(0)} s less mean boot wait at this saving`
+        : 'its margin curve does not reach this saving';
+      const more = Number.isFinite(r.predictive_saving_more_pts)
+        ? `${r.predictive_saving_more_pts.toFixed(2)} points more saving at this wait`
+        : 'its margin curve does not reach this wait';
+      lines.push(`the predictive controller on top of it: ${less}; ${more} (negative: it does worse)`);
+    }
   }
   lines.push(`${res.runs} replays on ${res.workers} worker thread(s) in ${seconds.toFixed(1)} s`);
   return lines.join('\n');
@@ -210,8 +216,12 @@ async function runPlan(o: PlanOpts): Promise<void> {
       suspendTimes: o.suspendTimes ?? base.suspendTimes,
       excNodes: o.excNodes ?? base.excNodes,
       margins: o.margins ?? base.margins,
+      minIdle: o.minIdle,
     };
-    const runs = grid.suspendTimes.length * grid.excNodes.length + 1 + (forecaster ? grid.margins.length : 0);
+    const runs =
+      grid.suspendTimes.length * grid.excNodes.length +
+      1 +
+      (forecaster ? grid.margins.length * (grid.minIdle?.length ?? 1) : 0);
     const bar = startProgress(`power plan${g.partition === null ? '' : ` ${g.partition}`}`, runs, '{what}');
     let done = 0;
     const t0 = performance.now();
@@ -363,6 +373,13 @@ export function registerPlan(power: Command): void {
         integer: true,
         minimum: 0,
       }),
+    )
+    .addOption(
+      numberListOption(
+        '--min-idle <list>',
+        'predictive MinIdleSeconds values, each with every margin (default Power.Predictive.MinIdleSeconds)',
+        { integer: true, minimum: 0, unit: 'seconds' },
+      ),
     )
     .option('--no-predictive', 'plan the static settings only')
     .addOption(forecasterOption())
