@@ -86,6 +86,8 @@ export interface PlanResult {
      */
     predictive_wait_less_s: number;
     predictive_saving_more_pts: number;
+    /** The predictive policy's own best setting (margin, MinIdleSeconds) for the same constraint. */
+    predictive: { point: PredictivePoint; met: boolean } | null;
   } | null;
   runs: number;
   workers: number;
@@ -292,6 +294,7 @@ export async function powerPlan(
           predictive_saving_more_pts: r2(
             savingAtBootWait(predFrontier, rec.point.mean_boot_wait_s) - rec.point.saved_pct,
           ),
+          predictive: recommend(predFrontier, constraint),
         }
       : null,
     runs: tasks.length,

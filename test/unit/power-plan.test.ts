@@ -302,6 +302,10 @@ describe('pcm power plan (CLI)', () => {
     assert.match(r.out, /static settings: saved % \/ mean boot wait s/);
     assert.match(r.out, /^frontier: /m);
     assert.match(r.out, /^recommended for mean boot wait <= 60 s/m);
+    assert.match(
+      r.out,
+      /^the predictive policy's own best setting for mean boot wait <= 60 s.*Power\.WarmPoolMargin 2, Power\.Predictive\.MinIdleSeconds (0|600)/m,
+    );
     assert.match(r.out, /^ {2}margin 2, MinIdleSeconds 0: /m);
     assert.match(r.out, /^ {2}margin 2, MinIdleSeconds 600: /m);
     assert.match(r.out, /^SuspendTime=(60|600)$/m);
@@ -317,6 +321,11 @@ describe('pcm power plan (CLI)', () => {
     );
     for (const f of res.predictive_frontier)
       assert.ok(res.predictive.some((p: unknown) => JSON.stringify(p) === JSON.stringify(f)));
+    assert.ok(
+      res.predictive_frontier.some(
+        (p: unknown) => JSON.stringify(p) === JSON.stringify(res.recommendation.predictive.point),
+      ),
+    );
     const rec = res.recommendation.point;
     const snippet = readFileSync(join(out, 'slurm.conf.snippet'), 'utf8');
     assert.equal(snippet, doc.slurm_conf);

@@ -169,6 +169,11 @@ function planText(res: PlanResult, group: Group, seconds: number): string {
         ? `${r.predictive_saving_more_pts.toFixed(2)} points more saving at this wait`
         : 'its margin curve does not reach this wait';
       lines.push(`the predictive controller on top of it: ${less}; ${more} (negative: it does worse)`);
+      const pr = r.predictive;
+      if (pr)
+        lines.push(
+          `the predictive policy's own best setting for ${describeConstraint(res.constraint)}${pr.met ? '' : ' (NOT met; the nearest)'}: Power.WarmPoolMargin ${pr.point.margin}, Power.Predictive.MinIdleSeconds ${pr.point.min_idle_s} -> saves ${pct(pr.point.saved_pct)}, mean boot wait ${sec(pr.point.mean_boot_wait_s)}`,
+        );
     }
   }
   lines.push(`${res.runs} replays on ${res.workers} worker thread(s) in ${seconds.toFixed(1)} s`);
