@@ -221,7 +221,7 @@ async function runPlan(o: PlanOpts): Promise<void> {
       suspendTimes: o.suspendTimes ?? base.suspendTimes,
       excNodes: o.excNodes ?? base.excNodes,
       margins: o.margins ?? base.margins,
-      minIdle: o.minIdle,
+      minIdle: o.minIdle ?? base.minIdle,
     };
     const runs =
       grid.suspendTimes.length * grid.excNodes.length +
@@ -374,7 +374,7 @@ export function registerPlan(power: Command): void {
       ),
     )
     .addOption(
-      numberListOption('--margins <list>', 'predictive margins, nodes (default 0,1,2,3,4,6,8)', {
+      numberListOption('--margins <list>', 'predictive margins, nodes (default 0,1,2,4,8)', {
         integer: true,
         minimum: 0,
       }),
@@ -382,7 +382,7 @@ export function registerPlan(power: Command): void {
     .addOption(
       numberListOption(
         '--min-idle <list>',
-        'predictive MinIdleSeconds values, each with every margin (default Power.Predictive.MinIdleSeconds)',
+        'predictive MinIdleSeconds values, each with every margin (default 0,600,1800)',
         { integer: true, minimum: 0, unit: 'seconds' },
       ),
     )
