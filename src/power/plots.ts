@@ -86,14 +86,25 @@ export function planChart(res: PlanResult, title: string): string {
       markers: true,
     },
   ];
-  if (res.predictive.length)
-    series.push({
-      name: 'predictive (knob: margin nodes)',
-      x: byWait(res.predictive).map((p) => p.mean_boot_wait_s),
-      y: byWait(res.predictive).map((p) => p.saved_pct),
-      color: PALETTE[2],
-      markers: true,
-    });
+  if (res.predictive.length) {
+    const all = res.predictive.flatMap((p) => [p, null]);
+    series.push(
+      {
+        name: 'predictive settings (margin x MinIdleSeconds)',
+        x: all.map((p) => (p ? p.mean_boot_wait_s : Number.NaN)),
+        y: all.map((p) => (p ? p.saved_pct : Number.NaN)),
+        color: '#9fd49f',
+        markers: true,
+      },
+      {
+        name: 'predictive frontier',
+        x: byWait(res.predictive_frontier).map((p) => p.mean_boot_wait_s),
+        y: byWait(res.predictive_frontier).map((p) => p.saved_pct),
+        color: PALETTE[2],
+        markers: true,
+      },
+    );
+  }
   series.push({
     name: 'oracle (perfect foresight)',
     x: [res.oracle.mean_boot_wait_s],
@@ -110,16 +121,16 @@ export function planChart(res: PlanResult, title: string): string {
       markers: true,
       strokeWidth: 4,
     });
-  return savingVsWaitChart(title, series);
+  return savingVsWaitChart(title, series, null);
 }
 
 /** Saving (%) against mean boot wait (s): the axes every trade-off chart shares. */
-function savingVsWaitChart(title: string, series: LineSeries[]): string {
+function savingVsWaitChart(title: string, series: LineSeries[], yMin: number | null = 0): string {
   return lineChart({
     title,
     xLabel: 'mean boot wait per job (s)',
     yLabel: 'energy saved vs always-on (%)',
-    yMin: 0,
+    ...(yMin === null ? {} : { yMin }),
     legend: 'bottom-right',
     series,
   });
