@@ -38,8 +38,9 @@ const InfluxSchema = z
   .strictObject({
     /** InfluxDB base URL; empty = no InfluxDB, the service uses the embedded store. */
     URL: z.string().default(''),
-    /** 2.x/3.x token (sent as `Authorization: Token ...`); env PCM_INFLUX_TOKEN. */
+    /** 2.x/3.x token: `Authorization: Token ...`, or the v1 password with Username; env PCM_INFLUX_TOKEN. */
     Token: z.string().optional(),
+    /** The seed's key: accepted and unused (the v1 API takes no organisation); a warning says so. */
     Org: z.string().optional(),
     /** 2.x/3.x bucket; mapped to the v1 database (and retention policy, `bucket/rp`). */
     Bucket: z.string().optional(),
