@@ -162,7 +162,7 @@ describe('keys set but unused', () => {
     it(what, () => {
       const got = unusedInfluxKeys(section(lines));
       assert.equal(got.length, want.length, got.join(' | '));
-      want.forEach((w, i) => assert.ok(got[i].startsWith(w), `${got[i]} starts with ${w}`));
+      for (const [i, w] of want.entries()) assert.ok(got[i].startsWith(w), `${got[i]} starts with ${w}`);
     });
   }
 
