@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
 import { authFromConfig } from './auth.js';
@@ -88,7 +88,7 @@ export function buildApp(deps: AppDeps): App {
   };
   const app = Fastify({
     logger: deps.log?.logger ?? false,
-    disableRequestLogging: deps.log?.disableRequestLogging ?? false,
+    logController: new LogController({ disableRequestLogging: deps.log?.disableRequestLogging ?? false }),
     bodyLimit: cfg.Service.BodyLimitBytes,
     // strict validation: no type coercion, unknown fields rejected (not silently removed)
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
