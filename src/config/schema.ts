@@ -13,10 +13,18 @@ import { ModelSchema, TrainSchema } from '../train/config.js';
 
 const positiveInt = z.number().int().positive();
 
+/**
+ * The service's port when Predictor.URL names none (the one place it is set; the demo's `--port` default
+ * too). Not 5000 (macOS AirPlay, Flask) nor 8080/8000/8888/3000 (proxies, dev servers, Jupyter, Grafana),
+ * 8086/8181 (InfluxDB), 9090/9100+ (Prometheus and its exporters) or 6817-6820 (Slurm): free on a desktop
+ * and next to the services an HPC admin runs; 30 as in the 30-minute forecast.
+ */
+export const DEFAULT_SERVICE_PORT = 7030;
+
 const PredictorSchema = z
   .strictObject({
-    /** Where the service listens, e.g. http://0.0.0.0:5000 */
-    URL: z.url().default('http://127.0.0.1:5000'),
+    /** Where the service listens, e.g. http://0.0.0.0:7030 (no port: DEFAULT_SERVICE_PORT). */
+    URL: z.url().default(`http://127.0.0.1:${DEFAULT_SERVICE_PORT}`),
     /** The trained model: a directory written by `pcm train` (the seed's checkpoint file). */
     CheckpointFile: z.string().min(1).default('model'),
     /** Kept for seed compatibility; our scalers are saved inside the model directory. */
@@ -30,8 +38,9 @@ const InfluxSchema = z
   .strictObject({
     /** InfluxDB base URL; empty = no InfluxDB, the service uses the embedded store. */
     URL: z.string().default(''),
-    /** 2.x/3.x token (sent as `Authorization: Token ...`); env PCM_INFLUX_TOKEN. */
+    /** 2.x/3.x token: `Authorization: Token ...`, or the v1 password with Username; env PCM_INFLUX_TOKEN. */
     Token: z.string().optional(),
+    /** The seed's key: accepted and unused (the v1 API takes no organisation); a warning says so. */
     Org: z.string().optional(),
     /** 2.x/3.x bucket; mapped to the v1 database (and retention policy, `bucket/rp`). */
     Bucket: z.string().optional(),

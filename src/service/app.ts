@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
 import { authFromConfig } from './auth.js';
@@ -70,7 +71,7 @@ export function hubFor(deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 
 export function buildApp(deps: AppDeps): App {
   const cfg = deps.config;
   const clock = deps.clock ?? (() => Date.now() / 1000);
-  const metrics = new Metrics();
+  const metrics = new Metrics(cfg.Predictor.ForecastMinutes);
   const hub = deps.hub ?? hubFor({ ...deps, clock }, metrics);
   const series = deps.series ?? configuredSeries(cfg);
   for (const s of series) hub.addSeries(s);
@@ -87,7 +88,7 @@ export function buildApp(deps: AppDeps): App {
   };
   const app = Fastify({
     logger: deps.log?.logger ?? false,
-    disableRequestLogging: deps.log?.disableRequestLogging ?? false,
+    logController: new LogController({ disableRequestLogging: deps.log?.disableRequestLogging ?? false }),
     bodyLimit: cfg.Service.BodyLimitBytes,
     // strict validation: no type coercion, unknown fields rejected (not silently removed)
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
@@ -145,7 +146,9 @@ export function buildApp(deps: AppDeps): App {
         message: `rate limit: more than ${c.max} requests in ${rl.WindowSeconds} s from this address, retry after ${c.after}`,
       }),
     });
-  // routes inside a plugin, so that they are added after the rate limiter is loaded
+  // /openapi.json: generated from the schemas of the routes added after it
+  app.register(swagger, { openapi: openApiInfo(ctx.version, ctx.auth.enabled) });
+  // routes inside a plugin, so that they are added after the rate limiter and the document's hook are loaded
   app.register(async (scope) => {
     predictRoutes(scope, ctx);
     forecastRoutes(scope, ctx);
@@ -153,6 +156,21 @@ export function buildApp(deps: AppDeps): App {
     dashboardRoutes(scope);
   });
   return { app, hub, metrics };
+}
+
+/** The OpenAPI document's head; its paths come from the routes. */
+function openApiInfo(version: string, authEnabled: boolean) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'power-control-model prediction service',
+      version,
+      description:
+        'Forecasts of busy HPC nodes for the next minutes (P10/P50/P90), the power they draw and the warm pool to keep, from live telemetry. ' +
+        (authEnabled ? 'Send `Authorization: Bearer <token>`.' : 'No token is configured on this instance.'),
+    },
+    components: { securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer' } } },
+  };
 }
 
 /** Time to receive a whole request (headers and body), ms: 408 and the connection closed after it. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BaselineName } from '../model/baselines/index.js';
 import { LOG_LEVELS } from './logging.js';
+import { seriesName } from './schemas.js';
 
 /**
  * The prediction service's config section `Service`. Where it listens is the seed's `Predictor.URL`;
@@ -8,8 +9,6 @@ import { LOG_LEVELS } from './logging.js';
  */
 /** The baselines `Service.Baseline` may name: a subset of the registry's names (the type checks it). */
 const SERVED_BASELINES = ['ridge', 'persistence', 'seasonal_day'] as const satisfies readonly BaselineName[];
-
-const seriesName = z.string().regex(/^[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,127}$/, 'expected a series name');
 
 export const ServiceSchema = z
   .strictObject({

@@ -3,6 +3,7 @@ import type { AnomalyReport } from '../telemetry/anomaly.js';
 import type { QualityReport } from '../telemetry/quality.js';
 import type { HubResult, Snapshot } from './forecast-hub.js';
 import { powerView, wattsFor } from './power-view.js';
+import type { AnomalyBody, ErrorBody, ForecastBody, HistoryBody, ModelBody, QualityBody } from './schemas.js';
 
 /**
  * Plain functions that turn a hub result into the API's answer: the forecast for the request's capacity
@@ -25,32 +26,12 @@ export type View =
   | { status: 200; body: ForecastBody }
   | { status: 400 | 503; body: ErrorBody; retryAfterS?: number };
 
-export interface ErrorBody {
-  error: string;
-  message: string;
-  field?: string;
-  quality?: ReturnType<typeof qualityView>;
-  model?: ModelView;
-  retry_after_s?: number;
-}
-
-export interface ModelView {
-  name: string;
-  version: string;
-  kind: string;
-  ran: string;
-  banded: boolean;
-  fitted_through: string | null;
-  fallback: boolean;
-  fallback_reason: string | null;
-}
-
-export type ForecastBody = ReturnType<typeof forecastBody>;
+export type { ErrorBody, ForecastBody } from './schemas.js';
 
 const iso = (t: number) => new Date(t * 1000).toISOString();
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-function qualityView(q: QualityReport) {
+function qualityView(q: QualityReport): QualityBody {
   return {
     verdict: q.verdict,
     flags: q.flags,
@@ -67,7 +48,7 @@ function qualityView(q: QualityReport) {
   };
 }
 
-function anomalyView(a: AnomalyReport) {
+function anomalyView(a: AnomalyReport): AnomalyBody {
   return {
     threshold: a.threshold,
     checked: a.checked,
@@ -75,7 +56,7 @@ function anomalyView(a: AnomalyReport) {
   };
 }
 
-function modelView(s: Snapshot, fallbackReason: string | null = null): ModelView {
+function modelView(s: Snapshot, fallbackReason: string | null = null): ModelBody {
   return {
     name: s.model.name,
     version: s.model.version,
@@ -137,7 +118,7 @@ function withCapacity(r: HubResult, s: Snapshot, o: ViewOptions, fallbackReason:
   const telemetryCap = Number.isFinite(f.capacity) ? f.capacity : null;
   const busyNow = Math.round(f.busyNow);
   let cap = telemetryCap ?? Math.max(busyNow, 1);
-  let source = 'telemetry';
+  let source: ForecastBody['capacity']['source'] = 'telemetry';
   if (o.totalNodes !== undefined) {
     if (o.totalNodes < busyNow) {
       return {
@@ -181,10 +162,10 @@ function forecastBody(
   s: Snapshot,
   o: ViewOptions,
   cap: number,
-  source: string,
+  source: ForecastBody['capacity']['source'],
   telemetryCap: number | null,
   fallbackReason: string | null,
-) {
+): ForecastBody {
   const f = s.forecast!;
   const H = Math.min(o.horizon ?? f.p50.length, f.p50.length);
   const clip = (v: number) => r2(Math.min(Math.max(v, 0), cap));
@@ -237,7 +218,7 @@ function forecastBody(
 }
 
 /** Busy nodes over the lookback for the dashboard (null = missing). */
-export function historyView(s: Snapshot) {
+export function historyView(s: Snapshot): HistoryBody {
   const h = s.history;
   if (!h) return { start: iso(s.minute), step_s: 60, busy: [] as Array<number | null> };
   const busy = new Array<number | null>(h.busy.length);

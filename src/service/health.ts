@@ -1,5 +1,8 @@
+import type { PowerConfig } from '../power/config.js';
 import type { ForecastHub, SeriesId, Snapshot } from './forecast-hub.js';
+import { forecastView } from './forecast-view.js';
 import type { SeriesGauge } from './metrics.js';
+import type { HealthBody, SeriesHealthBody } from './schemas.js';
 
 /**
  * Liveness and readiness from the hub's latest snapshots (no I/O: /health never hits InfluxDB itself;
@@ -9,21 +12,9 @@ import type { SeriesGauge } from './metrics.js';
  * The full report (reasons in words, the InfluxDB endpoint, per-series detail) is for authenticated
  * requests; anyone else gets `publicHealth`: status and reasons by code only.
  */
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  live: true;
-  ready: boolean;
-  reasons: string[];
+export interface HealthReport extends HealthBody {
   /** One code per reason, same order: `influx_unreachable`, `<series>:no_forecast_yet|no_forecast|error|telemetry_degraded`. */
   codes: string[];
-  checks: {
-    model_loaded: boolean;
-    telemetry_fresh: boolean;
-    telemetry_backend: string;
-    influx_reachable: boolean | null;
-  };
-  series: Array<Record<string, unknown>>;
-  uptime_s: number;
 }
 
 const UNREACHABLE = new Set([
@@ -53,7 +44,7 @@ export function healthReport(
   let reachable = (backend.kind === 'influx' ? true : null) as boolean | null;
   let anyReady = false;
   let allOk = true;
-  const series = hub.series().map((id) => {
+  const series = hub.series().map((id): SeriesHealthBody => {
     const s = hub.peek(id);
     const name = `${id.cluster}/${id.partition}`;
     if (!s) {
@@ -113,7 +104,7 @@ export function healthReport(
  * What an unauthenticated /health shows: status, readiness and the reasons as codes; no endpoint, no
  * error text, no per-series reasons, ages or model names.
  */
-export function publicHealth(h: HealthReport, backendKind: 'influx' | 'memory'): Record<string, unknown> {
+export function publicHealth(h: HealthReport, backendKind: 'influx' | 'memory'): HealthBody {
   return {
     status: h.status,
     live: h.live,
@@ -125,7 +116,7 @@ export function publicHealth(h: HealthReport, backendKind: 'influx' | 'memory'):
   };
 }
 
-function seriesHealth(id: SeriesId, s: Snapshot, now: number): Record<string, unknown> {
+function seriesHealth(id: SeriesId, s: Snapshot, now: number): SeriesHealthBody {
   const anomalies = [...(s.anomalies?.series.flags ?? []), ...(s.anomalies?.residual?.flags ?? [])];
   return {
     cluster: id.cluster,
@@ -145,15 +136,31 @@ function seriesHealth(id: SeriesId, s: Snapshot, now: number): Record<string, un
   };
 }
 
-export function seriesGauges(hub: ForecastHub, clock: () => number): SeriesGauge[] {
+/** The per-series figures /metrics reports at scrape time; the forecast's as /predict would answer it. */
+export function seriesGauges(hub: ForecastHub, clock: () => number, power: PowerConfig): SeriesGauge[] {
   const now = clock();
   return hub.series().map((id) => {
     const s = hub.peek(id);
+    let forecast: SeriesGauge['forecast'] = null;
+    if (s?.status === 'ok') {
+      const ageS = Math.max(0, now - s.computedAt);
+      const v = forecastView(
+        { snap: s, stale: false, ageS, lastGood: null },
+        { power, fallbackToBaseline: false, now, retryAfterS: 0 },
+      );
+      if (v.status === 200)
+        forecast = {
+          p50Peak: Math.max(...v.body.p50),
+          p90Peak: Math.max(...v.body.p90),
+          warmPoolNodes: v.body.warm_pool.nodes,
+        };
+    }
     return {
       series: id,
       forecastAgeS: s ? Math.max(0, now - s.computedAt) : null,
       lastPointAgeS: s?.quality?.lastPointAgeS ?? null,
       ok: s?.status === 'ok',
+      forecast,
     };
   });
 }

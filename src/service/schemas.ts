@@ -1,287 +1,252 @@
+import { z } from 'zod';
+import { NAME_RE } from '../telemetry/schema.js';
+
 /**
- * JSON schemas at the service's edge: request bodies and query strings are validated with them (strict:
- * unknown fields, wrong types, out-of-range numbers -> 400 naming the field), responses are serialised
- * with them, and the OpenAPI 3 document at /openapi.json is assembled from the same objects.
+ * The service's edge, one zod schema per message: request bodies and query strings are validated with
+ * their JSON Schema (strict: unknown fields, wrong types, out-of-range numbers -> 400 naming the field),
+ * responses are serialised with theirs, /openapi.json is generated from the routes' schemas
+ * (@fastify/swagger), and the view functions' return types are these schemas' outputs, so the compiler
+ * keeps what is sent and what is documented the same.
  */
 
-const NAME_PATTERN = '^[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,127}$';
+/** A series name (cluster, partition): the telemetry's tag rule. */
+export const seriesName = z.string().regex(NAME_RE, 'expected a series name');
 
 export interface SchemaLimits {
   maxNodes: number;
   horizon: number;
 }
 
-export function predictBodySchema(l: SchemaLimits) {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      total_nodes: {
-        type: 'integer',
-        minimum: 1,
-        maximum: l.maxNodes,
-        description:
-          'Nodes in the cluster (the seed field). Used as the capacity of the answer: forecasts are clipped to it and the power view counts the nodes above the forecast as idle or off. Must be at least the nodes busy now. Default: the capacity the telemetry reports.',
-      },
-      cluster: { type: 'string', pattern: NAME_PATTERN, description: 'Cluster name (default Cluster.Name).' },
-      partition: { type: 'string', pattern: NAME_PATTERN, description: 'Partition (default `_all`).' },
-      horizon_minutes: {
-        type: 'integer',
-        minimum: 1,
-        maximum: l.horizon,
-        description: `Minutes ahead to return, 1..${l.horizon} (default ${l.horizon}).`,
-      },
-    },
-  } as const;
+export function predictBody(l: SchemaLimits) {
+  return z.strictObject({
+    total_nodes: z
+      .int()
+      .min(1)
+      .max(l.maxNodes)
+      .optional()
+      .describe(
+        'Nodes in the cluster (the seed field). Used as the capacity of the answer: forecasts are clipped to it and the power view counts the nodes above the forecast as idle or off. Must be at least the nodes busy now. Default: the capacity the telemetry reports.',
+      ),
+    cluster: seriesName.optional().describe('Cluster name (default Cluster.Name).'),
+    partition: seriesName.optional().describe('Partition (default `_all`).'),
+    horizon_minutes: z
+      .int()
+      .min(1)
+      .max(l.horizon)
+      .optional()
+      .describe(`Minutes ahead to return, 1..${l.horizon} (default ${l.horizon}).`),
+  });
 }
 
-export const seriesQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    cluster: { type: 'string', pattern: NAME_PATTERN },
-    partition: { type: 'string', pattern: NAME_PATTERN },
-  },
-} as const;
+export const seriesQuery = z.strictObject({
+  cluster: seriesName.optional().describe('Cluster name (default: the first served series).'),
+  partition: seriesName.optional().describe('Partition (default `_all`).'),
+});
 
-const num = { type: 'number' } as const;
-const numArray = { type: 'array', items: num } as const;
-const nullableNum = { type: ['number', 'null'] } as const;
-const anyObject = { type: 'object', additionalProperties: true } as const;
+const num = z.number();
+const nums = z.array(num);
+const time = z.string().describe('UTC, ISO 8601.');
 
-const anomalyReport = {
-  type: 'object',
-  properties: {
-    threshold: num,
-    checked: { type: 'array', items: { type: 'string' } },
-    flags: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { kind: { type: 'string' }, time: { type: 'string' }, value: num, score: num },
-      },
-    },
-  },
-} as const;
+const anomalyReport = z.object({
+  threshold: num,
+  checked: z.array(z.string()),
+  flags: z.array(z.object({ kind: z.string(), time, value: num, score: num })),
+});
 
-const qualitySchema = {
-  type: 'object',
-  description: 'Data quality of the telemetry the forecast was made from (checked on every read).',
-  properties: {
-    verdict: { type: 'string', enum: ['ok', 'degraded', 'no_forecast'] },
-    flags: { type: 'array', items: { type: 'string' } },
-    reasons: { type: 'array', items: { type: 'string' } },
-    cold_start: { type: 'boolean' },
+const quality = z
+  .object({
+    verdict: z.enum(['ok', 'degraded', 'no_forecast']),
+    flags: z.array(z.string()),
+    reasons: z.array(z.string()),
+    cold_start: z.boolean(),
     history_minutes: num,
     lookback_minutes: num,
-    last_point_time: { type: ['string', 'null'] },
-    last_point_age_s: nullableNum,
+    last_point_time: time.nullable(),
+    last_point_age_s: num.nullable(),
     missing_fraction: num,
-    counts: anyObject,
-    rule: anyObject,
-    examples: { type: 'array', items: anyObject },
-  },
-} as const;
+    counts: z.object({
+      points: num,
+      present: num,
+      filled: num,
+      missing: num,
+      beforeHistory: num,
+      duplicates: num,
+      outOfOrder: num,
+      future: num,
+      outOfRange: num,
+      incompleteRows: num,
+      misaligned: num,
+    }),
+    rule: z.object({
+      maxFillMinutes: num,
+      staleMinutes: num,
+      maxMissingFraction: num,
+      futureToleranceS: num,
+    }),
+    examples: z.array(z.object({ time: num, column: z.string(), value: num.nullable(), why: z.string() })),
+  })
+  .describe('Data quality of the telemetry the forecast was made from (checked on every read).');
 
-const modelSchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    version: { type: 'string' },
-    kind: { type: 'string' },
-    ran: { type: 'string' },
-    banded: { type: 'boolean' },
-    fitted_through: { type: ['string', 'null'] },
-    fallback: { type: 'boolean' },
-    fallback_reason: { type: ['string', 'null'] },
-  },
-} as const;
+const model = z.object({
+  name: z.string(),
+  version: z.string(),
+  kind: z.enum(['baseline', 'trained']),
+  ran: z.string(),
+  banded: z.boolean(),
+  fitted_through: z.string().nullable(),
+  fallback: z.boolean(),
+  fallback_reason: z.string().nullable(),
+});
 
-const forecastProperties = {
-  cluster: { type: 'string' },
-  partition: { type: 'string' },
-  origin: { type: 'string', description: 'The minute the forecast is made at (UTC, ISO 8601).' },
-  timestamps: { type: 'array', items: { type: 'string' }, description: 'Target minutes origin+1..origin+H.' },
-  p50: numArray,
-  p10: numArray,
-  p90: numArray,
-  power_kw: { ...numArray, description: 'Estimated kW per minute under the warm-pool policy.' },
-  power_kw_all_on: { ...numArray, description: 'Estimated kW per minute with every node powered.' },
-  powered_nodes: numArray,
-  warm_pool: {
-    type: 'object',
-    properties: {
-      nodes: num,
-      powered_now: num,
-      current_busy: num,
-      peak_p90: num,
-      boot_minutes: num,
-      margin: num,
-    },
-  },
-  capacity: {
-    type: 'object',
-    properties: { nodes: num, source: { type: 'string' }, telemetry: nullableNum },
-  },
+const forecastFields = {
+  cluster: z.string(),
+  partition: z.string(),
+  origin: z.string().describe('The minute the forecast is made at (UTC, ISO 8601).'),
+  timestamps: z.array(z.string()).describe('Target minutes origin+1..origin+H.'),
+  p50: nums,
+  p10: nums,
+  p90: nums,
+  power_kw: nums.describe('Estimated kW per minute under the warm-pool policy.'),
+  power_kw_all_on: nums.describe('Estimated kW per minute with every node powered.'),
+  powered_nodes: nums,
+  warm_pool: z.object({
+    nodes: num.describe('Idle nodes to keep powered now.'),
+    powered_now: num,
+    current_busy: num,
+    peak_p90: num,
+    boot_minutes: num,
+    margin: num,
+  }),
+  capacity: z.object({ nodes: num, source: z.enum(['telemetry', 'request']), telemetry: num.nullable() }),
   busy_now: num,
-  quality: qualitySchema,
-  anomalies: {
-    type: 'object',
-    properties: { series: anomalyReport, residual: { anyOf: [anomalyReport, { type: 'null' }] } },
-  },
-  model: modelSchema,
-  forecast: {
-    type: 'object',
-    properties: {
-      computed_at: { type: 'string' },
-      age_s: num,
-      stale: { type: 'boolean' },
-      run_ms: num,
-      refit: { type: 'boolean', description: 'The run refitted the model first (run_ms includes the fit).' },
-      horizon_minutes: num,
-    },
-  },
-} as const;
+  quality,
+  anomalies: z.object({ series: anomalyReport, residual: anomalyReport.nullable() }),
+  model,
+  forecast: z.object({
+    computed_at: z.string(),
+    age_s: num,
+    stale: z.boolean(),
+    run_ms: num,
+    refit: z.boolean().describe('The run refitted the model first (run_ms includes the fit).'),
+    horizon_minutes: num,
+  }),
+};
 
-export const forecastResponseSchema = {
-  type: 'object',
-  required: ['timestamps', 'p50', 'p10', 'p90', 'power_kw', 'warm_pool', 'quality', 'model'],
-  properties: forecastProperties,
-} as const;
+export const forecastResponse = z.object(forecastFields);
 
-export const latestResponseSchema = {
-  type: 'object',
-  required: [...forecastResponseSchema.required, 'history'],
-  properties: {
-    ...forecastProperties,
-    history: {
-      type: 'object',
-      description: 'Busy nodes over the lookback, one value a minute from `start` (null = missing).',
-      properties: { start: { type: 'string' }, step_s: num, busy: { type: 'array', items: nullableNum } },
-    },
-  },
-} as const;
+export const latestResponse = z.object({
+  ...forecastFields,
+  history: z
+    .object({ start: z.string(), step_s: num, busy: z.array(num.nullable()) })
+    .describe('Busy nodes over the lookback, one value a minute from `start` (null = missing).'),
+});
 
-export const errorSchema = {
-  type: 'object',
-  required: ['error', 'message'],
-  properties: {
-    error: { type: 'string' },
-    message: { type: 'string' },
-    field: { type: 'string' },
-    quality: qualitySchema,
-    model: modelSchema,
-    retry_after_s: num,
-  },
-} as const;
+export const errorResponse = z.object({
+  error: z.string().describe('A code: bad_request, unauthorized, not_found, no_forecast, ...'),
+  message: z.string().describe('One line: the field and what was expected, or why there is no answer.'),
+  field: z.string().optional(),
+  quality: quality.optional(),
+  model: model.optional(),
+  retry_after_s: num.optional(),
+});
 
-export const healthSchema = {
-  type: 'object',
-  properties: {
-    status: { type: 'string', enum: ['ok', 'degraded', 'down'] },
-    live: { type: 'boolean' },
-    ready: { type: 'boolean' },
-    reasons: { type: 'array', items: { type: 'string' } },
-    checks: {
-      type: 'object',
-      properties: {
-        model_loaded: { type: 'boolean' },
-        telemetry_fresh: { type: 'boolean' },
-        telemetry_backend: { type: 'string' },
-        influx_reachable: { type: ['boolean', 'null'] },
-      },
-    },
-    model: modelSchema,
-    series: { type: 'array', items: anyObject },
+const seriesHealth = z.object({
+  cluster: z.string(),
+  partition: z.string(),
+  status: z.enum(['pending', 'ok', 'no_forecast', 'error']),
+  reason: z.string().nullable().optional(),
+  quality: z.enum(['ok', 'degraded', 'no_forecast']).nullable().optional(),
+  flags: z.array(z.string()).optional(),
+  last_point_age_s: num.nullable().optional(),
+  forecast_age_s: num.optional(),
+  model: z.string().optional(),
+  anomalies: z.array(z.object({ kind: z.string(), time: z.string(), score: num })).optional(),
+});
+
+export const healthResponse = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    live: z.literal(true),
+    ready: z.boolean(),
+    reasons: z
+      .array(z.string())
+      .describe(
+        'With the token: sentences; without: codes such as influx_unreachable, <series>:no_forecast.',
+      ),
+    checks: z.object({
+      model_loaded: z.boolean(),
+      telemetry_fresh: z.boolean(),
+      telemetry_backend: z.string(),
+      influx_reachable: z.boolean().nullable(),
+    }),
+    series: z
+      .array(seriesHealth)
+      .describe('Per series; without the token only cluster, partition and status.'),
     uptime_s: num,
-  },
-} as const;
+  })
+  .describe('Liveness and readiness.');
 
-/** The OpenAPI 3.0 document served at /openapi.json, built from the schemas above. */
-export function openApiDocument(l: SchemaLimits, version: string, authEnabled: boolean) {
-  const json = (schema: unknown, description: string) => ({
-    description,
-    content: { 'application/json': { schema } },
-  });
-  const errors = {
-    '400': json(errorSchema, 'Invalid request: the field and the reason.'),
-    '401': json(errorSchema, 'Missing or wrong bearer token.'),
-    '404': json(errorSchema, 'Unknown series.'),
-    '413': json(errorSchema, 'Request body too large.'),
-    '503': json(
-      errorSchema,
-      'No forecast: telemetry unavailable, stale or too incomplete (the reason says which).',
+export const liveResponse = z.object({ live: z.literal(true) });
+
+export type ForecastBody = z.output<typeof forecastResponse>;
+export type HistoryBody = z.output<typeof latestResponse>['history'];
+export type ErrorBody = z.output<typeof errorResponse>;
+export type QualityBody = z.output<typeof quality>;
+export type AnomalyBody = z.output<typeof anomalyReport>;
+export type ModelBody = z.output<typeof model>;
+export type HealthBody = z.output<typeof healthResponse>;
+export type SeriesHealthBody = z.output<typeof seriesHealth>;
+
+/**
+ * A schema as the JSON Schema (draft 7, Fastify's validator's) a route gives Fastify: `input` for
+ * what a client sends (fields with defaults optional), `output` for what the service answers.
+ */
+export function jsonSchema(s: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io, unrepresentable: 'throw' });
+  return rest;
+}
+
+/** A JSON response for a route's `response` map: the schema plus what the status means. */
+export function jsonResponse(s: z.ZodType, description: string): Record<string, unknown> {
+  return { ...jsonSchema(s), description };
+}
+
+/** A non-JSON response (text, HTML, a redirect without a body) for a route's `response` map. */
+export function otherResponse(description: string, ...mediaTypes: string[]): Record<string, unknown> {
+  if (!mediaTypes.length) return { description, type: 'null' };
+  const content = Object.fromEntries(mediaTypes.map((m) => [m, { schema: { type: 'string' } }]));
+  return { description, content };
+}
+
+/**
+ * The refusals any route may answer (a `4xx` entry): URL too long (414), malformed URL (400), rate limit
+ * (429), plus the route's own (`extra`, a phrase ending in a comma).
+ */
+export function clientErrors(extra = ''): Record<string, unknown> {
+  return {
+    '4xx': jsonResponse(
+      errorResponse,
+      `Refused: ${extra} URL too long (414), malformed URL (400), rate limit (429).`.replace('  ', ' '),
     ),
   };
-  const seriesParams = ['cluster', 'partition'].map((name) => ({
-    name,
-    in: 'query',
-    required: false,
-    schema: { type: 'string', pattern: NAME_PATTERN },
-  }));
+}
+
+/** The error answers of the forecast routes: their refusals and the 503 without a forecast. */
+export function forecastErrors(): Record<string, unknown> {
   return {
-    openapi: '3.0.3',
-    info: {
-      title: 'power-control-model prediction service',
-      version,
-      description:
-        'Forecasts of busy HPC nodes for the next minutes (P10/P50/P90), the power they draw and the warm pool to keep, from live telemetry. ' +
-        (authEnabled ? 'Send `Authorization: Bearer <token>`.' : 'No token is configured on this instance.'),
-    },
-    components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: {
-        PredictRequest: predictBodySchema(l),
-        Forecast: forecastResponseSchema,
-        LatestForecast: latestResponseSchema,
-        Error: errorSchema,
-        Health: healthSchema,
-      },
-    },
-    paths: {
-      '/predict': {
-        post: {
-          summary: 'Forecast busy nodes, power and warm pool for one series',
-          requestBody: { required: true, content: { 'application/json': { schema: predictBodySchema(l) } } },
-          responses: { '200': json(forecastResponseSchema, 'The forecast.'), ...errors },
-        },
-      },
-      '/forecast/latest': {
-        get: {
-          summary:
-            'The latest cached forecast of a series, with the recent history (the dashboard reads this)',
-          parameters: seriesParams,
-          responses: { '200': json(latestResponseSchema, 'The forecast and history.'), ...errors },
-        },
-      },
-      '/health': {
-        get: {
-          summary: 'Liveness and readiness: model loaded, telemetry fresh, InfluxDB reachable',
-          responses: {
-            '200': json(healthSchema, 'Ready (status ok or degraded).'),
-            '503': json(healthSchema, 'Not ready.'),
-          },
-        },
-      },
-      '/metrics': {
-        get: {
-          summary: 'Prometheus metrics (text exposition 0.0.4)',
-          responses: {
-            '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
-          },
-        },
-      },
-      '/admin/refresh': {
-        post: {
-          summary: 'Recompute the forecast of a series now (needs the token)',
-          security: [{ bearer: [] }],
-          parameters: seriesParams,
-          responses: { '200': json(forecastResponseSchema, 'The new forecast.'), ...errors },
-        },
-      },
-      '/openapi.json': {
-        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3' } } },
-      },
-    },
+    ...clientErrors(
+      'invalid request (400, the field and the reason), missing or wrong bearer token (401, 403 when the route needs a token and none is configured), unknown series (404), body too large (413), not JSON (415),',
+    ),
+    503: jsonResponse(
+      errorResponse,
+      'No forecast: telemetry unavailable, stale or too incomplete (the message says which; Retry-After set).',
+    ),
   };
+}
+
+/** The OpenAPI `security` of a read route: the bearer token when RequireAuthForReads, else none. */
+export function readSecurity(auth: { requireForReads: boolean }): {
+  security?: Array<Record<string, string[]>>;
+} {
+  return auth.requireForReads ? { security: [{ bearer: [] }] } : {};
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { InfluxHttp, influxOptionsFromConfig } from './influx-http.js';
+import { InfluxHttp, influxOptionsFromConfig, warnUnusedInfluxKeys } from './influx-http.js';
 import { InfluxReader } from './influx-reader.js';
 import { InfluxWriter } from './influx-writer.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
@@ -18,6 +18,7 @@ export function openTelemetry(
   cfg: Pick<Config, 'InfluxDB'>,
   o: { signal?: AbortSignal; memory?: MemoryStoreOptions } = {},
 ): Telemetry {
+  warnUnusedInfluxKeys(cfg.InfluxDB);
   const opts = influxOptionsFromConfig(cfg.InfluxDB);
   if (opts) {
     const http = new InfluxHttp(opts);

@@ -10,8 +10,10 @@ import { checkName } from './influxql.js';
  * message names the endpoint (without credentials) and the reason; secrets are redacted from anything
  * the server echoes back.
  *
- * Auth: Username+Password -> HTTP Basic (1.x; 2.x also accepts the token as the password);
- * otherwise Token -> `Authorization: Token <token>` (2.x/3.x; 1.6 answers it with 401).
+ * Auth (`chooseAuth`): Username+Password -> HTTP Basic (1.x users; 2.x v1 authorizations); Username+Token
+ * -> HTTP Basic with the token as the password (3.x, which ignores the user name); Token alone -> `Authorization:
+ * Token <token>` (2.x/3.x; 1.6 answers it with 401). Config keys that end up unused are warned about once
+ * (`warnUnusedInfluxKeys`). docs/telemetry.md has the set-up per InfluxDB version.
  */
 export interface InfluxOptions {
   /** Base URL, e.g. http://127.0.0.1:8086 (a path prefix is kept; user:password in it are used as Basic auth). */
@@ -38,13 +40,17 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 const DEFAULT_RETRIES = 3;
 const DEFAULT_BACKOFF_MS = 250;
 
+/** The database and retention policy a config names: Database/RetentionPolicy, else the Bucket's `db/rp`. */
+function dbrp(c: Config['InfluxDB']): { database: string; rp: string | undefined } {
+  // 2.x buckets map to v1 `database/retention-policy` (DBRP); an explicit Database/RetentionPolicy wins
+  const [bDb, bRp] = (c.Bucket ?? '').split('/', 2);
+  return { database: c.Database || bDb || 'telemetry', rp: c.RetentionPolicy || bRp || undefined };
+}
+
 /** Connection options from the config's InfluxDB section; null when no URL is set (use the memory store). */
 export function influxOptionsFromConfig(c: Config['InfluxDB']): InfluxOptions | null {
   if (!c.URL) return null;
-  // 2.x buckets map to v1 `database/retention-policy` (DBRP); an explicit Database/RetentionPolicy wins
-  const [bDb, bRp] = (c.Bucket ?? '').split('/', 2);
-  const database = c.Database || bDb || 'telemetry';
-  const rp = c.RetentionPolicy || bRp || undefined;
+  const { database, rp } = dbrp(c);
   checkName('InfluxDB.Database', database);
   if (rp) checkName('InfluxDB.RetentionPolicy', rp);
   return {
@@ -58,6 +64,74 @@ export function influxOptionsFromConfig(c: Config['InfluxDB']): InfluxOptions | 
     retries: DEFAULT_RETRIES,
     backoffMs: DEFAULT_BACKOFF_MS,
   };
+}
+
+/**
+ * The Authorization header for the credentials given (after the URL's user:password are merged in), and
+ * the ones it leaves unused, each as `Key: why`.
+ */
+export function chooseAuth(c: { username?: string; password?: string; token?: string }): {
+  header: string | undefined;
+  unused: string[];
+} {
+  const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+  const { username: u, password: p, token: t } = c;
+  if (u !== undefined && p !== undefined)
+    return {
+      header: basic(u, p),
+      unused: t ? ['InfluxDB.Token: Username and Password are sent instead (HTTP Basic)'] : [],
+    };
+  if (u !== undefined && t) return { header: basic(u, t), unused: [] };
+  const unused: string[] = [];
+  if (u !== undefined) unused.push('InfluxDB.Username: needs Password (or Token as the password)');
+  if (p !== undefined) unused.push('InfluxDB.Password: needs Username');
+  return { header: t ? `Token ${t}` : undefined, unused };
+}
+
+/** The InfluxDB keys set in the config (or the environment) that the client does not use, with why. */
+export function unusedInfluxKeys(c: Config['InfluxDB']): string[] {
+  const set = (k: keyof Config['InfluxDB']) => c[k] !== undefined && c[k] !== '';
+  const keys = ['Token', 'Org', 'Bucket', 'Database', 'RetentionPolicy', 'Username', 'Password'] as const;
+  if (!c.URL) {
+    const given = keys.filter(set);
+    return given.length
+      ? [`InfluxDB.${given.join(', InfluxDB.')}: InfluxDB.URL is empty, so the embedded store is used`]
+      : [];
+  }
+  const out: string[] = [];
+  if (set('Org')) out.push('InfluxDB.Org: the v1 API pcm uses takes no organisation (the token implies it)');
+  if (set('Bucket')) {
+    const [bDb, bRp] = (c.Bucket ?? '').split('/', 2);
+    if (set('Database') && bDb)
+      out.push(`InfluxDB.Bucket: InfluxDB.Database (${c.Database}) is used instead`);
+    else if (set('RetentionPolicy') && bRp)
+      out.push(
+        `InfluxDB.Bucket's retention policy: InfluxDB.RetentionPolicy (${c.RetentionPolicy}) is used instead`,
+      );
+  }
+  let u = c.Username || undefined;
+  let p = c.Password || undefined;
+  try {
+    const url = new URL(c.URL);
+    u ??= url.username ? decodeURIComponent(url.username) : undefined;
+    p ??= url.password ? decodeURIComponent(url.password) : undefined;
+  } catch {} // a bad URL fails with its own message when the client is made
+  out.push(...chooseAuth({ username: u, password: p, token: c.Token || undefined }).unused);
+  return out;
+}
+
+const warned = new Set<string>();
+
+/** Warn once per process (stderr by default) about each InfluxDB key that is set but unused. */
+export function warnUnusedInfluxKeys(
+  c: Config['InfluxDB'],
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): void {
+  for (const w of unusedInfluxKeys(c)) {
+    if (warned.has(w)) continue;
+    warned.add(w);
+    write(`pcm: warning: ${w}; it is ignored (docs/telemetry.md, InfluxDB 1.x / 2.x / 3.x)\n`);
+  }
 }
 
 /** What a 2xx answer gave back. */
@@ -98,9 +172,7 @@ export class InfluxHttp {
     this.base = u;
     this.endpoint = u.href.replace(/\/$/, '');
     this.opts = { ...opts, username, password };
-    if (username !== undefined && password !== undefined) {
-      this.auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    } else if (opts.token) this.auth = `Token ${opts.token}`;
+    this.auth = chooseAuth({ username, password, token: opts.token }).header;
     this.secrets = [opts.token, password, this.auth?.split(' ')[1]].filter((s): s is string => Boolean(s));
   }
 

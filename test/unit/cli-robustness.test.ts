@@ -302,9 +302,15 @@ describe('pcm collect on bad input', { concurrency: 3 }, () => {
     // PATH without squeue/sinfo (a unit test needs no Slurm; the InfluxDB error path with a running
     // Slurm is in test/integration/faults-extract.test.ts)
     await fails(['collect', '--once', '--config', SECRET_YAML], /squeue not found/, { PATH: EMPTY_DIR });
+    // the secret as the URL's password, then as the token (both at once would add the one-line warning that
+    // the token is unused: test/unit/telemetry-influx-setups.test.ts)
     await fails(['collect', '--once'], /squeue not found/, {
       PATH: EMPTY_DIR,
       PCM_INFLUX_URL: `http://admin:${encodeURIComponent(SECRET)}@127.0.0.1:9`,
+    });
+    await fails(['collect', '--once'], /squeue not found/, {
+      PATH: EMPTY_DIR,
+      PCM_INFLUX_URL: 'http://127.0.0.1:9',
       PCM_INFLUX_TOKEN: SECRET,
     });
   });

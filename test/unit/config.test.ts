@@ -13,7 +13,7 @@ describe('config', () => {
 
   it('reads the seed config as written in its README', () => {
     const c = parseConfig(`Predictor:
-  URL: "http://0.0.0.0:5000"
+  URL: "http://0.0.0.0:9999"
   CheckpointFile: "../model/checkpoint.pth"
   ScalersFile: "../model/dataset_scalers.pkl"
   ForecastMinutes: 30
@@ -25,7 +25,7 @@ InfluxDB:
   Org: "your-org"
   Bucket: "your-bucket"
 `);
-    assert.equal(c.Predictor.URL, 'http://0.0.0.0:5000');
+    assert.equal(c.Predictor.URL, 'http://0.0.0.0:9999');
     assert.equal(c.InfluxDB.Bucket, 'your-bucket');
   });
 

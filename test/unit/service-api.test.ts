@@ -1,6 +1,6 @@
 /**
  * The HTTP API through Fastify's inject (no network): strict validation with the field and reason,
- * response shape, auth, body limit, /health, /metrics, /openapi.json.
+ * response shape, auth, body limit, /health, /metrics (/openapi.json: service-openapi.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -230,23 +230,41 @@ describe('ops endpoints', () => {
     assert.match(m, /^pcm_forecast_computes_total\{cluster="c",partition="_all",status="ok"\} 1$/m);
     assert.match(m, /^pcm_forecast_age_seconds\{cluster="c",partition="_all"\} \d/m);
     assert.match(m, /^pcm_quality_verdicts_total\{cluster="c",partition="_all",verdict="ok"\} 1$/m);
+    // Node's process metrics, under their standard names
+    for (const name of [
+      'process_resident_memory_bytes',
+      'process_start_time_seconds',
+      'process_cpu_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_active_handles_total',
+    ])
+      assert.match(m, new RegExp(`^${name} \\d`, 'm'), name);
+    assert.match(m, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
   });
 
-  it('GET /openapi.json documents the endpoints with the request schema', async () => {
+  it('GET /metrics: the latest forecast as gauges, equal to what /predict answers', async () => {
     const { app } = service();
-    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    assert.equal(doc.openapi, '3.0.3');
-    for (const p of ['/predict', '/forecast/latest', '/health', '/metrics', '/admin/refresh'])
-      assert.ok(doc.paths[p], p);
-    const body = doc.paths['/predict'].post.requestBody.content['application/json'].schema;
-    assert.equal(body.additionalProperties, false);
-    assert.equal(body.properties.total_nodes.maximum, 1_000_000);
-    assert.deepEqual(doc.components.schemas.Forecast.required.slice(0, 4), [
-      'timestamps',
-      'p50',
-      'p10',
-      'p90',
-    ]);
+    const p = (await post(app, '{}')).json();
+    const m = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const gauge = (name: string) => {
+      const g = m.match(new RegExp(`^${name}\\{cluster="c",partition="_all"\\} (\\S+)$`, 'm'));
+      assert.ok(g, name);
+      return Number(g[1]);
+    };
+    assert.equal(gauge('pcm_forecast_p50_peak_busy_nodes'), Math.max(...p.p50));
+    assert.equal(gauge('pcm_forecast_p90_peak_busy_nodes'), Math.max(...p.p90));
+    assert.equal(gauge('pcm_warm_pool_nodes'), p.warm_pool.nodes);
+    assert.equal(gauge('pcm_forecast_available'), 1);
+    assert.ok(Math.max(...p.p90) > Math.max(...p.p50), 'a band to tell the two gauges apart');
+  });
+
+  it('GET /metrics before the first forecast: no forecast gauges, available 0', async () => {
+    const { app } = service();
+    const m = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(m, /^pcm_forecast_available\{cluster="c",partition="_all"\} 0$/m);
+    assert.doesNotMatch(m, /^pcm_forecast_p50_peak_busy_nodes\{/m);
+    assert.doesNotMatch(m, /^pcm_warm_pool_nodes\{/m);
   });
 
   it('GET /forecast/latest adds the busy history of the lookback', async () => {

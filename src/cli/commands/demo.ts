@@ -1,14 +1,18 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { DEFAULT_SERVICE_PORT } from '../../config/schema.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
+import { probePort } from '../listen.js';
 import { configOption, intOption, numberOption } from '../options.js';
+import { prepareDemoDir } from './demo-dir.js';
 import { FEED_SPEED } from './serve.js';
 
 /**
  * `pcm demo` (what `npm start` runs): the main job end to end on an embedded default, as a sequence of
  * ordinary `pcm` sub-commands in one working directory. Each step is skipped when its output is already
- * there, so re-running reuses the simulated history and the trained model.
+ * there, so re-running reuses the simulated history and the trained model; the directory records the
+ * options it was built with (demo-dir.ts), and other options are refused unless `--rebuild`.
  *
  *   1. simulate  a 120-node cluster's recent history  -> DIR/timeline.csv (+ DIR/jobs.csv)
  *   2. train     the forecaster on it                 -> DIR/model/
@@ -25,14 +29,24 @@ interface DemoOptions {
   port: number;
   speed: number;
   serve: boolean;
+  rebuild: boolean;
 }
+
+/**
+ * The demo's recipe: bump it when the demo's workload or model settings change in code, so that a
+ * directory built by an earlier recipe is not silently reused (demo-dir.ts compares it like an option).
+ */
+const RECIPE = 1;
+
+/** Where the demo serves (its config's Predictor.URL host). */
+const DEMO_HOST = '127.0.0.1';
 
 /** The demo's config: the defaults plus the working directory's model and a 120-node cluster. */
 function demoConfigYaml(o: Pick<DemoOptions, 'nodes' | 'port'>): string {
   return [
     '# Config of `pcm demo` (npm start). Edit and re-run; see config/pcm.example.yaml for every key.',
     'Predictor:',
-    `  URL: "http://127.0.0.1:${o.port}"`,
+    `  URL: "http://${DEMO_HOST}:${o.port}"`,
     '  CheckpointFile: "model"   # relative to this file\'s directory when run by pcm demo',
     '  ForecastMinutes: 30',
     '  LookbackMinutes: 240',
@@ -57,7 +71,18 @@ async function step(title: string, args: string[]): Promise<void> {
 
 async function demo(o: DemoOptions): Promise<void> {
   const dir = resolve(o.dir);
+  // a taken port fails now, not after the minutes of simulation and training before the serve step
+  if (o.serve) await probePort(DEMO_HOST, o.port, 'choose another with --port N (npm start -- --port N)');
   mkdirSync(dir, { recursive: true });
+  const build = {
+    nodes: o.nodes,
+    days: o.days,
+    seed: o.seed,
+    'train-minutes': o.trainMinutes,
+    recipe: RECIPE,
+  };
+  const state = prepareDemoDir(dir, o.dir, build, o.rebuild);
+  if (state === 'rebuilt') process.stderr.write(`pcm demo: --rebuild: ${dir} emptied of the demo's files\n`);
   const config = join(dir, 'config.yaml');
   if (!existsSync(config)) writeFileAtomicSync(config, demoConfigYaml(o));
   const timeline = join(dir, 'timeline.csv');
@@ -132,7 +157,11 @@ export function register(program: Command): void {
     .description(
       'the main job on an embedded default: simulate a cluster, build its timeline, train and evaluate the forecaster against the baselines, then serve the API and dashboard on a live simulated feed',
     )
-    .option('--dir <dir>', 'working directory (re-running reuses what is there)', 'pcm-demo')
+    .option(
+      '--dir <dir>',
+      'working directory (re-running with the same options reuses what is there)',
+      'pcm-demo',
+    )
     .addOption(configOption('--nodes <n>', 'cluster nodes', 'Cluster.Nodes', { fallback: 120 }))
     .addOption(
       configOption('--days <d>', 'days of simulated history', 'Simulator.Days', {
@@ -146,10 +175,13 @@ export function register(program: Command): void {
         fallback: 4,
       }),
     )
-    .addOption(intOption('--port <p>', 'port of the service', { minimum: 1, maximum: 65_535 }, 5000))
+    .addOption(
+      intOption('--port <p>', 'port of the service', { minimum: 1, maximum: 65_535 }, DEFAULT_SERVICE_PORT),
+    )
     .addOption(
       numberOption('--speed <n>', 'live feed speed: simulated minutes per wall minute', FEED_SPEED, 1),
     )
     .option('--no-serve', 'stop after the evaluation')
+    .option('--rebuild', 'start the directory over when it was built with other options')
     .action(demo);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { DEFAULT_SERVICE_PORT } from '../../config/schema.js';
 import { buildApp, configuredSeries } from '../../service/app.js';
 import { authFromConfig } from '../../service/auth.js';
 import { type Feed, ReplayFeed, SimulatorFeed } from '../../service/feed.js';
@@ -8,11 +9,15 @@ import { serviceLog } from '../../service/logging.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { NAME_RE } from '../../telemetry/schema.js';
 import { readTimelineCsv } from '../../timeline/csv.js';
-import { errorMessage, UserError } from '../../util/errors.js';
+import { UserError } from '../../util/errors.js';
+import { listenError } from '../listen.js';
 import { configOption, intOption, numberOption, patternOption, type Range } from '../options.js';
 
 /** Replay / live feed speed: data minutes per wall minute (also `pcm demo --speed`). */
 export const FEED_SPEED: Range = { minimum: 0.01, maximum: 100_000 };
+
+/** How to choose another address, in serve's error line. */
+const PORT_HOW = 'choose another with --port N (or --host, or Predictor.URL in the config)';
 
 /** What a series tag (cluster, partition) may be, in words (telemetry's NAME_RE). */
 const NAME = 'letters, digits or _ . : - (max 128)';
@@ -36,9 +41,14 @@ function listenAddress(url: string, o: ServeOptions): { host: string; port: numb
   try {
     u = new URL(url);
   } catch {
-    throw new UserError(`Predictor.URL: expected a URL such as http://127.0.0.1:5000, got '${url}'`);
+    throw new UserError(
+      `Predictor.URL: expected a URL such as http://127.0.0.1:${DEFAULT_SERVICE_PORT}, got '${url}'`,
+    );
   }
-  return { host: o.host ?? u.hostname.replace(/^\[|\]$/g, ''), port: o.port ?? Number(u.port || 5000) };
+  return {
+    host: o.host ?? u.hostname.replace(/^\[|\]$/g, ''),
+    port: o.port ?? Number(u.port || DEFAULT_SERVICE_PORT),
+  };
 }
 
 async function serve(o: ServeOptions): Promise<void> {
@@ -105,12 +115,7 @@ async function serve(o: ServeOptions): Promise<void> {
   } catch (e) {
     feed?.stop();
     hub.stop();
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw new UserError(`cannot listen on ${host}:${port}: address in use (--port)`);
-    if (code === 'EACCES')
-      throw new UserError(`cannot listen on ${host}:${port}: permission denied (--port)`);
-    throw new UserError(`cannot listen on ${host}:${port}: ${errorMessage(e)}`);
+    throw listenError(host, port, e, PORT_HOW);
   }
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : port;

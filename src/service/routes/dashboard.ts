@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { clientErrors, errorResponse, jsonResponse, jsonSchema, otherResponse } from '../schemas.js';
 
 /**
  * The dashboard: three static files (index.html, app.js, style.css) and uPlot from its npm package,
@@ -50,12 +52,43 @@ export function dashboardRoutes(app: FastifyInstance): void {
       return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);
     };
   };
-  app.get('/', async (_req, reply) => reply.redirect('/dashboard/'));
-  app.get('/dashboard', async (_req, reply) => reply.redirect('/dashboard/'));
-  app.get('/dashboard/', async (_req, reply) => {
+  const redirect = {
+    schema: {
+      summary: 'Redirect to the dashboard',
+      response: { 302: otherResponse('To /dashboard/.'), ...clientErrors() },
+    },
+  };
+  const file = (summary: string, ...types: string[]) => ({
+    schema: {
+      summary,
+      params: jsonSchema(z.strictObject({ file: z.string() }), 'input'),
+      response: {
+        200: otherResponse('The file.', ...types),
+        404: jsonResponse(errorResponse, 'No such file.'),
+        ...clientErrors(),
+      },
+    },
+  });
+  app.get('/', redirect, async (_req, reply) => reply.redirect('/dashboard/'));
+  app.get('/dashboard', redirect, async (_req, reply) => reply.redirect('/dashboard/'));
+  const page = {
+    schema: {
+      summary: 'The dashboard',
+      response: { 200: otherResponse('The page.', 'text/html'), ...clientErrors() },
+    },
+  };
+  app.get('/dashboard/', page, async (_req, reply) => {
     const a = assets.get('index.html')!;
     return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);
   });
-  app.get<{ Params: { file: string } }>('/dashboard/:file', serve(assets));
-  app.get<{ Params: { file: string } }>('/vendor/:file', serve(vendor));
+  app.get<{ Params: { file: string } }>(
+    '/dashboard/:file',
+    file('A file of the dashboard', 'text/html', 'text/javascript', 'text/css'),
+    serve(assets),
+  );
+  app.get<{ Params: { file: string } }>(
+    '/vendor/:file',
+    file('uPlot, from its npm package', 'text/javascript', 'text/css'),
+    serve(vendor),
+  );
 }

@@ -1,7 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { type ServiceContext, seriesOf } from '../context.js';
 import { forecastView, historyView, type ViewOptions } from '../forecast-view.js';
-import { errorSchema, forecastResponseSchema, latestResponseSchema, seriesQuerySchema } from '../schemas.js';
+import {
+  forecastErrors,
+  forecastResponse,
+  jsonResponse,
+  jsonSchema,
+  latestResponse,
+  readSecurity,
+  seriesQuery,
+} from '../schemas.js';
 import { guard } from './guard.js';
 import { send } from './send.js';
 
@@ -23,8 +31,13 @@ export function forecastRoutes(app: FastifyInstance, ctx: ServiceContext): void 
     {
       onRequest: guard(ctx, 'read'),
       schema: {
-        querystring: seriesQuerySchema,
-        response: { 200: latestResponseSchema, '4xx': errorSchema, 503: errorSchema },
+        summary: 'The latest cached forecast of a series, with the recent history (the dashboard reads this)',
+        ...readSecurity(ctx.auth),
+        querystring: jsonSchema(seriesQuery, 'input'),
+        response: {
+          200: jsonResponse(latestResponse, 'The forecast and the busy history.'),
+          ...forecastErrors(),
+        },
       },
     },
     async (req, reply) => {
@@ -37,8 +50,13 @@ export function forecastRoutes(app: FastifyInstance, ctx: ServiceContext): void 
     {
       onRequest: guard(ctx, 'write'),
       schema: {
-        querystring: seriesQuerySchema,
-        response: { 200: forecastResponseSchema, '4xx': errorSchema, 503: errorSchema },
+        summary: 'Recompute the forecast of a series now (needs the token)',
+        security: [{ bearer: [] }],
+        querystring: jsonSchema(seriesQuery, 'input'),
+        response: {
+          200: jsonResponse(forecastResponse, 'The new forecast.'),
+          ...forecastErrors(),
+        },
       },
     },
     async (req, reply) => {

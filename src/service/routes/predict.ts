@@ -1,7 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { type ServiceContext, seriesOf } from '../context.js';
 import { forecastView } from '../forecast-view.js';
-import { errorSchema, forecastResponseSchema, predictBodySchema } from '../schemas.js';
+import {
+  forecastErrors,
+  forecastResponse,
+  jsonResponse,
+  jsonSchema,
+  predictBody,
+  readSecurity,
+} from '../schemas.js';
 import { guard } from './guard.js';
 import { send } from './send.js';
 
@@ -20,8 +27,13 @@ export function predictRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     {
       onRequest: guard(ctx, 'read'),
       schema: {
-        body: predictBodySchema(limits),
-        response: { 200: forecastResponseSchema, '4xx': errorSchema, 503: errorSchema },
+        summary: 'Forecast busy nodes, power and warm pool for one series',
+        ...readSecurity(ctx.auth),
+        body: jsonSchema(predictBody(limits), 'input'),
+        response: {
+          200: jsonResponse(forecastResponse, 'The forecast.'),
+          ...forecastErrors(),
+        },
       },
     },
     async (req, reply) => {
