@@ -88,6 +88,8 @@ describe('pcm power plan on the real Slurm', { skip: skipAll }, () => {
       ids.push(
         slurm('sbatch', [
           '--parsable',
+          '-o',
+          '/dev/null',
           '-J',
           NAME,
           '-N',
