@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
 import { parseConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/service/app.js';
 import { makeAuth, tokenFrom } from '../../src/service/auth.js';
@@ -371,15 +372,21 @@ function raw(port: number, request: string): Promise<string> {
 
 const statusOf = (res: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(res)?.[1] ?? 0);
 
-describe('over a real socket', () => {
-  const { app } = service('  BodyLimitBytes: 1024\n');
-  let port = 0;
+/** Listen on a free loopback port for the suite (closed after it); `port` is set once listening. */
+function listenForSuite(app: FastifyInstance): { port: number } {
+  const at = { port: 0 };
   before(async () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const a = app.server.address();
-    port = typeof a === 'object' && a ? a.port : 0;
+    at.port = typeof a === 'object' && a ? a.port : 0;
   });
   after(() => app.close());
+  return at;
+}
+
+describe('over a real socket', () => {
+  const { app } = service('  BodyLimitBytes: 1024\n');
+  const at = listenForSuite(app);
 
   it('the static routes serve only their assets: traversal, encoded dots, absolute paths, NUL bytes', async () => {
     const targets = [
@@ -406,28 +413,28 @@ describe('over a real socket', () => {
       '/dashboard/C:%5cWindows%5cwin.ini',
     ];
     for (const t of targets) {
-      const res = await raw(port, `GET ${t} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      const res = await raw(at.port, `GET ${t} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       const st = statusOf(res);
       assert.ok([302, 400, 404].includes(st), `${t}: ${res.slice(0, 200)}`);
       assert.doesNotMatch(res, /power-control-model|root:x:0:|"version"|import type/, t);
     }
     // a NUL byte in the request line itself: the HTTP parser refuses it, the server lives on
     const nul = await raw(
-      port,
+      at.port,
       'GET /dashboard/\u0000../package.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );
     assert.equal(statusOf(nul), 400);
-    const ok = await raw(port, 'GET /dashboard/app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const ok = await raw(at.port, 'GET /dashboard/app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.equal(statusOf(ok), 200);
   });
 
   it('a URL over the HTTP header limit is refused by Node (431), and the server lives on', async () => {
     const res = await raw(
-      port,
+      at.port,
       `GET /forecast/latest?cluster=${'c'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
     );
     assert.equal(statusOf(res), 431);
-    const ok = await raw(port, 'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const ok = await raw(at.port, 'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.equal(statusOf(ok), 200);
   });
 
@@ -437,11 +444,11 @@ describe('over a real socket', () => {
     const chunked =
       'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
       `${body.length.toString(16)}\r\n${body}\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`;
-    const r = await raw(port, chunked);
+    const r = await raw(at.port, chunked);
     assert.equal(statusOf(r), 413, r.slice(0, 300));
     assert.match(r, /at most 1024 bytes/);
     const lying = await raw(
-      port,
+      at.port,
       'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{"total_nodes": 120}',
     );
     assert.equal(statusOf(lying), 400, lying.slice(0, 300));
@@ -494,13 +501,7 @@ describe('a slow client is cut after Service.RequestTimeoutSeconds (a trickling 
   /** Node looks for late requests every second; the rest is scheduling on a loaded machine. */
   const MARGIN_MS = 1000 + 2000;
   const { app } = service(`  RequestTimeoutSeconds: ${LIMIT_MS / 1000}\n`);
-  let port = 0;
-  before(async () => {
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const a = app.server.address();
-    port = typeof a === 'object' && a ? a.port : 0;
-  });
-  after(() => app.close());
+  const at = listenForSuite(app);
 
   it('by default the whole request, headers included, must arrive within 30 s', () => {
     const { app: d } = service();
@@ -510,7 +511,7 @@ describe('a slow client is cut after Service.RequestTimeoutSeconds (a trickling 
 
   for (const part of ['headers', 'body'] as const) {
     it(`its ${part} trickled at 5 bytes a second: 408 and closed within the timeout + ${MARGIN_MS / 1000} s`, async () => {
-      const r = await trickle(port, part, 200, LIMIT_MS + 10_000);
+      const r = await trickle(at.port, part, 200, LIMIT_MS + 10_000);
       console.log(
         `# ${part} trickled: ${r.closedAfterMs === null ? 'still open' : `closed after ${r.closedAfterMs} ms`}, ${r.sent} bytes sent, answer ${JSON.stringify(r.response.split('\r\n')[0])}`,
       );
@@ -523,7 +524,7 @@ describe('a slow client is cut after Service.RequestTimeoutSeconds (a trickling 
   }
 
   it('the server lives on', async () => {
-    const ok = await raw(port, 'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const ok = await raw(at.port, 'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.equal(statusOf(ok), 200);
   });
 });
