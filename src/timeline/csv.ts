@@ -15,11 +15,11 @@ import {
   checkYearFile,
   checkYearFileSize,
   commitYearSet,
+  readYearSet,
   SET_LOCK,
   type SetEntry,
   type YearFile,
   yearFileName,
-  yearSetFiles,
 } from './year-set.js';
 
 /**
@@ -247,8 +247,26 @@ class Grow {
  */
 export async function readTimelineCsv(path: string | string[], opts: ReadOptions = {}): Promise<Timeline> {
   const warn = opts.onWarning ?? ((l: string) => process.stderr.write(`pcm: warning: ${l}\n`));
-  const files: SetEntry[] =
-    typeof path === 'string' ? expandPath(path, warn) : path.map((p) => ({ path: p, expect: null }));
+  if (typeof path !== 'string')
+    return readFiles(
+      path,
+      path.map((p) => ({ path: p, expect: null })),
+      opts,
+    );
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
+  }
+  return isDir
+    ? readYearSet(path, warn, (files) => readFiles(path, files, opts))
+    : readFiles(path, [{ path, expect: null }], opts);
+}
+
+/** The rows of `files` in order as one timeline (`path`: what was asked for, for the error). */
+async function readFiles(path: string | string[], files: SetEntry[], opts: ReadOptions): Promise<Timeline> {
   if (files.length === 0) throw new InputError(`${path}: no job_timeline_*.csv files in this directory`);
   const cols = TIMELINE_COLUMNS.map(() => new Grow());
   const st = { start: Number.NaN, next: Number.NaN, rows: 0, capacity: Number.NaN, totalCpus: Number.NaN };
@@ -278,17 +296,6 @@ export async function readTimelineCsv(path: string | string[], opts: ReadOptions
     totalCpus: totalCpus > 0 ? totalCpus : capacity,
     columns,
   };
-}
-
-function expandPath(path: string, warn: (line: string) => void): SetEntry[] {
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
-  }
-  return isDir ? yearSetFiles(path, warn) : [{ path, expect: null }];
 }
 
 /** Append one file's rows to `cols`; returns its bytes and (when `hashed`) sha256. */

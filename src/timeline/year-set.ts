@@ -85,12 +85,30 @@ export interface SetEntry {
 }
 
 /**
- * The files of a timeline directory in order: those its manifest names, or (no manifest) every
- * `job_timeline_YYYY.csv`, after `warn` is given one line.
+ * Read a timeline directory with `read`, given its files in order: those its manifest names, or (no
+ * manifest) every `job_timeline_YYYY.csv`, after `warn` is given one line. A read that fails while a
+ * writer replaced the set (the manifest changed since it was read: its files were removed under the
+ * reader) is done again from the new manifest, up to 3 times.
  */
-export function yearSetFiles(dir: string, warn: (line: string) => void): SetEntry[] {
-  const m = readManifest(dir);
-  if (m) return m.files.map((f) => ({ path: join(dir, f.name), expect: f }));
+export async function readYearSet<T>(
+  dir: string,
+  warn: (line: string) => void,
+  read: (files: SetEntry[]) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const m = readManifest(dir);
+    try {
+      return await read(
+        m ? m.files.map((f) => ({ path: join(dir, f.name), expect: f })) : olderFiles(dir, warn),
+      );
+    } catch (e) {
+      if (!m || attempt >= 3 || readManifestText(dir) === m.text) throw e;
+    }
+  }
+}
+
+/** A directory an older pcm wrote: every `job_timeline_YYYY.csv`, in year order, unchecked. */
+function olderFiles(dir: string, warn: (line: string) => void): SetEntry[] {
   const old = readdirSync(dir)
     .filter((f) => OLD_FILE_RE.test(f))
     .sort();
@@ -136,17 +154,23 @@ function torn(path: string, diff: string): InputError {
   );
 }
 
-/** The directory's manifest, checked; null when it has none. */
-function readManifest(dir: string): SetManifest | null {
+/** The manifest's text; null when the directory has none. */
+function readManifestText(dir: string): string | null {
   const path = join(dir, SET_MANIFEST);
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     throw new UserError(`cannot read ${path}: ${code ?? errorMessage(e)}`);
   }
+}
+
+/** The directory's manifest, checked, with its text; null when it has none. */
+function readManifest(dir: string): (SetManifest & { text: string }) | null {
+  const path = join(dir, SET_MANIFEST);
+  const text = readManifestText(dir);
+  if (text === null) return null;
   const bad = (why: string) => new InputError(`${path}: ${why}; rebuild it with pcm timeline --per-year`);
   let m: Partial<SetManifest>;
   try {
@@ -175,5 +199,5 @@ function readManifest(dir: string): SetManifest | null {
     rows += f.rows!;
   });
   if (m.minutes !== rows) throw bad(`minutes: ${JSON.stringify(m.minutes)}, the files hold ${rows} rows`);
-  return m as SetManifest;
+  return { ...(m as SetManifest), text };
 }

@@ -109,6 +109,14 @@ describe('kill -9 during pcm timeline --per-year: the reader sees the earlier se
 
   before(async () => {
     assert.ok(existsSync(CLI), `${CLI} missing: npm run build`);
+    for (const f of ['csv', 'year-set']) {
+      const built = join(ROOT, `dist/timeline/${f}.js`);
+      const src = join(ROOT, `src/timeline/${f}.ts`);
+      assert.ok(
+        existsSync(built) && statSync(built).mtimeMs >= statSync(src).mtimeMs,
+        `${built} is missing or older than ${src}: npm run build`,
+      );
+    }
     writeFileSync(jobsA, swfLog(1));
     writeFileSync(jobsB, swfLog(2));
     runToEnd(jobsA, earlier, true);

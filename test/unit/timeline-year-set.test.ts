@@ -2,7 +2,8 @@
  * A `--per-year` timeline directory is one set (issue 15, defect 8; src/timeline/year-set.ts): the reader
  * reads only what the manifest names, so a year left from an earlier run is never read back; a file
  * changed after the manifest is refused; a directory without a manifest (an older pcm) is read as before
- * with a one-line warning; one writer at a time. The kill -9 drill is test/unit/faults-timeline-set.test.ts.
+ * with a one-line warning; a reader racing a writer reads again; one writer at a time. The kill -9 drill
+ * is test/unit/faults-timeline-set.test.ts.
  */
 import assert from 'node:assert/strict';
 import {
@@ -130,6 +131,19 @@ describe('per-year timeline directory as one set', () => {
     await refused(/sha256 [0-9a-f]{12}\.\.\., job_timeline\.manifest\.json says [0-9a-f]{12}\.\.\./);
     rmSync(p);
     await refused(/named by job_timeline\.manifest\.json but missing/);
+  });
+
+  it('a reader racing a writer that replaces the set reads the new set whole (again, from the new manifest)', async () => {
+    const dir = join(tmp, 'race');
+    writeTimelineCsvPerYear(dir, timeline(NEW_YEAR_2023 - 600, NEW_YEAR_2023 + 600, 2));
+    const now = timeline(NEW_YEAR_2023 - 1200, NEW_YEAR_2023 + 1200, 6);
+    // the reader has its manifest and opens its first file asynchronously; the writer replaces the set
+    // (and removes the files the reader's manifest names) before that open runs
+    const reading = readTimelineCsv(dir);
+    writeTimelineCsvPerYear(dir, now);
+    const got = await reading;
+    assert.equal(got.start, now.start);
+    assert.deepEqual(busy(got), busy(now));
   });
 
   it('a manifest that is not one, or names a path outside the set, is refused', async () => {
