@@ -20,9 +20,9 @@
  * share the cores) figures are noisy; repeat before quoting them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { freePort } from '../../harness/net.js';
@@ -248,6 +248,7 @@ async function main(): Promise<void> {
     }
   } finally {
     child.kill('SIGTERM');
+    if (loopDelayFile) rmSync(dirname(loopDelayFile), { recursive: true, force: true });
   }
   if (process.argv.includes('--no-cache-miss')) {
     if (jsonOut) await writeFileAtomic(jsonOut, `${JSON.stringify(out, null, 2)}\n`);
