@@ -3,7 +3,7 @@
  * simulator on 120 nodes in real time, ridge baseline), autocannon against POST /predict on loopback.
  *
  *   node --import tsx bench/speed/serve.ts [--connections 100] [--duration 10] [--rate R] [--soak 60] [--json out.json]
- *     [--model DIR] [--no-cache-miss] [--compiled DIR]
+ *     [--model DIR] [--no-cache-miss] [--compiled DIR] [--loop-delay]
  *
  * --compiled DIR runs the service from tsc output (`npx tsc -p tsconfig.json --outDir DIR`, with
  * src/service/dashboard copied to DIR/service/) instead of through tsx, as an installed pcm runs.
@@ -11,6 +11,8 @@
  * run (first / min / max / last and the least-squares slope in MB per minute: "flat" is a slope near 0
  * against the GC sawtooth). --rate R holds the offered load at R requests/s over all connections
  * (autocannon overallRate, latencies corrected for coordinated omission) instead of as fast as possible.
+ * --loop-delay preloads bench/lib/loop-delay.ts into the service and prints its event-loop delay over the
+ * run (what @fastify/under-pressure would shed load on).
  * With --soak S: a further S s run at the same load, RSS sampled every 5 s. Then, in this process, times cache-miss
  * forecasts over a simulated 14-day timeline: a telemetry read + quality check + features + ridge predict
  * per new minute (the refit, once an hour of telemetry, timed separately).
@@ -18,6 +20,10 @@
  * share the cores) figures are noisy; repeat before quoting them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { freePort } from '../../harness/net.js';
 import { rssMb } from '../../harness/outage-harness.js';
@@ -33,14 +39,20 @@ import { numArg } from '../lib/args.js';
 /** RSS of `pid` in MB (NaN once it is gone). */
 const rssMB = (pid: number): number => rssMb(pid) ?? Number.NaN;
 
-async function startService(port: number): Promise<ChildProcess> {
+async function startService(port: number, loopDelayFile?: string): Promise<ChildProcess> {
   // --compiled DIR: the service as tsc output (DIR/cli/main.js, as installed), else through tsx
   const ci = process.argv.indexOf('--compiled');
   const entry = ci > 0 ? [`${process.argv[ci + 1]}/cli/main.js`] : ['--import', 'tsx', 'src/cli/main.ts'];
-  const child = spawn(process.execPath, [...entry, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, PCM_INFLUX_URL: '' },
-  });
+  // --loop-delay: the service's event-loop delay, a line a second (bench/lib/loop-delay.ts)
+  const preload = loopDelayFile ? ['--import', 'tsx', '--import', './bench/lib/loop-delay.ts'] : [];
+  const child = spawn(
+    process.execPath,
+    [...preload, ...entry, 'serve', '--host', '127.0.0.1', '--port', String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, PCM_INFLUX_URL: '', PCM_BENCH_LOOP_DELAY: loopDelayFile ?? '' },
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -128,6 +140,24 @@ async function cacheMiss(n: number) {
   };
 }
 
+/** The service's event-loop delay over [from, to] (ms epoch) from the --loop-delay file's lines. */
+function loopDelaySummary(file: string, from: number, to: number) {
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { t: number; mean: number; p99: number; max: number })
+    .filter((l) => l.t > from && l.t <= to + 1000);
+  const top = (k: 'mean' | 'p99' | 'max') => Math.max(...lines.map((l) => l[k]));
+  const sorted = lines.map((l) => l.mean).sort((a, b) => a - b);
+  return {
+    seconds: lines.length,
+    meanMedianMs: sorted[Math.floor(sorted.length / 2)],
+    meanMaxMs: top('mean'),
+    p99MaxMs: top('p99'),
+    maxMs: top('max'),
+  };
+}
+
 /** RSS samples summarised: first, min, max, last and the least-squares slope (MB per minute). */
 function rssSummary(samples: number[], everyS: number) {
   const n = samples.length;
@@ -157,7 +187,10 @@ async function main(): Promise<void> {
     ? process.argv[process.argv.indexOf('--json') + 1]
     : undefined;
   const port = await freePort();
-  const child = await startService(port);
+  const loopDelayFile = process.argv.includes('--loop-delay')
+    ? join(mkdtempSync(join(tmpdir(), 'pcm-loop-delay-')), 'delay.jsonl')
+    : undefined;
+  const child = await startService(port, loopDelayFile);
   const url = `http://127.0.0.1:${port}`;
   const out: Record<string, unknown> = {
     connections,
@@ -174,7 +207,9 @@ async function main(): Promise<void> {
     out.rssStartMB = rssMB(child.pid!);
     await load(url, connections, 2, undefined, rate); // warm-up (JIT), not reported
     const rss: number[] = [rssMB(child.pid!)];
+    const mainFrom = Date.now();
     const main = await load(url, connections, duration, () => rss.push(rssMB(child.pid!)), rate, 1000);
+    const mainTo = Date.now();
     rss.push(rssMB(child.pid!));
     out.run = main;
     out.rate = rate ?? null;
@@ -190,6 +225,15 @@ async function main(): Promise<void> {
         `RSS every 1 s: first ${m.first.toFixed(0)}, min ${m.min.toFixed(0)}, max ${m.max.toFixed(0)}, last ${m.last.toFixed(0)} MB, ` +
         `slope ${m.slopeMBPerMin.toFixed(1)} MB/min (${rss.length} samples: ${rss.map((x) => x.toFixed(0)).join(' ')})\n`,
     );
+    if (loopDelayFile) {
+      await sleep(1100); // the last second's line
+      const d = loopDelaySummary(loopDelayFile, mainFrom, mainTo);
+      out.loopDelay = d;
+      process.stdout.write(
+        `event-loop delay of the service over the run (${d.seconds} one-second samples, 10 ms resolution): ` +
+          `per-second mean: median ${d.meanMedianMs} ms, highest ${d.meanMaxMs} ms; per-second p99 highest ${d.p99MaxMs} ms; max ${d.maxMs} ms\n`,
+      );
+    }
     if (soak) {
       const samples: number[] = [rssMB(child.pid!)];
       const s = await load(url, connections, soak, () => samples.push(rssMB(child.pid!)), rate);
@@ -204,6 +248,7 @@ async function main(): Promise<void> {
     }
   } finally {
     child.kill('SIGTERM');
+    if (loopDelayFile) rmSync(dirname(loopDelayFile), { recursive: true, force: true });
   }
   if (process.argv.includes('--no-cache-miss')) {
     if (jsonOut) await writeFileAtomic(jsonOut, `${JSON.stringify(out, null, 2)}\n`);

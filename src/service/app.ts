@@ -86,6 +86,7 @@ export function buildApp(deps: AppDeps): App {
     startedAt: Date.now() / 1000,
     version: deps.version ?? process.env.npm_package_version ?? '0.1.0',
   };
+  const requestMs = cfg.Service.RequestTimeoutSeconds * 1000;
   const app = Fastify({
     logger: deps.log?.logger ?? false,
     logController: new LogController({ disableRequestLogging: deps.log?.disableRequestLogging ?? false }),
@@ -95,7 +96,16 @@ export function buildApp(deps: AppDeps): App {
     return503OnClosing: true,
     // a client must send its whole request within this (Fastify's default 0 lets a slow client hold a
     // connection open forever by trickling its body)
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: requestMs,
+    // and to Node itself: Fastify sets requestTimeout only after Node made the server, which left Node's
+    // headersTimeout at 60 s; Node then swaps the two (the larger one limits the whole request) and looks
+    // every 30 s, so a trickled body was cut after 60-90 s, not 30. Same limit for the headers, looked at
+    // every second.
+    http: {
+      requestTimeout: requestMs,
+      headersTimeout: requestMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
     // idle and keep-alive timeouts from the config (keep-alive above the proxy's, so the proxy closes first)
     connectionTimeout: cfg.Service.IdleTimeoutSeconds * 1000,
     keepAliveTimeout: cfg.Service.KeepAliveTimeoutSeconds * 1000,
@@ -173,8 +183,8 @@ function openApiInfo(version: string, authEnabled: boolean) {
   };
 }
 
-/** Time to receive a whole request (headers and body), ms: 408 and the connection closed after it. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+/** How often Node looks for requests over Service.RequestTimeoutSeconds, ms (its default is 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
 
 /** Longest request URL (path and query string) accepted; the routes need a few dozen characters. */
 const MAX_URL_CHARS = 2048;

@@ -18,6 +18,8 @@ export const ServiceSchema = z
     RequireAuthForReads: z.boolean().default(false),
     /** Service log level (JSON lines on stdout, for journald); `pcm serve --log` adds a line per request. */
     LogLevel: z.enum(LOG_LEVELS).default('info'),
+    /** A client must send its whole request (headers and body) within this: else 408 and the connection closed, so a client trickling bytes cannot hold it. */
+    RequestTimeoutSeconds: z.number().positive().max(3600).default(30),
     /** A connection idle this long is closed (Fastify connectionTimeout; Node's default is never). */
     IdleTimeoutSeconds: z.number().positive().max(3600).default(120),
     /** Keep-alive: longer than the reverse proxy's upstream idle timeout (nginx keepalive_timeout 60 s), so the proxy closes first. */

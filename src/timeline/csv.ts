@@ -1,6 +1,9 @@
-import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { AtomicFileWriter } from '../util/atomic.js';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { AtomicFileWriter, fsyncDir } from '../util/atomic.js';
+import { lockDirectory } from '../util/dir-lock.js';
 import { errorMessage, InputError, UserError } from '../util/errors.js';
 import {
   COLUMNS_ADDED_AFTER_FIRST_RELEASE,
@@ -8,6 +11,16 @@ import {
   type Timeline,
   type TimelineColumn,
 } from './columns.js';
+import {
+  checkYearFile,
+  checkYearFileSize,
+  commitYearSet,
+  readYearSet,
+  SET_LOCK,
+  type SetEntry,
+  type YearFile,
+  yearFileName,
+} from './year-set.js';
 
 /**
  * The timeline as CSV: `timestamp` (ISO UTC, `2024-01-01T00:00:00Z`) first, then the contract columns in
@@ -93,9 +106,22 @@ export function writeTimelineCsv(
   path: string,
   tl: Timeline,
   opts: WriteOptions & { from?: number; to?: number } = {},
-) {
-  const from = opts.from ?? 0;
-  const to = opts.to ?? tl.minutes;
+): void {
+  writeRows(path, tl, opts.from ?? 0, opts.to ?? tl.minutes, opts.onProgress);
+}
+
+/**
+ * Rows [from, to) to a temp file beside `path`, committed under `path`, or under `nameOf(sha256)` (a name
+ * from the content) when given. Returns the committed path, its bytes and sha256 (only with `nameOf`).
+ */
+function writeRows(
+  path: string,
+  tl: Timeline,
+  from: number,
+  to: number,
+  onProgress?: (rows: number) => void,
+  nameOf?: (sha256: string) => string,
+): { path: string; bytes: number; sha256: string } {
   let w: AtomicFileWriter;
   try {
     mkdirSync(dirname(path), { recursive: true });
@@ -103,9 +129,24 @@ export function writeTimelineCsv(
   } catch (e) {
     throw writeError(path, e);
   }
+  const hash = nameOf ? createHash('sha256') : null;
+  let bytes = 0;
   try {
-    emitRows(tl, from, to, (s) => w.write(s), opts.onProgress);
-    w.commit();
+    emitRows(
+      tl,
+      from,
+      to,
+      (s) => {
+        hash?.update(s);
+        bytes += Buffer.byteLength(s);
+        w.write(s);
+      },
+      onProgress,
+    );
+    const sha256 = hash ? hash.digest('hex') : '';
+    const committed = nameOf ? nameOf(sha256) : path;
+    w.commit(committed);
+    return { path: committed, bytes, sha256 };
   } catch (e) {
     w.abort();
     throw writeError(path, e);
@@ -132,22 +173,42 @@ export function yearSlices(tl: Timeline): Array<{ year: number; from: number; to
   return out;
 }
 
-/** Per-year split (the seed's naming): `dir/job_timeline_YYYY.csv` for each UTC year. Returns the paths. */
+/**
+ * Per-year split: one CSV per UTC year in `dir`, written as one set (src/timeline/year-set.ts): the year
+ * files under new names, the manifest last, then what it does not name removed. Returns the paths written.
+ */
 export function writeTimelineCsvPerYear(dir: string, tl: Timeline, opts: WriteOptions = {}): string[] {
   try {
-    mkdirSync(dir, { recursive: true });
+    if (mkdirSync(dir, { recursive: true }) !== undefined) fsyncDir(dirname(dir));
   } catch (e) {
     throw new UserError(
       `cannot create directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`,
     );
   }
-  const paths: string[] = [];
-  for (const { year, from, to } of yearSlices(tl)) {
-    const p = join(dir, `job_timeline_${year}.csv`);
-    writeTimelineCsv(p, tl, { from, to, onProgress: opts.onProgress });
-    paths.push(p);
+  let release: () => void;
+  try {
+    release = lockDirectory(
+      dir,
+      SET_LOCK,
+      (pid) =>
+        `${dir}: process ${pid} is writing a timeline into this directory (${SET_LOCK}); one at a time`,
+    );
+  } catch (e) {
+    throw writeError(join(dir, SET_LOCK), e);
   }
-  return paths;
+  try {
+    const files: YearFile[] = [];
+    for (const { year, from, to } of yearSlices(tl)) {
+      const w = writeRows(join(dir, `job_timeline_${year}.csv`), tl, from, to, opts.onProgress, (sha) =>
+        join(dir, yearFileName(year, sha)),
+      );
+      files.push({ name: basename(w.path), year, rows: to - from, bytes: w.bytes, sha256: w.sha256 });
+    }
+    const manifest = commitYearSet(dir, files, isoMinute(tl.start), tl.minutes);
+    return [...files.map((f) => join(dir, f.name)), manifest];
+  } finally {
+    release();
+  }
 }
 
 export interface ReadOptions {
@@ -155,6 +216,8 @@ export interface ReadOptions {
   capacity?: number;
   /** Cluster CPUs, when the file has no `total_cpus` column (or to override it). */
   totalCpus?: number;
+  /** A one-line warning (a per-year directory without a manifest); default: `pcm: warning: ...` on stderr. */
+  onWarning?: (line: string) => void;
 }
 
 const OFFSET_RE = /(Z|[+-]\d\d:?\d\d)$/;
@@ -177,20 +240,50 @@ class Grow {
 }
 
 /**
- * Read one timeline CSV, or several in order (per-year files), or a directory of `job_timeline_*.csv`.
- * Missing columns -> InputError naming them; extra columns are ignored; timestamps must be whole minutes,
- * one apart (a gap or disorder -> InputError with the file and line).
+ * Read one timeline CSV, or several in order, or a `--per-year` directory (the files its manifest names,
+ * each checked against it; src/timeline/year-set.ts). Missing columns -> InputError naming them; extra
+ * columns are ignored; timestamps must be whole minutes, one apart (a gap or disorder -> InputError with
+ * the file and line).
  */
 export async function readTimelineCsv(path: string | string[], opts: ReadOptions = {}): Promise<Timeline> {
-  const files = typeof path === 'string' ? expandPath(path) : path;
+  const warn = opts.onWarning ?? ((l: string) => process.stderr.write(`pcm: warning: ${l}\n`));
+  if (typeof path !== 'string')
+    return readFiles(
+      path,
+      path.map((p) => ({ path: p, expect: null })),
+      opts,
+    );
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
+  }
+  return isDir
+    ? readYearSet(path, warn, (files) => readFiles(path, files, opts))
+    : readFiles(path, [{ path, expect: null }], opts);
+}
+
+/** The rows of `files` in order as one timeline (`path`: what was asked for, for the error). */
+async function readFiles(path: string | string[], files: SetEntry[], opts: ReadOptions): Promise<Timeline> {
   if (files.length === 0) throw new InputError(`${path}: no job_timeline_*.csv files in this directory`);
   const cols = TIMELINE_COLUMNS.map(() => new Grow());
   const st = { start: Number.NaN, next: Number.NaN, rows: 0, capacity: Number.NaN, totalCpus: Number.NaN };
-  for (const f of files) await readOne(f, cols, st);
+  for (const { path: f, expect } of files) {
+    if (!expect) {
+      await readOne(f, cols, st, false);
+      continue;
+    }
+    checkYearFileSize(f, expect);
+    const rowsBefore = st.rows;
+    const got = await readOne(f, cols, st, true);
+    checkYearFile(f, expect, { ...got, rows: st.rows - rowsBefore });
+  }
   const capacity = opts.capacity ?? st.capacity;
   const totalCpus = opts.totalCpus ?? st.totalCpus;
   if (!(capacity > 0)) {
-    throw new InputError(`${files[0]}: no capacity column; give the cluster's node count (--nodes)`);
+    throw new InputError(`${files[0].path}: no capacity column; give the cluster's node count (--nodes)`);
   }
   const columns = {} as Record<TimelineColumn, Float64Array>;
   TIMELINE_COLUMNS.forEach((c, k) => {
@@ -205,27 +298,17 @@ export async function readTimelineCsv(path: string | string[], opts: ReadOptions
   };
 }
 
-function expandPath(path: string): string[] {
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
-  }
-  if (!isDir) return [path];
-  return readdirSync(path)
-    .filter((f) => /^job_timeline_\d{4}\.csv$/.test(f))
-    .sort()
-    .map((f) => join(path, f));
-}
-
+/** Append one file's rows to `cols`; returns its bytes and (when `hashed`) sha256. */
 async function readOne(
   file: string,
   cols: Grow[],
   st: { start: number; next: number; rows: number; capacity: number; totalCpus: number },
-): Promise<void> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  hashed: boolean,
+): Promise<{ bytes: number; sha256: string }> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  const utf8 = new StringDecoder('utf8');
+  const hash = hashed ? createHash('sha256') : null;
+  let bytes = 0;
   let rest = '';
   let lineNo = 0;
   let idx: number[] | null = null; // field index of each contract column
@@ -319,7 +402,9 @@ async function readOne(
 
   try {
     for await (const chunk of stream) {
-      const text = rest + (chunk as string);
+      hash?.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      const text = rest + utf8.write(chunk as Buffer);
       let from = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
         line(text.slice(from, nl));
@@ -327,6 +412,7 @@ async function readOne(
       }
       rest = text.slice(from);
     }
+    rest += utf8.end();
     if (rest !== '') line(rest);
   } catch (e) {
     if (e instanceof UserError) throw e;
@@ -339,4 +425,5 @@ async function readOne(
   }
   if (idx === null)
     throw new InputError(`${file}: empty file; expected a header line starting with ${TIMESTAMP_COLUMN}`);
+  return { bytes, sha256: hash ? hash.digest('hex') : '' };
 }

@@ -110,13 +110,19 @@ export class AtomicFileWriter {
     this.bufLen = 0;
   }
 
-  commit(): void {
+  /**
+   * Make the file appear under its name, or under `to`: another name in the same directory, for a name
+   * known only once the content is (e.g. from its hash).
+   */
+  commit(to: string = this.path): void {
     if (this.done) return;
+    if (dirname(resolve(to)) !== dirname(resolve(this.path)))
+      throw new Error(`AtomicFileWriter: ${to} is not in the directory of ${this.path}`);
     this.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
-    renameSync(this.tmp, this.path);
-    fsyncDir(dirname(this.path));
+    renameSync(this.tmp, to);
+    fsyncDir(dirname(to));
     this.done = true;
   }
 

@@ -8,7 +8,8 @@
  *   - the CLI exits non-zero with exactly one line on stderr, naming the DB and "while reading", no stack;
  *   - the password (full of URL and SQL special characters) appears nowhere in its output;
  *   - no file at --out; a jobs.csv left by an earlier run is left byte-for-byte intact;
- *   - no temp file (.jobs.csv.*.tmp) is left beside it.
+ *   - no temp file (.jobs.csv.*.tmp) is left beside it;
+ *   - the CLI ends within EXIT_BOUND_S (30 s) of the fault.
  * Needs mariadbd / mariadb-install-db (scripts/services/install.sh) and root, like the other services.
  * PCM_SKIP_INTEGRATION=1 skips. Takes ~30-60 s (four server starts, one 400k-row fill).
  */
@@ -92,7 +93,15 @@ interface Outcome {
   selectsAtFault: number;
   /** Files in the output directory at the moment of the fault. */
   filesAtFault: string[];
+  /** Seconds from the fault to the CLI's exit; null when it was still running EXIT_BOUND_S after it. */
+  exitSeconds: number | null;
 }
+
+/**
+ * A failed pcm must end this soon after the fault. A timer left behind (mysql2's query timeout,
+ * SlurmDB.QueryTimeoutSeconds = 300 s) once kept it alive for 302-304 s after its one-line error.
+ */
+const EXIT_BOUND_S = 30;
 
 /** Run the CLI; once it has run `afterSelects` queries on the server, inject `fault`; collect the result. */
 async function runWithFault(
@@ -121,7 +130,13 @@ async function runWithFault(
   child.stderr?.on('data', (d) => {
     stderr += d;
   });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let exitedAt = 0;
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      exitedAt = Date.now();
+      r(code);
+    }),
+  );
   let n = 0;
   let done = false;
   void exited.then(() => {
@@ -135,16 +150,24 @@ async function runWithFault(
   await mon.end();
   assert.ok(!done, `the CLI ended before the fault could be injected: ${stderr}`);
   const filesAtFault = readdirSync(outDir);
+  const faultAt = Date.now();
   if (fault === 'kill') process.kill(db.pid, 'SIGKILL');
   else await db.shutdown();
+  const late = sleep(faultAt + EXIT_BOUND_S * 1000 - Date.now(), 'late' as const, { ref: false });
+  if ((await Promise.race([exited, late])) === 'late') child.kill('SIGKILL'); // fails the bound below
   const code = await exited;
+  const exitSeconds = exitedAt - faultAt <= EXIT_BOUND_S * 1000 ? (exitedAt - faultAt) / 1000 : null;
   // the server must really be gone before the next start
   for (let i = 0; i < 100 && (await db.running()); i++) await sleep(100);
-  return { code, stdout, stderr, selectsAtFault: n, filesAtFault };
+  return { code, stdout, stderr, selectsAtFault: n, filesAtFault, exitSeconds };
 }
 
-/** The common checks: non-zero, one clear line, no secret, nothing left behind. */
+/** The common checks: ended soon, non-zero, one clear line, no secret, nothing left behind. */
 function checkOutcome(o: Outcome, outDir: string, kept: Record<string, string>): void {
+  assert.ok(
+    o.exitSeconds !== null,
+    `pcm still running ${EXIT_BOUND_S} s after the fault (killed by the test); stderr: ${o.stderr}`,
+  );
   assert.notEqual(o.code, 0, 'exit code must be non-zero');
   const lines = o.stderr.split('\n').filter((l) => l !== '');
   assert.equal(lines.length, 1, `one line on stderr, got: ${o.stderr}`);
@@ -291,7 +314,9 @@ describe('MariaDB stopped in the middle of a read (private server)', { skip }, (
       `mid-read: the temp file should exist at the fault (${o.filesAtFault.join(', ')})`,
     );
     assert.match(o.stderr, /connection to the Slurm DB .* lost while reading/);
-    t.diagnostic(`${o.stderr.trim()} (exit ${o.code}; ${o.selectsAtFault} queries run at the fault)`);
+    t.diagnostic(
+      `${o.stderr.trim()} (exit ${o.code} ${o.exitSeconds} s after the fault; ${o.selectsAtFault} queries run at the fault)`,
+    );
     checkOutcome(o, dir, { 'jobs.csv': earlier });
     const rows = Number(/after (\d+) rows/.exec(o.stderr)?.[1]);
     assert.ok(rows > 0 && rows < ROWS, `stopped mid-read after ${rows} of ${ROWS} rows`);
@@ -307,7 +332,9 @@ describe('MariaDB stopped in the middle of a read (private server)', { skip }, (
       dir,
       'shutdown',
     );
-    t.diagnostic(`${o.stderr.trim()} (exit ${o.code}; ${o.selectsAtFault} queries run at the fault)`);
+    t.diagnostic(
+      `${o.stderr.trim()} (exit ${o.code} ${o.exitSeconds} s after the fault; ${o.selectsAtFault} queries run at the fault)`,
+    );
     checkOutcome(o, dir, {});
     assert.equal(o.stdout, '', 'no JSON summary for a failed run');
   });
@@ -324,7 +351,9 @@ describe('MariaDB stopped in the middle of a read (private server)', { skip }, (
       dir,
       'kill',
     );
-    t.diagnostic(`${o.stderr.trim()} (exit ${o.code}; ${o.selectsAtFault} queries run at the fault)`);
+    t.diagnostic(
+      `${o.stderr.trim()} (exit ${o.code} ${o.exitSeconds} s after the fault; ${o.selectsAtFault} queries run at the fault)`,
+    );
     checkOutcome(o, dir, { 'timeline.csv': earlier });
   });
 
@@ -338,7 +367,9 @@ describe('MariaDB stopped in the middle of a read (private server)', { skip }, (
       dir,
       'shutdown',
     );
-    t.diagnostic(`${o.stderr.trim()} (exit ${o.code}; ${o.selectsAtFault} queries run at the fault)`);
+    t.diagnostic(
+      `${o.stderr.trim()} (exit ${o.code} ${o.exitSeconds} s after the fault; ${o.selectsAtFault} queries run at the fault)`,
+    );
     checkOutcome(o, dir, {});
     assert.ok(!existsSync(join(dir, 'years')));
   });

@@ -66,8 +66,13 @@ describe('pcm timeline', () => {
   it('--per-year --out DIR writes one file per UTC year', async () => {
     const out = join(dir, 'years');
     const r = await runTimeline(opts({ out, perYear: true, nodes: 10 }));
-    assert.equal(r.written.length, 2);
-    assert.deepEqual(readdirSync(out).sort(), ['job_timeline_2023.csv', 'job_timeline_2024.csv']);
+    assert.equal(r.written.length, 3); // two years and the manifest
+    assert.deepEqual(
+      readdirSync(out)
+        .map((f) => f.replace(/\.[0-9a-f]{12}\.csv$/, '.csv'))
+        .sort(),
+      ['job_timeline.manifest.json', 'job_timeline_2023.csv', 'job_timeline_2024.csv'],
+    );
     const tl = await readTimelineCsv(out);
     assert.equal(tl.capacity, 10);
     assert.equal(tl.minutes, r.timeline.minutes);

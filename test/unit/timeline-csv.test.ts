@@ -103,7 +103,7 @@ describe('timeline CSV', () => {
     assert.ok(nonInteger > 100, 'the sample exercises fractional values');
   });
 
-  it('splits per UTC year into job_timeline_YYYY.csv and reads the directory back as one timeline', async () => {
+  it('splits per UTC year into job_timeline_YYYY.<hash>.csv and reads the directory back as one timeline', async () => {
     // 2023-12-31T23:00Z .. 2024-01-01T01:00Z crosses a year boundary
     const start = T - 3600;
     const tl = buildTimeline([job(1, start, start + 60, T + 3600, 2, 7200)], { capacity: 4 });
@@ -116,9 +116,13 @@ describe('timeline CSV', () => {
     );
     const out = join(dir, 'years');
     const paths = writeTimelineCsvPerYear(out, tl);
-    assert.deepEqual(readdirSync(out).sort(), ['job_timeline_2023.csv', 'job_timeline_2024.csv']);
-    assert.equal(paths.length, 2);
-    const y2024 = readFileSync(join(out, 'job_timeline_2024.csv'), 'utf8').split('\n');
+    const names = readdirSync(out).sort();
+    assert.deepEqual(
+      names.map((f) => f.replace(/\.[0-9a-f]{12}\.csv$/, '.csv')),
+      ['job_timeline.manifest.json', 'job_timeline_2023.csv', 'job_timeline_2024.csv'],
+    ); // the year files under their content's hash, and the set's manifest (src/timeline/year-set.ts)
+    assert.equal(paths.length, 3);
+    const y2024 = readFileSync(join(out, names[2]), 'utf8').split('\n');
     assert.equal(y2024[0], CSV_HEADER);
     assert.ok(y2024[1].startsWith('2024-01-01T00:00:00Z,'));
     const back = await readTimelineCsv(out);

@@ -41,7 +41,7 @@ function checkOutput(o: TimelineCommandOptions): void {
   if (o.summary && (o.out || o.perYear))
     throw new UserError('--summary prints only; do not combine it with --out/--per-year');
   if (o.perYear && !o.out)
-    throw new UserError('--per-year needs --out DIR (the directory for job_timeline_YYYY.csv)');
+    throw new UserError('--per-year needs --out DIR (the directory for the per-year CSV files)');
   if (!o.summary && !o.out)
     throw new UserError('say where the timeline goes: --out FILE, --per-year --out DIR, or --summary');
 }
@@ -142,7 +142,10 @@ export function register(program: Command): void {
     .option('--tz <zone>', 'IANA zone of dates without an offset (and of sacct times)', 'UTC')
     .option('--cluster <name>', 'Slurm ClusterName (with a mysql:// URL)')
     .option('--out <path>', 'timeline CSV to write (a directory with --per-year); replaced atomically')
-    .option('--per-year', 'write one job_timeline_YYYY.csv per UTC year into the --out directory')
+    .option(
+      '--per-year',
+      'write one CSV per UTC year into the --out directory, as one set: job_timeline_YYYY.<hash>.csv, then job_timeline.manifest.json naming them',
+    )
     .option('--summary', 'print a summary instead of writing the timeline')
     .option('--json', 'print the summary as JSON on stdout')
     .option(
