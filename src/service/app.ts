@@ -10,6 +10,7 @@ import type { ServiceLog } from './logging.js';
 import { Metrics } from './metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { forecastRoutes } from './routes/forecast.js';
+import { modelRoutes } from './routes/model.js';
 import { opsRoutes } from './routes/ops.js';
 import { predictRoutes } from './routes/predict.js';
 
@@ -151,6 +152,7 @@ export function buildApp(deps: AppDeps): App {
     forecastRoutes(scope, ctx);
     opsRoutes(scope, ctx);
     dashboardRoutes(scope);
+    modelRoutes(scope, ctx);
   });
   return { app, hub, metrics };
 }
