@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
 import { authFromConfig } from './auth.js';
 import type { ServiceContext } from './context.js';
-import { ForecastHub, type SeriesId, UnknownSeriesError } from './forecast-hub.js';
+import { ForecastHub, type HubEvents, type SeriesId, UnknownSeriesError } from './forecast-hub.js';
 import type { ServingModel } from './forecasters.js';
 import type { ServiceLog } from './logging.js';
 import { Metrics } from './metrics.js';
@@ -31,6 +31,8 @@ export interface AppDeps {
   series?: SeriesId[];
   /** A hub built by the caller (tests); default one is built from the deps. */
   hub?: ForecastHub;
+  /** Also told of every forecast the hub computes (the forecasts written to InfluxDB: ForecastSink). */
+  forecastSink?: HubEvents;
   env?: NodeJS.ProcessEnv;
   /** The service log (serviceLog); default none (tests). */
   log?: ServiceLog;
@@ -48,7 +50,10 @@ export function configuredSeries(cfg: Config): SeriesId[] {
   return s?.length ? s : [{ cluster: cfg.Cluster.Name, partition: '_all' }];
 }
 
-export function hubFor(deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 'clock'>, metrics?: Metrics) {
+export function hubFor(
+  deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 'clock'>,
+  events?: HubEvents,
+) {
   const s = deps.config.Service;
   return new ForecastHub(
     deps.reader,
@@ -64,7 +69,7 @@ export function hubFor(deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 
       graceSeconds: s.IngestGraceSeconds,
     },
     deps.clock ?? (() => Date.now() / 1000),
-    metrics,
+    events,
   );
 }
 
@@ -72,7 +77,16 @@ export function buildApp(deps: AppDeps): App {
   const cfg = deps.config;
   const clock = deps.clock ?? (() => Date.now() / 1000);
   const metrics = new Metrics();
-  const hub = deps.hub ?? hubFor({ ...deps, clock }, metrics);
+  const sink = deps.forecastSink;
+  const events: HubEvents = sink
+    ? {
+        onCompute(s, snap, ms) {
+          metrics.onCompute(s, snap, ms);
+          sink.onCompute(s, snap, ms);
+        },
+      }
+    : metrics;
+  const hub = deps.hub ?? hubFor({ ...deps, clock }, events);
   const series = deps.series ?? configuredSeries(cfg);
   for (const s of series) hub.addSeries(s);
   const ctx: ServiceContext = {
