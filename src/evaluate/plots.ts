@@ -44,8 +44,15 @@ export interface ChartSpec {
   logY?: boolean;
   yMin?: number;
   yMax?: number;
+  /** Fixed x range (default: the data's), e.g. to line up charts drawn one above the other. */
+  xMin?: number;
+  xMax?: number;
+  /** x counts something (epochs): ticks at whole numbers only. */
+  xWhole?: boolean;
   /** Where the legend goes (default top-right inside the plot; 'above' = one row between title and plot). */
   legend?: 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left' | 'above' | 'none';
+  /** Id of the plot area's clip path (default 'plot'): unique per chart when several share one document. */
+  clipId?: string;
 }
 
 export const PALETTE = [
@@ -167,6 +174,8 @@ export function lineChart(spec: ChartSpec): string {
   }
   if (!Number.isFinite(x0)) [x0, x1] = [0, 1];
   if (!Number.isFinite(y0)) [y0, y1] = [0, 1];
+  if (spec.xMin !== undefined) x0 = spec.xMin;
+  if (spec.xMax !== undefined) x1 = spec.xMax;
   if (spec.yMin !== undefined) y0 = fy(spec.yMin);
   if (spec.yMax !== undefined) y1 = fy(spec.yMax);
 
@@ -190,7 +199,7 @@ export function lineChart(spec: ChartSpec): string {
     spec.xAxis === 'time'
       ? timeTicks(x0, x1, spec.timeZone ?? 'UTC')
       : niceTicks(x0, x1, 8)
-          .filter((v) => v >= x0 - 1e-9 && v <= x1 + 1e-9)
+          .filter((v) => v >= x0 - 1e-9 && v <= x1 + 1e-9 && (!spec.xWhole || Number.isInteger(v)))
           .map((v) => ({ v, label: formatTick(v) }));
 
   const sx = (x: number) => m.left + ((x - x0) / (x1 - x0)) * pw;
@@ -232,10 +241,11 @@ export function lineChart(spec: ChartSpec): string {
     );
   }
   // clip the data to the plot area
+  const clip = spec.clipId ?? 'plot';
   out.push(
-    `<defs><clipPath id="plot"><rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}"/></clipPath></defs>`,
+    `<defs><clipPath id="${clip}"><rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}"/></clipPath></defs>`,
   );
-  out.push('<g clip-path="url(#plot)">');
+  out.push(`<g clip-path="url(#${clip})">`);
   const legend: Array<{ name: string; color: string; kind: 'band' | 'line'; dash?: string }> = [];
   (spec.bands ?? []).forEach((b, k) => {
     const color = b.color ?? PALETTE[k % PALETTE.length];

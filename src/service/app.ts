@@ -5,12 +5,13 @@ import type { Config } from '../config/schema.js';
 import type { TelemetryReader } from '../telemetry/types.js';
 import { authFromConfig } from './auth.js';
 import type { ServiceContext } from './context.js';
-import { ForecastHub, type SeriesId, UnknownSeriesError } from './forecast-hub.js';
+import { ForecastHub, type HubEvents, type SeriesId, UnknownSeriesError } from './forecast-hub.js';
 import type { ServingModel } from './forecasters.js';
 import type { ServiceLog } from './logging.js';
 import { Metrics } from './metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { forecastRoutes } from './routes/forecast.js';
+import { modelRoutes } from './routes/model.js';
 import { opsRoutes } from './routes/ops.js';
 import { predictRoutes } from './routes/predict.js';
 
@@ -31,6 +32,8 @@ export interface AppDeps {
   series?: SeriesId[];
   /** A hub built by the caller (tests); default one is built from the deps. */
   hub?: ForecastHub;
+  /** Also told of every forecast the hub computes (the forecasts written to InfluxDB: ForecastSink). */
+  forecastSink?: HubEvents;
   env?: NodeJS.ProcessEnv;
   /** The service log (serviceLog); default none (tests). */
   log?: ServiceLog;
@@ -48,7 +51,10 @@ export function configuredSeries(cfg: Config): SeriesId[] {
   return s?.length ? s : [{ cluster: cfg.Cluster.Name, partition: '_all' }];
 }
 
-export function hubFor(deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 'clock'>, metrics?: Metrics) {
+export function hubFor(
+  deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 'clock'>,
+  events?: HubEvents,
+) {
   const s = deps.config.Service;
   return new ForecastHub(
     deps.reader,
@@ -64,7 +70,7 @@ export function hubFor(deps: Pick<AppDeps, 'config' | 'reader' | 'forecaster' | 
       graceSeconds: s.IngestGraceSeconds,
     },
     deps.clock ?? (() => Date.now() / 1000),
-    metrics,
+    events,
   );
 }
 
@@ -72,7 +78,16 @@ export function buildApp(deps: AppDeps): App {
   const cfg = deps.config;
   const clock = deps.clock ?? (() => Date.now() / 1000);
   const metrics = new Metrics(cfg.Predictor.ForecastMinutes);
-  const hub = deps.hub ?? hubFor({ ...deps, clock }, metrics);
+  const sink = deps.forecastSink;
+  const events: HubEvents = sink
+    ? {
+        onCompute(s, snap, ms) {
+          metrics.onCompute(s, snap, ms);
+          sink.onCompute(s, snap, ms);
+        },
+      }
+    : metrics;
+  const hub = deps.hub ?? hubFor({ ...deps, clock }, events);
   const series = deps.series ?? configuredSeries(cfg);
   for (const s of series) hub.addSeries(s);
   const ctx: ServiceContext = {
@@ -164,6 +179,7 @@ export function buildApp(deps: AppDeps): App {
     forecastRoutes(scope, ctx);
     opsRoutes(scope, ctx);
     dashboardRoutes(scope);
+    modelRoutes(scope, ctx);
   });
   return { app, hub, metrics };
 }

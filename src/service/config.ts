@@ -57,6 +57,8 @@ export const ServiceSchema = z
     RefitMinutes: z.number().int().positive().max(10_080).default(60),
     /** When telemetry cannot be read, answer /predict with a flagged persistence forecast from the last good data instead of 503. */
     FallbackToBaseline: z.boolean().default(false),
+    /** With an InfluxDB: write each minute's forecast into it (measurements pcm_forecast, pcm_warm_pool; docs/telemetry.md). */
+    WriteForecasts: z.boolean().default(true),
     /** Series served (cluster, partition); default: Cluster.Name, partition `_all`. */
     Series: z
       .array(z.strictObject({ Cluster: seriesName, Partition: seriesName.default('_all') }))

@@ -39,6 +39,8 @@ export interface ModelInfo {
 export interface ServingModel {
   readonly name: string;
   readonly kind: 'baseline' | 'trained';
+  /** A trained model's directory (its history.json, training curves); none for baselines. */
+  readonly dir?: string;
   /** Minutes of history the model wants as input (at least the lookback). */
   readonly contextMinutes: number;
   /**

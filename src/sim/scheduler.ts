@@ -125,6 +125,8 @@ export class Scheduler<A extends NodeAllocator> implements ClusterState {
   submittedSince = 0;
   startedSince = 0;
   endedSince = 0;
+  /** Node-holding jobs that ended since the last minute row (ClusterState; the row builder empties it). */
+  readonly ended: number[] = [];
   now = 0;
 
   constructor(jobs: readonly SimJob[], allocator: A, opts: SchedulerOptions<Scheduler<A>>) {
@@ -317,7 +319,10 @@ export class Scheduler<A extends NodeAllocator> implements ClusterState {
     const idx = this.findRunning(j);
     this.running.splice(idx, 1);
     this.runExpEnd.splice(idx, 1);
-    if (this.end[j] > this.alloc[j]) this.endedSince++;
+    if (this.end[j] > this.alloc[j]) {
+      this.endedSince++;
+      this.ended.push(j);
+    }
     this.done++;
     this.hooks.onJobEnd?.(this, j, t);
   }

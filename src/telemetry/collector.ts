@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord, ParseReport } from '../jobs/record.js';
 import { buildTimeline } from '../timeline/build.js';
+import { ENDED_WINDOW_S } from '../timeline/runtime-quantiles.js';
 import type { EndingTable } from '../timeline/survival.js';
 import { errorMessage, InputError, UserError } from '../util/errors.js';
 import { checkName } from './influxql.js';
@@ -13,7 +14,9 @@ import type { TelemetryWriter } from './types.js';
  * `pcm collect`: every interval, the current minute row from a running Slurm, written to the sinks.
  * The row is a one-row timeline of the JobRecords squeue gives (buildTimeline for the single instant
  * t = floor(now / 60) * 60: the records replayed as a scheduler state, the row written by the same row builder
- * as every history row, src/timeline/rows.ts), so a live row and a history row cannot disagree.
+ * as every history row, src/timeline/rows.ts), so a live row and a history row cannot disagree. squeue lists
+ * an ended job only for Slurm's MinJobAge (300 s by default), so the loop remembers the ended jobs it saw
+ * for the run-time window of the last hour (`EndedJobs`) and adds them to each snapshot.
  */
 
 export interface SlurmSnapshot {
@@ -67,6 +70,30 @@ export function snapshotRow(
   return { ...rowOfTimeline(tl, 0, cluster, partition), nodeStates: snap.nodeStates };
 }
 
+/**
+ * The jobs squeue listed as ended (start and end known), kept while they ended within the run-time window
+ * (src/timeline/runtime-quantiles.ts): squeue forgets them after MinJobAge, the row's
+ * p50/p90_runtime_ended_1h_s need the last hour's.
+ */
+export class EndedJobs {
+  private readonly seen = new Map<string, JobRecord>();
+
+  /** The snapshot's jobs plus the remembered ended jobs it no longer lists (ended after t - window). */
+  withRemembered(snap: SlurmSnapshot, t = Math.floor(snap.now / 60) * 60): SlurmSnapshot {
+    const listed = new Set<string>();
+    for (const j of snap.jobs) {
+      listed.add(j.id);
+      if (j.start !== null && j.end !== null) this.seen.set(j.id, j);
+    }
+    const extra: JobRecord[] = [];
+    for (const [id, j] of this.seen) {
+      if ((j.end as number) <= t - ENDED_WINDOW_S) this.seen.delete(id);
+      else if (!listed.has(id)) extra.push(j);
+    }
+    return extra.length ? { ...snap, jobs: [...snap.jobs, ...extra] } : snap;
+  }
+}
+
 export interface CollectOptions {
   /** Tag values of the series written. */
   cluster: string;
@@ -107,6 +134,7 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
   const maxPending = o.maxPending ?? 1440;
   const read = o.read ?? (() => readSlurm(o.slurmPartition));
   const res: CollectResult = { rows: 0, slurmErrors: 0, sinks: {} };
+  const ended = new EndedJobs();
   const state = o.sinks.map((s) => {
     res.sinks[s.name] = { written: 0, pending: s.pending?.length ?? 0, dropped: 0, errors: 0 };
     const pending = s.pending ?? new PendingRows(maxPending, (m) => o.onError?.(`${s.name}: ${m}`));
@@ -151,7 +179,7 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
       o.onError?.(errorMessage(e));
     }
     if (snap) {
-      const row = snapshotRow(snap, o.cluster, o.partition, undefined, o.endingTable);
+      const row = snapshotRow(ended.withRemembered(snap), o.cluster, o.partition, undefined, o.endingTable);
       res.rows++;
       o.onRow?.(row, snap);
       for (const s of state) {

@@ -134,7 +134,7 @@ export function buildTimeline(
 
 /**
  * Zeroed columns of `rows` rows, as one object literal (the type checks it against the column list): an
- * object given its 26 keys one computed key at a time becomes a hash table in V8, and the row builder stores
+ * object given its 30 keys one computed key at a time becomes a hash table in V8, and the row builder stores
  * into every column on every row.
  */
 export function newColumns(rows: number): Timeline['columns'] {
@@ -152,6 +152,10 @@ export function newColumns(rows: number): Timeline['columns'] {
     mean_elapsed_running_s: new Float64Array(rows),
     mean_limit_running_s: new Float64Array(rows),
     p90_limit_running_s: new Float64Array(rows),
+    p50_elapsed_running_s: new Float64Array(rows),
+    p90_elapsed_running_s: new Float64Array(rows),
+    p50_runtime_ended_1h_s: new Float64Array(rows),
+    p90_runtime_ended_1h_s: new Float64Array(rows),
     ending_5m_nodes: new Float64Array(rows),
     ending_10m_nodes: new Float64Array(rows),
     ending_30m_nodes: new Float64Array(rows),

@@ -28,6 +28,15 @@ export const TIMELINE_COLUMNS = [
   /** Mean and 90th percentile of running jobs' time limits, seconds (jobs without a limit excluded). */
   'mean_limit_running_s',
   'p90_limit_running_s',
+  /** Nearest-rank median and 90th percentile of the running jobs' elapsed time t - start, seconds (0 when none). */
+  'p50_elapsed_running_s',
+  'p90_elapsed_running_s',
+  /**
+   * Nearest-rank median and 90th percentile of the run times (end - start, seconds) of the node-holding jobs
+   * that ended in the last hour (t-3600, t] (0 when none).
+   */
+  'p50_runtime_ended_1h_s',
+  'p90_runtime_ended_1h_s',
   /** Scheduler-aware known future: nodes of running jobs whose time limit ends by t+5/10/30/60/240 min. */
   'ending_5m_nodes',
   'ending_10m_nodes',
@@ -55,7 +64,8 @@ export const TIMELINE_COLUMNS = [
 export type TimelineColumn = (typeof TIMELINE_COLUMNS)[number];
 
 /**
- * Columns added after the first release (running nodes by age, ending within 60/240 min, expected ends):
+ * Columns added after the first release (running nodes by age, ending within 60/240 min, expected ends, the
+ * run-time quantiles):
  * a timeline CSV without them was written by an older pcm (src/timeline/csv.ts refuses it with that reason).
  */
 export const COLUMNS_ADDED_AFTER_FIRST_RELEASE: readonly TimelineColumn[] = [
@@ -66,6 +76,10 @@ export const COLUMNS_ADDED_AFTER_FIRST_RELEASE: readonly TimelineColumn[] = [
   'age_30_120m_nodes',
   'age_ge120m_nodes',
   'expected_end_30m_nodes',
+  'p50_elapsed_running_s',
+  'p90_elapsed_running_s',
+  'p50_runtime_ended_1h_s',
+  'p90_runtime_ended_1h_s',
 ];
 
 /** A minute timeline in columns: row i is the instant `start + 60*i` (epoch s, UTC). */

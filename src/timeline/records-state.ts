@@ -1,6 +1,7 @@
 import { ENDED_STATES, type JobRecord, type JobState } from '../jobs/record.js';
 import { resized } from '../util/typed-array.js';
 import type { RowBuilder } from './rows.js';
+import { ENDED_WINDOW_S } from './runtime-quantiles.js';
 import type { ClusterState } from './state.js';
 import { type DailyEndingTable, ENDING_BLOCK_ROWS } from './survival.js';
 
@@ -20,7 +21,8 @@ import { type DailyEndingTable, ENDING_BLOCK_ROWS } from './survival.js';
  *   start nor end has no known exit time and is not counted as queued at all (counted in `stats.noExitTime`)
  *   — otherwise such records (e.g. SWF run time -1) would sit in the queue forever.
  * - flows in (t-60, t]: submits of any job; starts and ends of node-holding jobs (also those shorter than a
- *   minute, which hold no row).
+ *   minute, which hold no row). Ended jobs are also listed (`ended`) at the row of their end; row 0 lists those
+ *   of the hour before it too (the run-time window of ./rows.ts).
  */
 
 /** What the builder did with the jobs it was given, for the summary's data-quality section. */
@@ -111,11 +113,14 @@ export class RecordsState implements ClusterState {
   submittedSince = 0;
   startedSince = 0;
   endedSince = 0;
+  readonly ended: number[] = [];
   /** Where each running / queued job sits in `running` / `queue`. */
   private pos: Int32Array = new Int32Array(0);
   private qpos: Int32Array = new Int32Array(0);
   private runEv: RowEvents = { off: new Int32Array(1), ev: new Int32Array(0) };
   private queueEv: RowEvents = { off: new Int32Array(1), ev: new Int32Array(0) };
+  /** Node-holding jobs by the row that lists them as ended (CSR). */
+  private endEv: RowEvents = { off: new Int32Array(1), ev: new Int32Array(0) };
   /** Flow counts per row: submitted, started, ended. */
   private flows: Int32Array = new Int32Array(0);
   /** Jobs that held nodes and ended within the rows, by day of rows (CSR, job order within a day). */
@@ -199,6 +204,7 @@ export class RecordsState implements ClusterState {
     const n = this.n;
     const runRows = new Int32Array(2 * n).fill(-1);
     const queueRows = new Int32Array(2 * n).fill(-1);
+    const endRows = new Int32Array(n).fill(-1);
     const flows = new Int32Array(3 * M);
     for (let j = 0; j < n; j++) {
       const si = flowRow(this.submit[j], T0, M);
@@ -217,6 +223,7 @@ export class RecordsState implements ClusterState {
       if (fi >= 0) flows[3 * fi + 1]++;
       const ei = flowRow(this.end[j], T0, M);
       if (ei >= 0) flows[3 * ei + 2]++;
+      endRows[j] = ei >= 0 ? ei : this.end[j] > T0 - ENDED_WINDOW_S && this.end[j] <= T0 ? 0 : -1;
       const a = rowAtOrAfter(this.alloc[j], T0, M);
       const b = rowAtOrAfter(this.end[j], T0, M); // open end (+inf) -> M
       if (a < b) {
@@ -227,6 +234,7 @@ export class RecordsState implements ClusterState {
     this.byDay(T0, M);
     this.runEv = bucket(runRows, n, M);
     this.queueEv = bucket(queueRows, n, M);
+    this.endEv = byRow(endRows, M);
     this.flows = flows;
     this.running.length = 0;
     this.queue = new Int32Array(n);
@@ -236,6 +244,7 @@ export class RecordsState implements ClusterState {
     this.submittedSince = 0;
     this.startedSince = 0;
     this.endedSince = 0;
+    this.ended.length = 0;
   }
 
   /**
@@ -324,10 +333,25 @@ export class RecordsState implements ClusterState {
         qpos[last] = k;
       }
     }
+    const d = this.endEv;
+    for (let e = d.off[m]; e < d.off[m + 1]; e++) this.ended.push(d.ev[e]);
     this.submittedSince += this.flows[3 * m];
     this.startedSince += this.flows[3 * m + 1];
     this.endedSince += this.flows[3 * m + 2];
   }
+}
+
+/** Job j listed at row rows[j] (-1 = none), in job order per row (M rows). */
+function byRow(rows: Int32Array, M: number): RowEvents {
+  const off = new Int32Array(M + 1);
+  for (const r of rows) if (r >= 0) off[r + 1]++;
+  for (let i = 0; i < M; i++) off[i + 1] += off[i];
+  const ev = new Int32Array(off[M]);
+  const fill = off.slice(0, M);
+  rows.forEach((r, j) => {
+    if (r >= 0) ev[fill[r]++] = j;
+  });
+  return { off, ev };
 }
 
 /** Intervals [rows[2j], rows[2j+1]) (-1 = none) of n jobs -> enter/leave events per row (M rows). */

@@ -2,6 +2,7 @@ import { resized } from '../util/typed-array.js';
 import type { Timeline } from './columns.js';
 import { LimitHistogram, p90Bin } from './limit-histogram.js';
 import { RowCalendar } from './row-calendar.js';
+import { ENDED_WINDOW_S, EndedWindow, nearestRank, SortedValues } from './runtime-quantiles.js';
 import type { ClusterState } from './state.js';
 import {
   AGE_EDGES_MIN,
@@ -40,6 +41,9 @@ import {
  *   future). Sums below 1e-9 are written as 0.
  * - *_last_min flow counts: events in (t-60, t], from the state's counters (which the row resets): submits
  *   of any job, starts and ends of node-holding jobs.
+ * - p50/p90_elapsed_running_s: nearest-rank quantiles of t - alloc over the running jobs (./runtime-quantiles.ts).
+ * - p50/p90_runtime_ended_1h_s: nearest-rank quantiles of end - alloc over the jobs the state reported ended
+ *   (`ended`, which the row empties) with end in (t-3600, t].
  */
 
 type TimelineColumns = Timeline['columns'];
@@ -89,6 +93,9 @@ export class RowBuilder {
   private readonly ages = new Float64Array(AGE_BOUNDS_S.length + 1);
   private readonly limits = new LimitHistogram();
   private expEnd = 0;
+  // held jobs' alloc times (elapsed quantiles), run times of the jobs ended within the hour
+  private readonly allocs = new SortedValues();
+  private readonly endedHour = new EndedWindow(ENDED_WINDOW_S);
   // queue sums
   private qLen = 0;
   private qNodes = 0;
@@ -186,6 +193,9 @@ export class RowBuilder {
     for (const j of this.enqueued) this.queue(s, j);
     this.dequeued.length = 0;
     this.enqueued.length = 0;
+    for (const j of s.ended) this.endedHour.add(s.end[j], s.end[j] - s.alloc[j]);
+    s.ended.length = 0;
+    this.endedHour.evict(t);
 
     const run = this.run;
     const raw = this.raw;
@@ -206,6 +216,12 @@ export class RowBuilder {
     const lc = this.limCnt;
     out.mean_limit_running_s[i] = lc > 0 ? this.limSum / lc : 0;
     out.p90_limit_running_s[i] = lc > 0 ? this.limits.p90(lc) : 0;
+    const al = this.allocs;
+    out.p50_elapsed_running_s[i] = run > 0 ? t - al.at(run - nearestRank(run, 50)) : 0;
+    out.p90_elapsed_running_s[i] = run > 0 ? t - al.at(run - nearestRank(run, 90)) : 0;
+    const rt = this.endedHour.runtimes;
+    out.p50_runtime_ended_1h_s[i] = rt.size > 0 ? rt.at(nearestRank(rt.size, 50) - 1) : 0;
+    out.p90_runtime_ended_1h_s[i] = rt.size > 0 ? rt.at(nearestRank(rt.size, 90) - 1) : 0;
     out.ending_5m_nodes[i] = this.ending[0];
     out.ending_10m_nodes[i] = this.ending[1];
     out.ending_30m_nodes[i] = this.ending[2];
@@ -266,6 +282,7 @@ export class RowBuilder {
     this.raw += nd;
     this.cpus += s.cpus[j];
     this.sumAlloc += s.alloc[j] - this.start;
+    this.allocs.add(s.alloc[j]);
     const l = s.limit[j];
     const b = l > 0 ? p90Bin(l) : -1;
     this.pbin[j] = b;
@@ -286,6 +303,7 @@ export class RowBuilder {
     this.raw -= nd;
     this.cpus -= s.cpus[j];
     this.sumAlloc -= s.alloc[j] - this.start;
+    this.allocs.remove(s.alloc[j]);
     const b = this.pbin[j];
     if (b >= 0) {
       const l = s.limit[j];

@@ -25,4 +25,9 @@ export interface ClusterState {
   submittedSince: number;
   startedSince: number;
   endedSince: number;
+  /**
+   * The node-holding jobs that ended since the last row (any order; before the first row: any that ended
+   * earlier, the row keeps those of its last hour); a row empties it.
+   */
+  readonly ended: number[];
 }

@@ -14,7 +14,6 @@ import {
   type TargetTransform,
 } from '../model/neural.js';
 import type { Timeline } from '../timeline/columns.js';
-import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { mulberry32 } from '../util/rng.js';
 import { fillWindows, neuralConfigFrom, targetScale } from './batches.js';
@@ -22,6 +21,7 @@ import type { ModelSection, TrainSection } from './config.js';
 import { type NeuralReplicaConfig, neuralReplicaShared } from './replica.js';
 import { openResume, type Progress, restore, resumePoint } from './resume.js';
 import { afterEpoch, initialSchedule, lrFor, type ScheduleConfig } from './schedule.js';
+import { type TrainingHistory, writeTrainingHistory } from './training-curves.js';
 import {
   type EpochRecord,
   fitShrinkage,
@@ -36,7 +36,7 @@ import {
  * (src/model/dataset.ts) → windows sampled per epoch → data-parallel steps (src/engine/parallel.ts) with
  * Adam, global-norm clipping, warm-up + reduce-on-plateau (src/train/schedule.ts) → validation each epoch →
  * `out/` (best, written whenever validation improves), `out/last/` (every epoch, with the resume state),
- * `out/history.json`. Everything random derives from `Train.Seed`, the epoch and the step, so a run resumed
+ * `out/history.json` with its curves (`out/training-curves.svg`). Everything random derives from `Train.Seed`, the epoch and the step, so a run resumed
  * from `last` continues exactly as the uninterrupted run would (same thread count).
  * One job per part: `train` sets the run up, `runEpochs` is the epoch loop, validation.ts measures each
  * epoch and fits the shrinkage at the end, resume.ts saves and restores where the run stands.
@@ -134,7 +134,7 @@ function beatsUntrained(r: Run): boolean | null {
     : best.val_loss < untrained.val_loss;
 }
 
-function historyJson(r: Run) {
+function historyJson(r: Run): TrainingHistory {
   const { history, untrained } = r.progress;
   return { history, ...(untrained ? { untrained } : {}), best_beats_untrained: beatsUntrained(r) };
 }
@@ -253,7 +253,7 @@ async function runEpochs(r: Run, tl: Timeline): Promise<TrainResult['stoppedBy']
       secondsSoFar(r),
     );
     // history.json before last/: a kill in between re-runs this epoch on resume and rewrites it
-    writeFileAtomicSync(join(opts.out, 'history.json'), `${JSON.stringify(historyJson(r), null, 1)}\n`);
+    writeTrainingHistory(opts.out, historyJson(r));
     await last.save(join(opts.out, 'last'), main.model, checkpointMeta(r, tl));
     opts.onEpoch?.(rec);
     if (after.stop) return 'early-stop';
@@ -356,10 +356,7 @@ export async function train(tl: Timeline, opts: TrainOptions): Promise<TrainResu
     let shrink: ShrinkReport | null = null;
     if (stoppedBy !== 'stop-after' && existsSync(join(opts.out, MANIFEST))) {
       shrink = fitShrinkage(opts.out, prep, validOrigins);
-      writeFileAtomicSync(
-        join(opts.out, 'history.json'),
-        `${JSON.stringify({ ...historyJson(run), shrink }, null, 1)}\n`,
-      );
+      writeTrainingHistory(opts.out, { ...historyJson(run), shrink });
     }
     return {
       history: progress.history,

@@ -33,7 +33,14 @@ describe('pcm demo (the main job), small sizes, without serving', () => {
       ];
       const first = pcm(args);
       assert.equal(first.status, 0, first.stderr);
-      for (const f of ['config.yaml', 'timeline.csv', 'jobs.csv', 'model/model.json', 'eval.json'])
+      for (const f of [
+        'config.yaml',
+        'timeline.csv',
+        'jobs.csv',
+        'model/model.json',
+        'model/training-curves.svg',
+        'eval.json',
+      ])
         assert.ok(existsSync(join(dir, f)), `${f} written`);
       assert.ok(
         readdirSync(join(dir, 'plots')).some((f) => f.endsWith('.svg')),
@@ -48,6 +55,16 @@ describe('pcm demo (the main job), small sizes, without serving', () => {
       );
       assert.equal(trained.length, 1, 'the trained model is evaluated next to the baselines');
       assert.match(first.stdout, /MAE\s+persistence/);
+      // one line on whether the model beats persistence 30 minutes ahead, with the figures
+      assert.match(
+        first.stderr,
+        /pcm demo: the trained forecaster (beats|does not beat) persistence 30 minutes ahead on the test window:? \(?P50 MAE [\d.]+ vs persistence [\d.]+ nodes/,
+      );
+      // the workload: the real cluster's twin, rescaled to the 32 nodes (jobs capped at them)
+      const cfg = readFileSync(join(dir, 'config.yaml'), 'utf8');
+      assert.match(cfg, /KTH SP2/);
+      assert.match(cfg, /^ {2}Nodes: 32$/m);
+      assert.match(cfg, /^ {4}MaxNodes: 32$/m);
 
       const second = pcm(args);
       assert.equal(second.status, 0, second.stderr);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../../harness/net.js';
-import { collect, type SlurmSnapshot } from '../../src/telemetry/collector.js';
+import type { JobRecord } from '../../src/jobs/record.js';
+import { collect, EndedJobs, type SlurmSnapshot, snapshotRow } from '../../src/telemetry/collector.js';
 import { readRowsCsv } from '../../src/telemetry/csv-rows.js';
 import { COLLECT_CSV_HEADER, CsvSink } from '../../src/telemetry/csv-sink.js';
 import { InfluxWriter } from '../../src/telemetry/influx-writer.js';
@@ -67,6 +68,52 @@ describe('csv sink', () => {
 });
 
 describe('collect loop', () => {
+  it('remembers the ended jobs squeue forgets (MinJobAge) for the last hour of run times', () => {
+    const T = 1_704_067_200;
+    const job = (id: string, start: number, end: number | null): JobRecord => ({
+      id,
+      submit: start - 60,
+      eligible: null,
+      start,
+      end,
+      nodes: 2,
+      cpus: 8,
+      timeLimit: 7200,
+      partition: 'p',
+      state: end === null ? 'RUNNING' : 'COMPLETED',
+      user: null,
+      nodeList: null,
+    });
+    const snap = (now: number, jobs: JobRecord[]): SlurmSnapshot => ({
+      now,
+      jobs,
+      report: parseSqueue('', now).report,
+      nodes: 16,
+      cpus: 64,
+      nodeStates: parseSinfo('').nodeStates,
+    });
+    const ran = (s: SlurmSnapshot) => snapshotRow(s, 'c', '_all').values.p50_runtime_ended_1h_s;
+    const mem = new EndedJobs();
+    // squeue lists job a as ended (900 s run) at T, no longer 10 minutes later
+    assert.equal(
+      ran(mem.withRemembered(snap(T + 5, [job('a', T - 1000, T - 100), job('b', T - 50, null)]))),
+      900,
+    );
+    const later = mem.withRemembered(snap(T + 605, [job('b', T - 50, null)]));
+    assert.deepEqual(
+      later.jobs.map((j) => j.id),
+      ['b', 'a'],
+    );
+    assert.equal(ran(later), 900);
+    assert.equal(ran(snap(T + 605, [job('b', T - 50, null)])), 0, 'without the memory: none');
+    // an hour after its end (the row at T + 3540 counts ends after T - 60) it is gone
+    const hour = mem.withRemembered(snap(T + 3540 + 5, [job('b', T - 50, null)]));
+    assert.deepEqual(
+      hour.jobs.map((j) => j.id),
+      ['b'],
+    );
+  });
+
   it('--once: one row to every sink', async () => {
     const store = new MemoryStore();
     const csv = new CsvSink(join(dir, 'once.csv'));

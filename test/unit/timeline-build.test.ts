@@ -290,6 +290,8 @@ function reference(
     let qn = 0;
     let qc = 0;
     const limits: number[] = [];
+    const elapsedAll: number[] = [];
+    const endedRuns: number[] = [];
     const ending = [0, 0, 0, 0, 0];
     const ages = [0, 0, 0, 0];
     let expected = 0;
@@ -301,6 +303,7 @@ function reference(
         raw += j.nodes;
         cpus += j.cpus;
         elapsed += t - j.start!;
+        elapsedAll.push(t - j.start!);
         const age = (t - j.start!) / 60;
         ages[age < 5 ? 0 : age < 30 ? 1 : age < 120 ? 2 : 3] += j.nodes;
         const rem = j.timeLimit !== null && j.timeLimit > 0 ? j.timeLimit / 60 - age : Number.NaN;
@@ -323,6 +326,7 @@ function reference(
       if (j.submit !== null && t - 60 < j.submit && j.submit <= t) out.submitted_last_min[i]++;
       if (holds && t - 60 < j.start! && j.start! <= t) out.started_last_min[i]++;
       if (holds && j.end !== null && t - 60 < j.end && j.end <= t) out.ended_last_min[i]++;
+      if (holds && j.end !== null && t - 3600 < j.end && j.end <= t) endedRuns.push(j.end - j.start!);
     }
     out.running_jobs[i] = run;
     out.busy_nodes[i] = Math.min(raw, cap);
@@ -348,6 +352,13 @@ function reference(
     out.age_30_120m_nodes[i] = ages[2];
     out.age_ge120m_nodes[i] = ages[3];
     out.expected_end_30m_nodes[i] = expected;
+    // nearest rank: the ceil(n p)-th smallest
+    const rank = (v: number[], pct: number) =>
+      v.length ? v.sort((a, b) => a - b)[Math.ceil((v.length * pct) / 100) - 1] : 0;
+    out.p50_elapsed_running_s[i] = rank(elapsedAll, 50);
+    out.p90_elapsed_running_s[i] = rank(elapsedAll, 90);
+    out.p50_runtime_ended_1h_s[i] = rank(endedRuns, 50);
+    out.p90_runtime_ended_1h_s[i] = rank(endedRuns, 90);
   }
   return { out, exactP90 };
 }

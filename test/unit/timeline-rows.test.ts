@@ -4,6 +4,7 @@ import { newColumns } from '../../src/timeline/build.js';
 import { TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from '../../src/timeline/columns.js';
 import { p90Bin } from '../../src/timeline/limit-histogram.js';
 import { RowBuilder } from '../../src/timeline/rows.js';
+import { EndedWindow, SortedValues } from '../../src/timeline/runtime-quantiles.js';
 import type { ClusterState } from '../../src/timeline/state.js';
 import {
   ageBin,
@@ -32,6 +33,7 @@ class HandState implements ClusterState {
   submittedSince = 0;
   startedSince = 0;
   endedSince = 0;
+  ended: number[] = [];
 
   constructor(n: number) {
     this.queue = new Int32Array(n);
@@ -154,6 +156,42 @@ describe('row builder: a row from a scheduler state', () => {
     assert.equal(s.submittedSince, 0);
   });
 
+  it('run-time quantiles: elapsed of the running jobs, run times of the jobs ended in the last hour', () => {
+    const s = new HandState(5);
+    // before row 0: job 0 ended more than an hour before it, job 1 within the hour (900 s run)
+    s.start(0, T0 - 7200, T0 - 3700);
+    s.start(1, T0 - 1000, T0 - 100);
+    s.ended.push(0, 1);
+    s.finish(0);
+    s.finish(1);
+    s.start(2, T0 - 600, T0 + 86400);
+    s.start(3, T0 - 60, T0 + 30);
+    s.start(4, T0 - 3000, T0 + 86400);
+    const c = rows(s, 61, (m) => {
+      if (m === 1) {
+        s.ended.push(3); // ran 90 s
+        s.finish(3);
+      }
+    });
+    const at = (name: TimelineColumn) => [0, 1, 60].map((m) => c[name][m]);
+    // elapsed at row 0: 60, 600, 3000 -> P50 the 2nd, P90 the 3rd; at row 1: 660, 3060
+    assert.deepEqual(at('p50_elapsed_running_s'), [600, 660, 660 + 59 * 60]);
+    assert.deepEqual(at('p90_elapsed_running_s'), [3000, 3060, 3060 + 59 * 60]);
+    // ended within the hour: [900] at row 0, [90, 900] at row 1; job 1 (end T0 - 100) is out by row 60
+    assert.deepEqual(at('p50_runtime_ended_1h_s'), [900, 90, 90]);
+    assert.deepEqual(at('p90_runtime_ended_1h_s'), [900, 900, 90]);
+    assert.equal(s.ended.length, 0, 'each row empties the list');
+    // nothing running, nothing ended: 0
+    const e = rows(new HandState(1), 1, () => {});
+    for (const name of [
+      'p50_elapsed_running_s',
+      'p90_elapsed_running_s',
+      'p50_runtime_ended_1h_s',
+      'p90_runtime_ended_1h_s',
+    ] as const)
+      assert.equal(e[name][0], 0, name);
+  });
+
   it('limits: mean and nearest-rank p90 over the jobs that have one', () => {
     const limits = [3600, 3600, 3600, 3600, 3600, 3600, 3600, 3600, 86400, 86400, Number.NaN];
     const s = new HandState(limits.length);
@@ -267,6 +305,46 @@ describe('row builder: a row from a scheduler state', () => {
   });
 });
 
+describe('run-time windows', () => {
+  it('the ended-jobs window equals a recount, with ends out of order and thousands held', () => {
+    let x = 7;
+    const r = () => {
+      x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return x / 2_147_483_648;
+    };
+    const w = new EndedWindow(3600);
+    const all: Array<[number, number]> = [];
+    for (let t = 0; t < 20_000; t += 60) {
+      // a burst now and then (the window grows past its first arrays), ends up to 5 minutes late
+      const n = r() < 0.05 ? 400 : Math.floor(r() * 4);
+      for (let k = 0; k < n; k++) {
+        const end = t - r() * 300;
+        const run = Math.round(r() * 5000);
+        w.add(end, run);
+        all.push([end, run]);
+      }
+      w.evict(t);
+      const want = all
+        .filter(([e]) => e > t - 3600)
+        .map(([, v]) => v)
+        .sort((a, b) => a - b);
+      assert.equal(w.runtimes.size, want.length, `size at ${t}`);
+      for (const k of [0, want.length >> 1, want.length - 1])
+        if (want.length) assert.equal(w.runtimes.at(k), want[k], `value ${k} at ${t}`);
+    }
+  });
+
+  it('a sorted multiset refuses to remove what it does not hold', () => {
+    const v = new SortedValues();
+    v.add(3);
+    v.add(1);
+    v.add(3);
+    v.remove(3);
+    assert.deepEqual([v.at(0), v.at(1)], [1, 3]);
+    assert.throws(() => v.remove(2), /2 is not held/);
+  });
+});
+
 describe('row builder: running sums equal a per-row recount', () => {
   /** A random schedule over n jobs with fractional times, boots, limits or none, and jobs listed past their end. */
   function randomRun(seed: number, reported: boolean) {
@@ -289,6 +367,8 @@ describe('row builder: running sums equal a per-row recount', () => {
         r() < 0.3 ? Number.NaN : [60, 600, 1800, 3600, 7200, 86400, 37 + r() * 9000][Math.floor(r() * 7)];
     }
     let next = 0;
+    const endedAll: number[] = [];
+    const reportedEnd = new Set<number>();
     for (let m = 0; m < M; m++) {
       const t = T0 + 60 * m;
       // arrivals, starts, ends (a job may stay listed after its end)
@@ -312,6 +392,12 @@ describe('row builder: running sums equal a per-row recount', () => {
         }
       }
       for (const j of [...state.started]) {
+        // a node-holding job's end is reported once it has passed (also one shorter than a minute)
+        if (s.need[j] > 0 && s.end[j] > s.alloc[j] && s.end[j] <= t && !reportedEnd.has(j)) {
+          reportedEnd.add(j);
+          s.ended.push(j);
+          endedAll.push(j);
+        }
         if (state.held.has(j) && !(s.end[j] > t)) {
           state.held.delete(j);
           if (reported) b.leave(j);
@@ -323,15 +409,23 @@ describe('row builder: running sums equal a per-row recount', () => {
         }
       }
       b.write(s, m, out);
-      recount(s, t, want, m, b);
+      recount(s, t, want, m, b, endedAll);
     }
     return { out, want, M };
   }
 
   /** The row from its definition, every job afresh (P from the builder's own daily table, already tested above). */
-  function recount(s: HandState, t: number, c: TimelineColumns, m: number, b: RowBuilder): void {
+  function recount(
+    s: HandState,
+    t: number,
+    c: TimelineColumns,
+    m: number,
+    b: RowBuilder,
+    endedAll: number[],
+  ): void {
     const P = (b.daily as DailyEndingTable).at(m);
     const limits: number[] = [];
+    const elapsed: number[] = [];
     let raw = 0;
     for (const j of s.running) {
       const nd = s.need[j];
@@ -340,6 +434,7 @@ describe('row builder: running sums equal a per-row recount', () => {
       raw += nd;
       c.mean_cpus_running[m] += s.cpus[j];
       c.mean_elapsed_running_s[m] += t - s.alloc[j];
+      elapsed.push(t - s.alloc[j]);
       const age = (t - s.alloc[j]) / 60;
       const ages: TimelineColumn[] = [
         'age_lt5m_nodes',
@@ -377,6 +472,16 @@ describe('row builder: running sums equal a per-row recount', () => {
       c.queued_jobs[m]++;
       c.queued_nodes[m] += s.need[s.queue[k]];
     }
+    // nearest rank: the ceil(n p)-th smallest
+    const q = (v: number[], p: number) =>
+      v.length ? v.sort((x, y) => x - y)[Math.ceil(v.length * p) - 1] : 0;
+    c.p50_elapsed_running_s[m] = q(elapsed, 0.5);
+    c.p90_elapsed_running_s[m] = q(elapsed, 0.9);
+    const runs = endedAll
+      .filter((j) => s.end[j] > t - 3600 && s.end[j] <= t)
+      .map((j) => s.end[j] - s.alloc[j]);
+    c.p50_runtime_ended_1h_s[m] = q(runs, 0.5);
+    c.p90_runtime_ended_1h_s[m] = q(runs.slice(), 0.9);
   }
 
   for (const [seed, reported] of [

@@ -4,8 +4,14 @@ import { DEFAULT_SERVICE_PORT } from '../../config/schema.js';
 import { buildApp, configuredSeries } from '../../service/app.js';
 import { authFromConfig } from '../../service/auth.js';
 import { type Feed, ReplayFeed, SimulatorFeed } from '../../service/feed.js';
+import { ForecastSink } from '../../service/forecast-sink.js';
 import { loadForecaster } from '../../service/forecasters.js';
 import { serviceLog } from '../../service/logging.js';
+import {
+  FORECAST_MEASUREMENT,
+  ForecastWriter,
+  WARM_POOL_MEASUREMENT,
+} from '../../telemetry/forecast-writer.js';
 import { openTelemetry } from '../../telemetry/index.js';
 import { NAME_RE } from '../../telemetry/schema.js';
 import { readTimelineCsv } from '../../timeline/csv.js';
@@ -90,6 +96,11 @@ async function serve(o: ServeOptions): Promise<void> {
     clock = () => f.now();
     series = [id];
   }
+  // each minute's forecast back into InfluxDB, beside the telemetry (Grafana: deploy/grafana/)
+  const forecastSink =
+    tel.kind === 'influx' && cfg.Service.WriteForecasts
+      ? new ForecastSink(new ForecastWriter(tel.writer, { onError: note, onRecover: note }), cfg.Power)
+      : undefined;
   // embedded feeds announce each row as they write it (hub.notify): no ingest grace needed
   const config = feed ? { ...cfg, Service: { ...cfg.Service, IngestGraceSeconds: 0 } } : cfg;
   let built: ReturnType<typeof buildApp>;
@@ -102,6 +113,7 @@ async function serve(o: ServeOptions): Promise<void> {
       backend: { kind: tel.kind, describe: tel.describe },
       series,
       log: serviceLog(cfg.Service.LogLevel, o.log),
+      forecastSink,
     });
   } catch (e) {
     feed?.stop(); // the live simulation runs from its construction: stop it, or the process never exits
@@ -123,7 +135,10 @@ async function serve(o: ServeOptions): Promise<void> {
   const base = `http://${shown}:${bound}`;
   process.stdout.write(
     `pcm serve: listening on ${base} (dashboard ${base}/dashboard/, API ${base}/openapi.json)\n` +
-      `  telemetry: ${tel.describe}; model: ${model.kind} ${model.name}; series: ${series.map((s) => `${s.cluster}/${s.partition}`).join(', ')}\n`,
+      `  telemetry: ${tel.describe}; model: ${model.kind} ${model.name}; series: ${series.map((s) => `${s.cluster}/${s.partition}`).join(', ')}\n` +
+      (forecastSink
+        ? `  forecasts: written to InfluxDB (${FORECAST_MEASUREMENT}, ${WARM_POOL_MEASUREMENT})\n`
+        : ''),
   );
   // run until SIGINT / SIGTERM, then stop taking requests, finish the ones in flight, and exit
   await new Promise<void>((resolve) => {

@@ -5,16 +5,19 @@
 (() => {
   const POLL_MS = 3000;
   const MAX_BACKOFF_MS = 15000;
+  // a P10–P90 band wider than this share of the cluster at the last horizon comes with a line saying why
+  const WIDE_BAND = 0.4;
   const params = new URLSearchParams(location.search);
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
   const query = new URLSearchParams();
   for (const k of ['cluster', 'partition']) if (params.get(k)) query.set(k, params.get(k));
   const url = `/forecast/latest${query.toString() ? `?${query}` : ''}`;
+  const auth = token ? { authorization: `Bearer ${token}` } : {};
 
   const $ = (id) => document.getElementById(id);
   const fmt = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x) ? '—' : Number(x).toFixed(d));
   const hhmm = (t) => new Date(t * 1000).toISOString().slice(11, 16);
-  const state = { last: null, failures: 0, timer: null, busy: null, power: null, polls: 0 };
+  const state = { last: null, failures: 0, timer: null, busy: null, power: null, polls: 0, curves: null };
   window.__pcm = state; // for the end-to-end test and for poking around in the console
 
   function badge(el, cls, text) {
@@ -206,6 +209,55 @@
     $('quality-list').replaceChildren(...items);
   }
 
+  // Why the band is wide: the largest moves of busy nodes over `n` minutes in the history shown (big jobs
+  // start and end at once), which is what the band's P10..P90 spread covers.
+  function renderBandNote(d) {
+    const el = $('band-note');
+    const n = d.p50.length;
+    const cap = d.capacity.nodes;
+    const width = d.p90[n - 1] - d.p10[n - 1];
+    if (!(cap > 0) || width < WIDE_BAND * cap) {
+      el.hidden = true;
+      return;
+    }
+    const b = d.history.busy;
+    let up = 0;
+    let down = 0;
+    for (let i = 0; i + n < b.length; i++) {
+      if (b[i] === null || b[i + n] === null) continue;
+      up = Math.max(up, b[i + n] - b[i]);
+      down = Math.max(down, b[i] - b[i + n]);
+    }
+    const hours = fmt((b.length * d.history.step_s) / 3600, 0);
+    el.textContent =
+      `Wide band: P10–P90 spans ${fmt(width)} nodes (${fmt((100 * width) / cap)} % of the cluster) ${n} minutes ahead. ` +
+      `Busy nodes here move in steps as large jobs start and end: in the ${hours} h shown they rose by up to ${fmt(up)} ` +
+      `and fell by up to ${fmt(down)} nodes within ${n} minutes. The band is the spread of such changes in the data ` +
+      `the model was fitted on (${d.model.ran}), not a fault of the feed.`;
+    el.hidden = false;
+  }
+
+  // The served model's training curves, fetched once (the model does not change while the service runs).
+  async function loadCurves(d) {
+    state.curves = 'loading';
+    $('model-desc').textContent = `${d.model.kind} model ${d.model.name}`;
+    try {
+      const res = await fetch('/model/training-curves.svg', { headers: auth, cache: 'no-store' });
+      if (res.ok) {
+        $('curves').src = URL.createObjectURL(await res.blob());
+        $('curves').hidden = false;
+        $('curves-none').hidden = true;
+        state.curves = 'shown';
+      } else {
+        const body = await res.json().catch(() => ({}));
+        $('curves-none').textContent = body.message ?? `no training curves (HTTP ${res.status})`;
+        state.curves = 'none';
+      }
+    } catch {
+      state.curves = null; // try again at the next answer
+    }
+  }
+
   function render(d) {
     state.last = d;
     $('series').textContent = `${d.cluster}/${d.partition}`;
@@ -240,16 +292,15 @@
     if (state.power) state.power.setData(pd);
     else state.power = makePowerChart($('chart-power'), pd);
     renderQuality(d);
+    renderBandNote(d);
+    if (state.curves === null) loadCurves(d);
   }
 
   async function poll() {
     state.polls++;
     let ok = false;
     try {
-      const res = await fetch(url, {
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-        cache: 'no-store',
-      });
+      const res = await fetch(url, { headers: auth, cache: 'no-store' });
       const body = await res.json();
       if (res.ok) {
         render(body);
