@@ -175,6 +175,9 @@ describe('/openapi.json', () => {
         { method: 'GET', url: '/metrics' },
         { method: 'GET', url: '/metrics', headers: bearer },
         { method: 'GET', url: '/forecast/latest' },
+        // a baseline is served here: no training curves (404); without the token, 401
+        { method: 'GET', url: '/model/training-curves.svg', headers: bearer },
+        { method: 'GET', url: '/model/training-curves.svg' },
       ]);
       all.push(...w.seen);
     }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { readTrainingCurves } from '../../train/training-curves.js';
 import { errorMessage } from '../../util/errors.js';
 import type { ServiceContext } from '../context.js';
+import { clientErrors, errorResponse, jsonResponse, otherResponse, readSecurity } from '../schemas.js';
 import { guard } from './guard.js';
 
 /**
@@ -21,7 +22,20 @@ export function modelRoutes(app: FastifyInstance, ctx: ServiceContext): void {
       reason = `no training curves for the model in ${m.dir}: ${errorMessage(e)}`;
     }
   }
-  app.get('/model/training-curves.svg', { onRequest: guard(ctx, 'read') }, async (_req, reply) => {
+  const schema = {
+    summary:
+      "The served model's training curves (SVG): loss, validation MAE next to persistence, learning rate",
+    ...readSecurity(ctx.auth),
+    response: {
+      200: otherResponse('The chart.', 'image/svg+xml'),
+      404: jsonResponse(
+        errorResponse,
+        'No training curves: a baseline is served, or the model has no history.',
+      ),
+      ...clientErrors('missing or wrong bearer token (401, with RequireAuthForReads),'),
+    },
+  };
+  app.get('/model/training-curves.svg', { onRequest: guard(ctx, 'read'), schema }, async (_req, reply) => {
     if (svg === null) return reply.code(404).send({ error: 'not_found', message: reason });
     return reply
       .type('image/svg+xml; charset=utf-8')
