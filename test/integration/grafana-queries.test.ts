@@ -19,9 +19,9 @@ import { ForecastWriter } from '../../src/telemetry/forecast-writer.js';
 import { InfluxReader } from '../../src/telemetry/influx-reader.js';
 import { InfluxWriter } from '../../src/telemetry/influx-writer.js';
 import { MemoryStore } from '../../src/telemetry/memory-store.js';
-import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
+import { rowOfTimeline } from '../../src/telemetry/schema.js';
 import { alertQueries, dashboardQueries, expand } from '../helpers/grafana.js';
-import { Clock } from '../helpers/service-helpers.js';
+import { Clock, dailyTimeline } from '../helpers/service-helpers.js';
 
 const env = process.env;
 const skip = env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
@@ -36,16 +36,6 @@ function influxUrl(): string {
   return env.PCM_TEST_INFLUX_URL;
 }
 
-function row(time: number): TelemetryRow {
-  const values = zeroValues();
-  const m = time / 60;
-  values.busy_nodes = Math.round(40 + 12 * Math.sin(m / 37) + (m % 5));
-  values.running_jobs = 10 + (m % 3);
-  values.queued_nodes = m % 11;
-  values.cpu_util = values.busy_nodes / 64;
-  return { time, cluster: CLUSTER, partition: '_all', capacity: 64, totalCpus: 256, values };
-}
-
 describe('Grafana queries against a real influxd', { skip }, () => {
   let reader: InfluxReader;
 
@@ -57,7 +47,8 @@ describe('Grafana queries against a real influxd', { skip }, () => {
     const influx = new InfluxWriter(opts);
     // telemetry: the last 6 hours up to this minute (pcm collect's part)
     const now = Math.floor(Date.now() / 60_000) * 60;
-    const rows = Array.from({ length: 361 }, (_, i) => row(now - 60 * (360 - i)));
+    const tl = dailyTimeline(361, now - 360 * 60);
+    const rows = Array.from({ length: tl.minutes }, (_, i) => rowOfTimeline(tl, i, CLUSTER, '_all'));
     await influx.write(rows);
     // forecasts: the service over the same rows, one compute per minute over the last hour (pcm serve's
     // part), each written by the sink as in production
@@ -65,7 +56,7 @@ describe('Grafana queries against a real influxd', { skip }, () => {
     const store = new MemoryStore({ now: clock.now });
     await store.write(rows.filter((r) => r.time < now - 3600));
     const cfg = parseConfig(
-      `Cluster:\n  Name: ${CLUSTER}\n  Nodes: 64\nService:\n  Baseline: persistence\n  IngestGraceSeconds: 0\n`,
+      `Cluster:\n  Name: ${CLUSTER}\n  Nodes: 120\nService:\n  Baseline: persistence\n  IngestGraceSeconds: 0\n`,
       'test',
       {},
     );

@@ -13,6 +13,7 @@ import { MemoryStore } from '../../src/telemetry/memory-store.js';
 import { type TelemetryRow, zeroValues } from '../../src/telemetry/schema.js';
 import { parseSinfo, parseSqueue } from '../../src/telemetry/slurm.js';
 import { readTimelineCsv } from '../../src/timeline/csv.js';
+import { snapshotOf } from '../helpers/slurm-snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcm-collect-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,14 +85,7 @@ describe('collect loop', () => {
       user: null,
       nodeList: null,
     });
-    const snap = (now: number, jobs: JobRecord[]): SlurmSnapshot => ({
-      now,
-      jobs,
-      report: parseSqueue('', now).report,
-      nodes: 16,
-      cpus: 64,
-      nodeStates: parseSinfo('').nodeStates,
-    });
+    const snap = snapshotOf;
     const ran = (s: SlurmSnapshot) => snapshotRow(s, 'c', '_all').values.p50_runtime_ended_1h_s;
     const mem = new EndedJobs();
     // squeue lists job a as ended (900 s run) at T, no longer 10 minutes later

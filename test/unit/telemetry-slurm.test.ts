@@ -8,6 +8,7 @@ import { parseDuration, parseSinfo, parseSqueue, squeueArgs } from '../../src/te
 import { buildTimeline } from '../../src/timeline/build.js';
 import { TIMELINE_COLUMNS } from '../../src/timeline/columns.js';
 import { EndingTable } from '../../src/timeline/survival.js';
+import { snapshotOf } from '../helpers/slurm-snapshot.js';
 
 const FIX = new URL('../fixtures/telemetry/', import.meta.url);
 const squeueText = readFileSync(new URL('squeue-slurm22.05.txt', FIX), 'utf8');
@@ -175,17 +176,9 @@ describe('slurm: the live row is the timeline builder row', () => {
             else if (j.end! > now - 300) view.push(j);
             else if (j.end! > t - 3600) remembered.push(j);
           }
-          const snap = (jobs: JobRecord[]): SlurmSnapshot => ({
-            now,
-            jobs,
-            report: parseSqueue('', now).report,
-            nodes: 16,
-            cpus: 64,
-            nodeStates: parseSinfo('').nodeStates,
-          });
           // the same ending table on both sides (a snapshot has no finished jobs to fit one from)
-          const live = snapshotRow(snap([...view, ...remembered]), 'c', 'p', undefined, table);
-          const once = snapshotRow(snap(view), 'c', 'p', undefined, table);
+          const live = snapshotRow(snapshotOf(now, [...view, ...remembered]), 'c', 'p', undefined, table);
+          const once = snapshotRow(snapshotOf(now, view), 'c', 'p', undefined, table);
           const hist = buildTimeline(truth, {
             capacity: 16,
             totalCpus: 64,
