@@ -5,7 +5,7 @@ import { errorMessage, InputError, UserError } from '../util/errors.js';
 import type { PowerConfig } from './config.js';
 import { predictivePolicy } from './policies/predictive.js';
 import { Reactive } from './policies/reactive.js';
-import type { DemandOutlook } from './policies/warm-pool.js';
+import type { ArrivalOutlook, DemandOutlook } from './policies/warm-pool.js';
 import type { ClusterView, PowerActions, PowerPolicy } from './policy.js';
 import {
   classify,
@@ -212,6 +212,8 @@ export interface AdviseInput {
   now: number;
   cluster?: string;
   maxActions?: number;
+  /** Arrivals the predictive warm pool holds idle nodes for (users' submission chains, told of every job event). */
+  arrivals?: ArrivalOutlook | null;
 }
 
 /** One decision of the policy on the live nodes: the commands to run and, per node, what and why. */
@@ -333,7 +335,15 @@ export function planAdvice(a: AdviseInput): Advice {
   if (a.policy === 'predictive') {
     if (!a.forecast) throw new UserError('predictive policy: no forecast (give --service or --forecast)');
     const outlook = new ForecastOutlook(a.forecast);
-    const wp = predictivePolicy(outlook, model, cfg.WarmPoolMargin, cfg.Predictive.IntervalSeconds, minIdleS);
+    const wp = predictivePolicy(
+      outlook,
+      model,
+      cfg.WarmPoolMargin,
+      cfg.Predictive.IntervalSeconds,
+      minIdleS,
+      0,
+      a.arrivals ?? null,
+    );
     const up = outlook.peak(a.now, wp.upS);
     const hold = outlook.peak(a.now, wp.holdS);
     if (Number.isNaN(up) || Number.isNaN(hold)) {
