@@ -12,6 +12,11 @@ export const AdviseSchema = z
     MaxActions: z.number().int().positive().max(1_000_000).default(64),
     /** Seconds to wait for the service's answer. */
     TimeoutSeconds: z.number().int().positive().max(600).default(10),
+    /**
+     * A file holding the service's bearer token (one line), for a service with Service.RequireAuthForReads;
+     * PCM_API_TOKEN and Service.ApiToken come first. Empty = none.
+     */
+    TokenFile: z.string().default(''),
   })
   .prefault({});
 

@@ -1,19 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { compress, expand } from '../jobs/hostlist.js';
+import { compress } from '../jobs/hostlist.js';
 import { errorMessage, InputError, UserError } from '../util/errors.js';
 import type { PowerConfig } from './config.js';
 import { predictivePolicy } from './policies/predictive.js';
 import { Reactive } from './policies/reactive.js';
 import type { ArrivalOutlook, DemandOutlook } from './policies/warm-pool.js';
 import type { ClusterView, PowerActions, PowerPolicy } from './policy.js';
-import {
-  classify,
-  type NodeKind,
-  type SlurmNode,
-  type SlurmPowerConfig,
-  type SlurmRunner,
-} from './slurm-nodes.js';
+import { refuseNodes } from './refusals.js';
+import type { NodeKind, SlurmNode, SlurmPowerConfig } from './slurm-nodes.js';
 import { powerModelFromConfig } from './watts.js';
 
 /**
@@ -36,6 +31,7 @@ import { powerModelFromConfig } from './watts.js';
  */
 
 export type AdvisePolicyName = 'predictive' | 'reactive';
+export const ADVISE_POLICIES: readonly AdvisePolicyName[] = ['predictive', 'reactive'];
 
 /** The part of the service's forecast answer advise reads (src/service/schemas.ts). */
 const ForecastSchema = z.looseObject({
@@ -102,17 +98,29 @@ export async function readForecastFile(path: string): Promise<ForecastInput> {
 /** No usable forecast: the service is unreachable, answered an error, or the forecast is stale (the `--fallback` trigger). */
 export class ForecastUnavailable extends UserError {}
 
+/** The service refused us (HTTP 401/403): a configuration error, never a reason to fall back. */
+export class ForecastAuthError extends UserError {}
+
+/**
+ * The service's latest forecast. `token` (see service-token.ts) is sent as `Authorization: Bearer` for a
+ * service with Service.RequireAuthForReads. A refused token is a configuration error, not an outage: a
+ * plain UserError (no fallback), naming where the token comes from.
+ */
 export async function fetchForecast(
   url: string,
   q: { cluster?: string; partition?: string },
   timeoutS: number,
+  token?: string,
 ): Promise<ForecastInput> {
   const u = new URL('/forecast/latest', url);
   if (q.cluster) u.searchParams.set('cluster', q.cluster);
   if (q.partition) u.searchParams.set('partition', q.partition);
   let res: Response;
   try {
-    res = await fetch(u, { signal: AbortSignal.timeout(timeoutS * 1000) });
+    res = await fetch(u, {
+      signal: AbortSignal.timeout(timeoutS * 1000),
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? errorMessage(e);
     throw new ForecastUnavailable(
@@ -120,6 +128,11 @@ export async function fetchForecast(
     );
   }
   const text = await res.text();
+  if (res.status === 401 || res.status === 403) {
+    throw new ForecastAuthError(
+      `prediction service ${u.href}: HTTP ${res.status}: ${token ? 'the bearer token was refused (check PCM_API_TOKEN, Service.ApiToken or Power.Advise.TokenFile against the service)' : 'the service requires a bearer token: set PCM_API_TOKEN, Service.ApiToken or Power.Advise.TokenFile'}`,
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -196,7 +209,14 @@ export interface Advice {
     unavailable: number;
   };
   wanted: { power_down: number; power_up: number };
-  limits: { suspend_rate: number; resume_rate: number; max_actions: number };
+  limits: {
+    suspend_rate: number;
+    resume_rate: number;
+    max_actions: number;
+    /** Already used in the last 60 s (the rate ledger), before this decision. */
+    suspend_used: number;
+    resume_used: number;
+  };
   commands: AdviceCommand[];
   nodes: NodeDecision[];
   warnings: string[];
@@ -214,42 +234,16 @@ export interface AdviseInput {
   maxActions?: number;
   /** Arrivals the predictive warm pool holds idle nodes for (users' submission chains, told of every job event). */
   arrivals?: ArrivalOutlook | null;
+  /** Nodes already powered down / up in the last 60 s (the persisted rate ledger, run/rate-ledger.ts). */
+  rateUsed?: { power_down: number; power_up: number };
 }
 
 /** One decision of the policy on the live nodes: the commands to run and, per node, what and why. */
 export function planAdvice(a: AdviseInput): Advice {
   const cfg = a.power;
   const warnings: string[] = [];
-  const exclude = new Set(cfg.Advise.ExcludeNodes.trim() ? expand(cfg.Advise.ExcludeNodes) : []);
-  const excParts = new Set(a.slurm.suspendExcParts);
   const n = a.nodes.length;
-  const kinds: NodeKind[] = new Array(n);
-  const why: Array<string | null> = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const nd = a.nodes[i];
-    const c = classify(nd.state);
-    kinds[i] = c.kind;
-    why[i] = c.refusal;
-    if (why[i] === null && exclude.has(nd.name)) why[i] = 'excluded by Power.Advise.ExcludeNodes';
-    if (why[i] === null) {
-      const part = nd.partitions.find((p) => excParts.has(p));
-      if (part) why[i] = `excluded by SuspendExcParts (${part})`;
-    }
-    if (why[i] === null) {
-      const set = a.slurm.suspendExcNodes.find((s) => s.count === null && s.nodes.has(nd.name));
-      if (set) why[i] = `excluded by SuspendExcNodes=${set.text}`;
-    }
-  }
-  // SuspendExcNodes=set:N keeps the first N idle powered nodes of the set (Slurm's own rule, index order)
-  for (const s of a.slurm.suspendExcNodes) {
-    if (s.count === null) continue;
-    let kept = 0;
-    for (let i = 0; i < n && kept < s.count; i++) {
-      if (kinds[i] !== 'idle' || !s.nodes.has(a.nodes[i].name)) continue;
-      if (why[i] === null) why[i] = `kept powered by SuspendExcNodes=${s.text}`;
-      kept++;
-    }
-  }
+  const { kinds, why } = refuseNodes(a.nodes, a.slurm, cfg.Advise.ExcludeNodes);
   const count = (k: NodeKind) => kinds.filter((x) => x === k).length;
   const view0 = {
     capacity: n - count('unavailable'),
@@ -275,6 +269,9 @@ export function planAdvice(a: AdviseInput): Advice {
   const suspendRate = minRate(cfg.Reactive.SuspendRate, a.slurm.suspendRate);
   const resumeRate = minRate(cfg.Reactive.ResumeRate, a.slurm.resumeRate);
   const maxActions = a.maxActions ?? cfg.Advise.MaxActions;
+  // the rates hold per minute across runs: what the ledger says was done in the last minute counts
+  const usedDown = a.rateUsed?.power_down ?? 0;
+  const usedUp = a.rateUsed?.power_up ?? 0;
   const limitWhy = (rateName: string, rate: number, used: number) =>
     used >= rate
       ? `held back: ${rateName} ${rate}/min reached`
@@ -305,8 +302,8 @@ export function planAdvice(a: AdviseInput): Advice {
         if (tried >= k) break;
         if (action[i] !== null) continue;
         tried++;
-        if (ups >= resumeRate || budget() <= 0) {
-          why[i] = limitWhy('ResumeRate', resumeRate, ups);
+        if (usedUp + ups >= resumeRate || budget() <= 0) {
+          why[i] = limitWhy('ResumeRate', resumeRate, usedUp + ups);
           continue;
         }
         action[i] = 'power_up';
@@ -320,8 +317,8 @@ export function planAdvice(a: AdviseInput): Advice {
       const i = a.policy === 'reactive' ? id : downOrder.find(eligibleDown);
       if (a.policy === 'reactive') wanted.power_down++;
       if (i === undefined || !eligibleDown(i)) return false;
-      if (downs >= suspendRate || budget() <= 0) {
-        if (why[i] === null) why[i] = limitWhy('SuspendRate', suspendRate, downs);
+      if (usedDown + downs >= suspendRate || budget() <= 0) {
+        if (why[i] === null) why[i] = limitWhy('SuspendRate', suspendRate, usedDown + downs);
         return false;
       }
       action[i] = 'power_down';
@@ -404,7 +401,13 @@ export function planAdvice(a: AdviseInput): Advice {
     forecast: fc,
     view: view0,
     wanted,
-    limits: { suspend_rate: suspendRate, resume_rate: resumeRate, max_actions: maxActions },
+    limits: {
+      suspend_rate: suspendRate,
+      resume_rate: resumeRate,
+      max_actions: maxActions,
+      suspend_used: usedDown,
+      resume_used: usedUp,
+    },
     commands,
     nodes: a.nodes.map((nd, i) => ({
       name: nd.name,
@@ -451,33 +454,4 @@ export function formatAdvice(adv: Advice, applied: boolean): string {
     for (const [reason, names] of groups) lines.push(`  ${compress(names)}: ${reason}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * Run the advice's commands. Right before, the nodes are read again and any node whose state changed away
- * from what the plan assumed (e.g. a job landed on an idle node) is dropped from its command.
- */
-export async function applyAdvice(
-  adv: Advice,
-  run: SlurmRunner,
-  reread: () => Promise<SlurmNode[]>,
-): Promise<{ commands: AdviceCommand[]; dropped: string[] }> {
-  const fresh = new Map((await reread()).map((nd) => [nd.name, classify(nd.state)]));
-  const done: AdviceCommand[] = [];
-  const dropped: string[] = [];
-  for (const c of adv.commands) {
-    const want: NodeKind = c.state === 'power_down' ? 'idle' : 'off';
-    const keep = expand(c.hostlist).filter((name) => {
-      const k = fresh.get(name);
-      const ok = k !== undefined && k.kind === want;
-      if (!ok) dropped.push(name);
-      return ok;
-    });
-    if (keep.length === 0) continue;
-    const hostlist = compress(keep);
-    const argv = ['scontrol', 'update', `nodename=${hostlist}`, `state=${c.state}`];
-    await run(argv[0], argv.slice(1));
-    done.push({ state: c.state, hostlist, nodes: keep.length, argv });
-  }
-  return { commands: done, dropped };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AdviseSchema } from './advise-config.js';
+import { RunSchema } from './run/config.js';
 
 /**
  * The node power model and power-control knobs (config section `Power`): watts drawn by a node that is
@@ -88,6 +89,8 @@ export const PowerSchema = z
     Predictive: PredictiveSchema,
     /** `pcm power advise` (live Slurm): nodes never touched, actions per run. */
     Advise: AdviseSchema,
+    /** `pcm power run` (the live controller): interval, state directory, metrics listener. */
+    Run: RunSchema,
     /** Per-cluster overrides of the node figures, keyed by cluster name. */
     Clusters: z.record(z.string().min(1), PowerOverrideSchema).default({}),
   })

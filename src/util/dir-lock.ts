@@ -9,7 +9,8 @@ import { UserError } from './errors.js';
  * UserError with the message `busy(pid)` gives.
  */
 
-function alive(pid: number): boolean {
+/** The process `pid` exists on this host (EPERM: it exists, owned by another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,13 +6,9 @@ import { formatReport } from '../../jobs/record.js';
 import { baselineName } from '../../model/baselines/index.js';
 import { openForecaster } from '../../model/open.js';
 import {
-  type AdvisePolicyName,
-  applyAdvice,
-  type ForecastInput,
-  ForecastUnavailable,
+  ADVISE_POLICIES,
   fetchForecast,
   formatAdvice,
-  planAdvice,
   readForecastFile,
 } from '../../power/advise.js';
 import { sampleWeekChart, tradeoffChart } from '../../power/plots.js';
@@ -24,6 +20,11 @@ import {
   type PowerReplayResult,
   powerReplay,
 } from '../../power/replay.js';
+import { applyAdvice } from '../../power/run/apply.js';
+import { decide } from '../../power/run/decide.js';
+import { acquireControllerLock } from '../../power/run/lock.js';
+import { RateLedger } from '../../power/run/rate-ledger.js';
+import { serviceToken } from '../../power/service-token.js';
 import { readSlurm, runSlurm } from '../../power/slurm-nodes.js';
 import { powerModelFromConfig } from '../../power/watts.js';
 import { formatReplayReport, replayJobs } from '../../sim/replay.js';
@@ -33,6 +34,7 @@ import { startProgress } from '../../util/progress.js';
 import { configOption, enumOption, intOption, numberListOption, valueOption } from '../options.js';
 import { forecasterOption, nodesOption, ppnOption, trainFractionOption } from './power-options.js';
 import { registerPlan } from './power-plan.js';
+import { type LiveOpts, registerRun } from './power-run.js';
 
 interface ReplayOpts {
   jobs: string;
@@ -203,70 +205,84 @@ async function runReplay(o: ReplayOpts): Promise<void> {
   process.stdout.write(`wrote ${written.join(', ')}\n`);
 }
 
-interface AdviseOpts {
-  config?: string;
-  service?: string;
-  forecast?: string;
-  policy: AdvisePolicyName;
-  partition?: string;
-  cluster?: string;
+interface AdviseOpts extends LiveOpts {
   apply?: boolean;
   maxActions?: number;
   fallback?: 'reactive';
   json?: boolean;
 }
 
-const ADVISE_POLICIES: readonly AdvisePolicyName[] = ['predictive', 'reactive'];
-
 async function runAdvise(o: AdviseOpts): Promise<void> {
   if (o.service && o.forecast) throw new UserError('--service and --forecast: give one of them, not both');
   const cfg = loadConfig(o.config);
   const cluster = o.cluster ?? cfg.Cluster.Name;
-  const { nodes, config: slurm } = await readSlurm(runSlurm, o.partition);
-  const now = Date.now() / 1000;
-  let policy = o.policy;
-  const notes: string[] = [];
-  const plan = (forecast?: ForecastInput) =>
-    planAdvice({ nodes, slurm, power: cfg.Power, policy, forecast, now, cluster, maxActions: o.maxActions });
-  let adv: ReturnType<typeof planAdvice>;
+  // --apply acts like the controller: under its lock, spending only what the shared rate ledger left
+  const lock = o.apply
+    ? await acquireControllerLock(
+        cfg.Power.Run.StateDir,
+        'pcm power advise --apply',
+        cfg.Power.Run.LockWaitSeconds,
+      )
+    : null;
   try {
-    let forecast: ForecastInput | undefined;
-    if (policy === 'predictive') {
-      forecast = o.forecast
-        ? await readForecastFile(o.forecast)
-        : await fetchForecast(
+    const ledger = o.apply ? await RateLedger.open(cfg.Power.Run.StateDir) : null;
+    const token = o.forecast ? undefined : serviceToken(cfg);
+    const { nodes, config: slurm } = await readSlurm(runSlurm, o.partition);
+    const now = Date.now() / 1000;
+    const getForecast = () =>
+      o.forecast
+        ? readForecastFile(o.forecast)
+        : fetchForecast(
             o.service ?? cfg.Predictor.URL,
             { cluster: o.cluster, partition: o.partition },
             cfg.Power.Advise.TimeoutSeconds,
+            token,
           );
+    let { adv } = await decide({
+      nodes,
+      slurm,
+      power: cfg.Power,
+      policy: o.policy,
+      getForecast,
+      fallback: o.fallback === 'reactive',
+      now,
+      cluster,
+      maxActions: o.maxActions,
+      rateUsed: ledger?.used(now),
+    });
+    if (o.apply && adv.commands.length > 0 && ledger) {
+      if (!slurm.powerSave) {
+        throw new UserError(
+          `--apply: Slurm power saving is off (SuspendProgram/ResumeProgram unset or SuspendTime ${slurm.suspendTime}), scontrol would refuse power_down/power_up`,
+        );
+      }
+      const ran = await applyAdvice(adv, {
+        run: runSlurm,
+        reread: () => readSlurm(runSlurm, o.partition),
+        excludeNodes: cfg.Power.Advise.ExcludeNodes,
+        groupSize: cfg.Power.Run.ApplyGroupSize,
+      });
+      for (const st of ['power_down', 'power_up'] as const) {
+        const done = ran.outcomes.filter((x) => x.state === st && x.outcome === 'done').map((x) => x.node);
+        ledger.record(now, st, done, 'advise');
+      }
+      await ledger.save(now);
+      adv = { ...adv, commands: ran.commands };
+      for (const x of ran.outcomes.filter((y) => y.outcome !== 'done'))
+        adv.warnings.push(
+          `${x.outcome === 'refused' ? 'state changed before apply, left out' : 'scontrol failed'}: ${x.node} (${x.why})`,
+        );
     }
-    adv = plan(forecast);
-  } catch (e) {
-    if (!(e instanceof ForecastUnavailable) || o.fallback !== 'reactive') throw e;
-    notes.push(`${e.message}: falling back to the reactive rule (idle time from LastBusyTime)`);
-    policy = 'reactive';
-    adv = plan();
-  }
-  adv.warnings.unshift(...notes.map((n) => n.replace(/; try --fallback reactive/, '')));
-  let ran: Awaited<ReturnType<typeof applyAdvice>> | null = null;
-  if (o.apply && adv.commands.length > 0) {
-    if (!slurm.powerSave) {
-      throw new UserError(
-        `--apply: Slurm power saving is off (SuspendProgram/ResumeProgram unset or SuspendTime ${slurm.suspendTime}), scontrol would refuse power_down/power_up`,
+    if (o.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ...adv, applied: Boolean(o.apply), slurm_version: slurm.version }, null, 2)}\n`,
       );
+      return;
     }
-    ran = await applyAdvice(adv, runSlurm, async () => (await readSlurm(runSlurm, o.partition)).nodes);
-    adv = { ...adv, commands: ran.commands };
-    if (ran.dropped.length > 0)
-      adv.warnings.push(`state changed before apply, left out: ${ran.dropped.join(',')}`);
+    process.stdout.write(formatAdvice(adv, Boolean(o.apply)));
+  } finally {
+    lock?.release();
   }
-  if (o.json) {
-    process.stdout.write(
-      `${JSON.stringify({ ...adv, applied: Boolean(o.apply), slurm_version: slurm.version }, null, 2)}\n`,
-    );
-    return;
-  }
-  process.stdout.write(formatAdvice(adv, Boolean(o.apply)));
 }
 
 export function register(program: Command): void {
@@ -359,4 +375,5 @@ export function register(program: Command): void {
     .option('--json', 'print the decision as JSON')
     .action((opts: AdviseOpts) => runAdvise(opts));
   registerPlan(power);
+  registerRun(power);
 }

@@ -24,6 +24,13 @@ export interface UserChainsOptions {
   onEnd: boolean;
 }
 
+/** UserChains as plain data: per user [user id, last active instant, latest job size]. */
+export interface UserChainsSaved {
+  latest: number | null;
+  active: Array<[number, number, number]>;
+  dormant: Array<[number, number, number]>;
+}
+
 export class UserChains implements ArrivalOutlook {
   /** Per user id: time of the last event that makes the user active, and their latest job size. */
   private readonly last = new Map<number, { t: number; size: number }>();
@@ -53,6 +60,25 @@ export class UserChains implements ArrivalOutlook {
         u.size = e.nodes;
       } else this.last.set(e.user, { t: e.t, size: e.nodes });
     } else if (this.opts.onEnd && u) u.t = Math.max(u.t, e.t);
+  }
+
+  /** What the chains hold, as plain data (the live controller's state file); `restore` reads it back. */
+  save(): UserChainsSaved {
+    const rows = (m: Map<number, { t: number; size: number }>) =>
+      [...m].map(([user, u]) => [user, u.t, u.size] as [number, number, number]);
+    return {
+      latest: Number.isFinite(this.latest) ? this.latest : null,
+      active: rows(this.last),
+      dormant: rows(this.dormant),
+    };
+  }
+
+  static restore(opts: UserChainsOptions, saved: UserChainsSaved): UserChains {
+    const c = new UserChains(opts);
+    for (const [user, t, size] of saved.active) c.last.set(user, { t, size });
+    for (const [user, t, size] of saved.dormant) c.dormant.set(user, { t, size });
+    c.latest = saved.latest ?? Number.NEGATIVE_INFINITY;
+    return c;
   }
 
   /** Idle nodes to keep for the chained arrivals of the users active at `now` (the same for any window). */

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { ADVISE_POLICIES, type AdvisePolicyName } from '../../power/advise.js';
+import { Controller, runLoop } from '../../power/run/loop.js';
+import { UserError } from '../../util/errors.js';
+import { configOption, enumOption } from '../options.js';
+
+/** The options `power advise` and `power run` share: config, forecast source, policy, partition, cluster. */
+export interface LiveOpts {
+  config?: string;
+  service?: string;
+  forecast?: string;
+  policy: AdvisePolicyName;
+  partition?: string;
+  cluster?: string;
+}
+
+interface RunOpts extends LiveOpts {
+  interval?: number;
+  stateDir?: string;
+  metricsPort?: number;
+  dryRun?: boolean;
+  once?: boolean;
+}
+
+async function runController(o: RunOpts): Promise<void> {
+  if (o.service && o.forecast) throw new UserError('--service and --forecast: give one of them, not both');
+  const cfg = loadConfig(o.config);
+  const r = cfg.Power.Run;
+  if (o.interval !== undefined) r.IntervalSeconds = o.interval;
+  if (o.stateDir !== undefined) r.StateDir = o.stateDir;
+  if (o.metricsPort !== undefined) r.MetricsPort = o.metricsPort;
+  const c = await Controller.start({
+    cfg,
+    policy: o.policy,
+    partition: o.partition,
+    cluster: o.cluster,
+    service: o.service,
+    forecastFile: o.forecast,
+    dryRun: o.dryRun,
+  });
+  // SIGTERM (systemd stop) / SIGINT: the interval in progress finishes its apply and writes its state
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    await runLoop(c, ac.signal, o.once ? 1 : Number.POSITIVE_INFINITY);
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await c.stop();
+  }
+}
+
+export function registerRun(power: Command): void {
+  power
+    .command('run')
+    .description(
+      "the live power controller: every interval read sinfo/squeue, learn users' submission chains, decide as `power advise` does and apply through scontrol (state, lock and rate ledger in Power.Run.StateDir, /metrics on Power.Run.MetricsPort, one JSON log line per interval)",
+    )
+    .option('--config <file>', 'YAML config (Power, Predictor, Service, Cluster sections)')
+    .option('--service <url>', 'prediction service to ask for GET /forecast/latest (default Predictor.URL)')
+    .option('--forecast <file>', 'a saved forecast JSON, read again every interval, instead of the service')
+    .addOption(
+      enumOption(
+        '--policy <p>',
+        "predictive (forecast warm pool + users' chains; reactive when no forecast is usable) or reactive",
+        ADVISE_POLICIES,
+        'predictive',
+      ),
+    )
+    .option('--partition <p>', "only this partition's nodes and jobs (and its forecast series)")
+    .option('--cluster <name>', 'forecast series and Power.Clusters overrides (default Cluster.Name)')
+    .addOption(configOption('--interval <s>', 'seconds between decisions', 'Power.Run.IntervalSeconds'))
+    .addOption(configOption('--state-dir <dir>', 'state, lock and rate ledger', 'Power.Run.StateDir'))
+    .addOption(configOption('--metrics-port <n>', 'port of /metrics, 0 = none', 'Power.Run.MetricsPort'))
+    .option('--dry-run', 'plan and log every interval, never apply')
+    .option('--once', 'run one interval and exit')
+    .action((opts: RunOpts) => runController(opts));
+}
