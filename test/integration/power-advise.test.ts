@@ -12,137 +12,45 @@
  * PCM_SKIP_INTEGRATION=1 skips them explicitly.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expand } from '../../src/jobs/hostlist.js';
+import {
+  checkPowerSlurm,
+  forecastFile,
+  pcm,
+  restoreCluster,
+  runningJob,
+  sacct,
+  skipAll,
+  slurm,
+  states,
+  waitFor,
+} from '../helpers/live-slurm.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const env = process.env;
-const skipAll = env.PCM_SKIP_INTEGRATION === '1' ? 'PCM_SKIP_INTEGRATION=1' : false;
-const HINT =
-  'start the services first: bash scripts/services/install.sh && bash scripts/services/up.sh && ' +
-  'source .pcm/services/env.sh (stop with bash scripts/services/down.sh), or set PCM_SKIP_INTEGRATION=1 to skip';
 const NAME = `pcmh14${process.pid}`; // job name, to cancel only ours
 const dir = mkdtempSync(join(tmpdir(), 'pcm-advise-it-'));
-
-function slurm(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', env: { ...env, SLURM_TIME_FORMAT: '%s' } });
-}
-
-/** node -> sinfo %T (e.g. idle~, allocated, drained). */
-function states(): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of slurm('sinfo', ['-h', '-N', '-o', '%N|%T']).trim().split('\n')) {
-    const [n, s] = line.split('|');
-    m.set(n, s);
-  }
-  return m;
-}
-
-async function waitFor(what: string, ok: () => boolean, timeoutS = 60): Promise<void> {
-  const end = Date.now() + timeoutS * 1000;
-  while (!ok()) {
-    if (Date.now() > end) {
-      throw new Error(`timed out after ${timeoutS} s waiting for ${what}; sinfo: ${[...states()].join(' ')}`);
-    }
-    await sleep(500);
-  }
-}
-
-function forecast(p90: number): string {
-  const t0 = Math.floor(Date.now() / 60_000) * 60;
-  const timestamps = Array.from({ length: 30 }, (_, i) => new Date((t0 + 60 * (i + 1)) * 1000).toISOString());
-  const f = join(dir, `forecast-${p90}.json`);
-  writeFileSync(
-    f,
-    JSON.stringify({ origin: new Date(t0 * 1000).toISOString(), timestamps, p90: timestamps.map(() => p90) }),
-  );
-  return f;
-}
-
-function advise(...args: string[]) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'power', 'advise', '--config', join(dir, 'pcm.yaml'), ...args],
-    { cwd: ROOT, encoding: 'utf8', env: { ...env, PCM_NO_PROGRESS: '1' } },
-  );
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** The job's accounting record: JobID|State|NodeList|Start|AllocNodes (one line per attempt with -D). */
-function sacct(id: string): string[] {
-  return slurm('sacct', ['-n', '-P', '-X', '-D', '-j', id, '-o', 'JobID,State,NodeList,Start,AllocNodes'])
-    .trim()
-    .split('\n');
-}
+const forecast = (p90: number) => forecastFile(dir, p90);
+const advise = (...args: string[]) => pcm(['power', 'advise', '--config', join(dir, 'pcm.yaml'), ...args]);
 
 describe('pcm power advise on the real Slurm', { skip: skipAll }, () => {
   let job = '';
 
   before(async () => {
-    const missing = ['SLURM_CONF', 'PCM_TEST_SLURM_CLUSTER'].filter((k) => !env[k]);
-    if (missing.length) throw new Error(`integration env missing (${missing.join(', ')}): ${HINT}`);
-    const conf = slurm('scontrol', ['show', 'config']);
-    if (/^SuspendProgram\s+=\s+\(null\)/m.test(conf) || /^SuspendTime\s+=\s+(INFINITE|NONE)/m.test(conf)) {
-      throw new Error(
-        `the test Slurm runs without the power-save hooks (SuspendProgram unset or SuspendTime INFINITE): restart it with the current scripts/services/slurm.sh (bash scripts/services/down.sh && bash scripts/services/up.sh)`,
-      );
-    }
-    if (!/^SuspendExcNodes\s+=\s+\(null\)/m.test(conf)) {
-      throw new Error('the test Slurm has SuspendExcNodes set: start it without PCM_SLURM_SUSPEND_EXC');
-    }
-    // jobs cancelled by an earlier test leave nodes `completing` or `planned` (backfill plans) for a while
-    await waitFor(
-      '>= 12 nodes, all idle, before the test',
-      () => {
-        const s = states();
-        return s.size >= 12 && [...s.values()].every((st) => st === 'idle');
-      },
-      90,
-    );
+    await checkPowerSlurm();
     writeFileSync(
       join(dir, 'pcm.yaml'),
-      'Power:\n  BootSeconds: 5\n  ShutdownSeconds: 10\n  WarmPoolMargin: 1\n  Predictive:\n    IntervalSeconds: 60\n',
+      `Power:\n  BootSeconds: 5\n  ShutdownSeconds: 10\n  WarmPoolMargin: 1\n  Predictive:\n    IntervalSeconds: 60\n  Run:\n    ApplyGroupSize: 64\n    StateDir: ${join(dir, 'state')}\n`,
     );
-    job = slurm('sbatch', [
-      '--parsable',
-      `--job-name=${NAME}`,
-      '--output=/dev/null',
-      '-N',
-      '3',
-      '--exclusive',
-      '-w',
-      'node[01-03]',
-      '--wrap',
-      'sleep 600',
-    ])
-      .trim()
-      .split(';')[0];
-    await waitFor(
-      `job ${job} running`,
-      () => slurm('squeue', ['-h', '-j', job, '-o', '%T']).trim() === 'RUNNING',
-    );
+    job = await runningJob(NAME, 3, 'node[01-03]');
     slurm('scontrol', ['update', 'nodename=node04', 'state=drain', 'reason=pcm-advise-test']);
   });
 
   after(async () => {
     try {
-      if (job) spawnSync('scancel', [job], { env });
-      spawnSync('scontrol', ['update', 'nodename=node04', 'state=resume'], { env });
-      const off = [...states()].filter(([, st]) => /[~%!]$/.test(st)).map(([n]) => n);
-      // a node still powering down must finish first; power_up on it then resumes it
-      await waitFor(
-        'power-downs to finish',
-        () => ![...states().values()].some((st) => /[%!]$/.test(st)),
-        60,
-      );
-      if (off.length)
-        spawnSync('scontrol', ['update', `nodename=${off.join(',')}`, 'state=power_up'], { env });
-      await waitFor('every node idle again', () => [...states().values()].every((st) => st === 'idle'), 90);
+      await restoreCluster(NAME);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
