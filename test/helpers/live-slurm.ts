@@ -4,7 +4,7 @@
  * job's accounting record, a saved forecast, the `pcm` CLI as a child process, and putting the cluster back
  * (jobs cancelled, node04 resumed, every node powered up and idle).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,6 +84,28 @@ export function pcm(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
     env: { ...env, PCM_NO_PROGRESS: '1', ...extraEnv },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** `pcm ARGS` as a child process without blocking this one (which may be serving what the child asks). */
+export function pcmAsync(
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const ch = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { ...env, PCM_NO_PROGRESS: '1', ...extraEnv },
+    });
+    let out = '';
+    let err = '';
+    ch.stdout.on('data', (d) => {
+      out += d;
+    });
+    ch.stderr.on('data', (d) => {
+      err += d;
+    });
+    ch.once('exit', (code) => resolve({ code, out, err }));
+  });
 }
 
 /** The job's accounting record: JobID|State|NodeList|Start|AllocNodes (one line per attempt with -D). */
