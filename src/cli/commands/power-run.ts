@@ -73,7 +73,7 @@ export function registerRun(power: Command): void {
     .option('--partition <p>', "only this partition's nodes and jobs (and its forecast series)")
     .option('--cluster <name>', 'forecast series and Power.Clusters overrides (default Cluster.Name)')
     .addOption(configOption('--interval <s>', 'seconds between decisions', 'Power.Run.IntervalSeconds'))
-    .addOption(configOption('--state-dir <dir>', 'state, lock and rate ledger', 'Power.Run.StateDir'))
+    .option('--state-dir <dir>', 'state, lock and rate ledger (default: Power.Run.StateDir)')
     .addOption(configOption('--metrics-port <n>', 'port of /metrics, 0 = none', 'Power.Run.MetricsPort'))
     .option('--dry-run', 'plan and log every interval, never apply')
     .option('--once', 'run one interval and exit')

@@ -5,12 +5,7 @@ import { openJobSource } from '../../jobs/open.js';
 import { formatReport } from '../../jobs/record.js';
 import { baselineName } from '../../model/baselines/index.js';
 import { openForecaster } from '../../model/open.js';
-import {
-  ADVISE_POLICIES,
-  fetchForecast,
-  formatAdvice,
-  readForecastFile,
-} from '../../power/advise.js';
+import { ADVISE_POLICIES, fetchForecast, formatAdvice, readForecastFile } from '../../power/advise.js';
 import { sampleWeekChart, tradeoffChart } from '../../power/plots.js';
 import { chainsFromConfig } from '../../power/policies/user-chains.js';
 import {
