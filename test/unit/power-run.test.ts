@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -146,6 +146,41 @@ describe('state file', () => {
     writeFileSync(path, gpu);
     await assert.rejects(loadState(path, null), /written for partition gpu, expected all partitions/);
     assert.equal(readFileSync(path, 'utf8'), gpu); // never overwritten
+  });
+});
+
+describe('pcm power run (CLI, before any Slurm call)', () => {
+  it('stops in one line on a corrupt state file, names it, and leaves it and the lock as they were', () => {
+    const stateDir = join(dir, 'cli-corrupt');
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(join(stateDir, 'state.json'), '{"kind":"pcm-power-run-state","version":0}');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'power',
+        'run',
+        '--state-dir',
+        stateDir,
+        '--metrics-port',
+        '0',
+        '--once',
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PCM_NO_PROGRESS: '1' } },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /state\.json: version 0, expected 1 \(written by another pcm release\): move it aside to start afresh/,
+    );
+    assert.equal(
+      readFileSync(join(stateDir, 'state.json'), 'utf8'),
+      '{"kind":"pcm-power-run-state","version":0}',
+    );
+    assert.ok(!existsSync(join(stateDir, 'controller.lock')), 'the lock is released on the way out');
   });
 });
 
