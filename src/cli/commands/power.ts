@@ -19,6 +19,7 @@ import { applyAdvice } from '../../power/run/apply.js';
 import { decide } from '../../power/run/decide.js';
 import { acquireControllerLock } from '../../power/run/lock.js';
 import { RateLedger } from '../../power/run/rate-ledger.js';
+import { savedChains } from '../../power/run/state-file.js';
 import { serviceToken } from '../../power/service-token.js';
 import { readSlurm, runSlurm } from '../../power/slurm-nodes.js';
 import { powerModelFromConfig } from '../../power/watts.js';
@@ -233,6 +234,12 @@ async function runAdvise(o: AdviseOpts): Promise<void> {
             cfg.Power.Advise.TimeoutSeconds,
             token,
           );
+    // the users' chains the live controller keeps, if it runs here: advise decides as it would
+    const { chains, note } = await savedChains(
+      cfg.Power.Run.StateDir,
+      o.partition ?? null,
+      cfg.Power.Predictive,
+    );
     let { adv } = await decide({
       nodes,
       slurm,
@@ -244,7 +251,9 @@ async function runAdvise(o: AdviseOpts): Promise<void> {
       cluster,
       maxActions: o.maxActions,
       rateUsed: ledger?.used(now),
+      arrivals: chains,
     });
+    if (note) adv.warnings.push(note);
     if (o.apply && adv.commands.length > 0 && ledger) {
       if (!slurm.powerSave) {
         throw new UserError(

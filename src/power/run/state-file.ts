@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../../util/errors.js';
+import { errorMessage, UserError } from '../../util/errors.js';
+import type { PredictiveConfig } from '../config.js';
+import { chainsFromConfig, UserChains } from '../policies/user-chains.js';
 import { readVersioned, writeVersioned } from './json-file.js';
 import { SnapshotSchema } from './snapshot.js';
 
@@ -74,4 +76,24 @@ export async function loadState(path: string, partition: string | null): Promise
 
 export async function saveState(path: string, s: RunState): Promise<void> {
   await writeVersioned(path, { ...s, saved_at: new Date().toISOString() });
+}
+
+/**
+ * The users' chains that `pcm power run` saved in `stateDir`, read only (`pcm power advise` decides with
+ * them, as the controller would); null with a warning when there is none or it cannot be read.
+ */
+export async function savedChains(
+  stateDir: string,
+  partition: string | null,
+  p: PredictiveConfig,
+): Promise<{ chains: UserChains | null; note: string | null }> {
+  const opts = chainsFromConfig(p);
+  if (!opts) return { chains: null, note: null };
+  try {
+    const s = await loadState(statePathIn(stateDir), partition);
+    if (!s) return { chains: null, note: null };
+    return { chains: UserChains.restore(opts, s.chains), note: null };
+  } catch (e) {
+    return { chains: null, note: `users' chains not used: ${errorMessage(e)}` };
+  }
 }
