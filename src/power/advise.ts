@@ -22,12 +22,9 @@ import { powerModelFromConfig } from './watts.js';
  *   free nodes and SuspendExcNodes=set:N keeps the first N, so the warm pool stays a low block). The
  *   reactive rule names its nodes itself (idle >= SuspendTime, longest idle first), and those are taken.
  * - power up: the lowest-numbered powered-down eligible nodes first.
- * Never touched: allocated/mixed/completing, drained/draining, down, failing, not responding, reserved,
- * already powering up or down, Power.Advise.ExcludeNodes, SuspendExcNodes (a plain list: all of it; `set:N`:
- * the first N idle powered nodes of the set) and nodes of SuspendExcParts. Limits per run: SuspendRate and
- * ResumeRate (the smaller of the config's and Slurm's), and MaxActions nodes in all.
- * Over 450 lines as one unit: the forecast answer's validation, the refusal rules and the scontrol plan are
- * one decision that must be read together (issue 14 splits it when advise becomes the one live controller).
+ * Never touched: the nodes refusals.ts refuses. Limits: SuspendRate and ResumeRate per minute (the smaller
+ * of the config's and Slurm's, less what the rate ledger says was used in the last minute: `rateUsed`), and
+ * MaxActions nodes in all. The apply step (run/apply.ts) and the live controller (run/loop.ts) are apart.
  */
 
 export type AdvisePolicyName = 'predictive' | 'reactive';
@@ -209,14 +206,8 @@ export interface Advice {
     unavailable: number;
   };
   wanted: { power_down: number; power_up: number };
-  limits: {
-    suspend_rate: number;
-    resume_rate: number;
-    max_actions: number;
-    /** Already used in the last 60 s (the rate ledger), before this decision. */
-    suspend_used: number;
-    resume_used: number;
-  };
+  /** `*_used`: already used in the last 60 s (the rate ledger), before this decision. */
+  limits: Record<'suspend_rate' | 'resume_rate' | 'max_actions' | 'suspend_used' | 'resume_used', number>;
   commands: AdviceCommand[];
   nodes: NodeDecision[];
   warnings: string[];
