@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -223,6 +223,22 @@ describe('controller lock', () => {
     assert.ok(!existsSync(join(stateDir, 'controller.lock')), 'released on a clean exit');
     const mine = await acquireControllerLock(stateDir, 'test', 0);
     mine.release();
+  });
+
+  it('a pid reused by a process started after the lock was written (a reboot) is a stale lock', async () => {
+    const stateDir = join(dir, 'lock-reused');
+    mkdirSync(stateDir, { recursive: true });
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const since = new Date(Date.now() - 3600_000).toISOString();
+      const stale = { pid: other.pid, host: hostname(), command: 'pcm power run', since };
+      writeFileSync(join(stateDir, 'controller.lock'), JSON.stringify(stale));
+      const l = await acquireControllerLock(stateDir, 'test', 0);
+      assert.equal(l.tookOver?.pid, other.pid);
+      l.release();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('a lock from another host is refused with the host named', async () => {

@@ -10,7 +10,7 @@ import { UserError } from '../../util/errors.js';
  * One controller acts on a cluster: `controller.lock` in Power.Run.StateDir, created with O_EXCL and
  * holding `{pid, host, command, since}`. `pcm power run` holds it for its whole life; `pcm power advise
  * --apply` for its one plan and apply. A lock whose holder died survives the crash on disk, and is taken
- * over when it is stale: written on this host by a pid that no longer runs (or empty and older than 10 s,
+ * over when it is stale: written on this host by a pid that no longer runs or was reused (or empty and older than 10 s,
  * a writer killed between create and write). A lock from another host cannot be checked from here: it is
  * refused with the host named (remove the file when that host is gone). A live holder is waited for up to
  * `waitS` seconds, then refused in one line naming the file, the holder and what it runs.
@@ -45,7 +45,23 @@ function readHolder(path: string): LockHolder | 'gone' | 'unreadable' {
   return 'unreadable';
 }
 
-/** Stale: ours to take over. */
+/** When process `pid` started (epoch s), from /proc (Linux); null where that cannot be read. */
+function startedAt(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime + ticks / 100 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stale: ours to take over. Written on this host by a process that is gone, or whose pid now belongs to a
+ * process started after the lock was written (a pid reused after a reboot: systemd services get low pids
+ * again), or by this very process (which holds no lock while it asks for one).
+ */
 function isStale(path: string, h: LockHolder | 'unreadable'): boolean {
   if (h === 'unreadable') {
     try {
@@ -54,7 +70,11 @@ function isStale(path: string, h: LockHolder | 'unreadable'): boolean {
       return true;
     }
   }
-  return h.host === hostname() && h.pid !== process.pid && !alive(h.pid);
+  if (h.host !== hostname()) return false;
+  if (h.pid === process.pid || !alive(h.pid)) return true;
+  const started = startedAt(h.pid);
+  const since = Date.parse(h.since) / 1000;
+  return started !== null && Number.isFinite(since) && started > since + 2;
 }
 
 function tryCreate(path: string, me: LockHolder): boolean {
