@@ -9,6 +9,8 @@
  * - token: a service with RequireAuthForReads: run and advise succeed with the token and fail in one line
  *   without it;
  * - fallback: service down -> the reactive rule, said in the log and in /metrics; SIGTERM stops it cleanly;
+ * - one failing scontrol call (a fault injected in front of the real scontrol): its group is retried node
+ *   by node and the other node is powered down;
  * - apply race: a job lands on the node between plan and apply -> the node is not powered down and the
  *   job's accounting record is unchanged.
  * About 2 minutes. Needs the env written by up.sh (`source .pcm/services/env.sh`); PCM_SKIP_INTEGRATION=1
@@ -24,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../harness/net.js';
 import { parseConfig } from '../../src/config/load.js';
 import { Controller } from '../../src/power/run/loop.js';
+import { runSlurm, type SlurmRunner } from '../../src/power/slurm-nodes.js';
 import {
   checkPowerSlurm,
   env,
@@ -298,6 +301,49 @@ describe('pcm power run on the real Slurm', { skip: skipAll }, () => {
     assert.ok(a.log.some((r) => r.msg === 'stop'));
     assert.ok(!existsSync(join(stateDir, 'controller.lock')));
     assert.ok(existsSync(join(stateDir, 'state.json')));
+  });
+
+  it('one failing scontrol call holds back no other node: the group is retried node by node', async () => {
+    const { dir, config, stateDir } = setup('partial');
+    const cfg = parseConfig(readFileSync(config, 'utf8'), config);
+    const calls: string[] = [];
+    // the real Slurm, with one fault injected: any update naming node15 fails as scontrol would
+    const run: SlurmRunner = async (cmd, args) => {
+      if (cmd === 'scontrol' && args[0] === 'update') {
+        calls.push(args[1]);
+        if (args[1].includes('15')) throw new Error(`scontrol ${args.join(' ')} failed (exit 1): injected`);
+      }
+      return runSlurm(cmd, args);
+    };
+    const c = await Controller.start({
+      cfg,
+      policy: 'predictive',
+      forecastFile: forecastFile(dir, 13),
+      log: () => {},
+      run,
+    });
+    let rep: Awaited<ReturnType<Controller['step']>>;
+    try {
+      rep = await c.step();
+    } finally {
+      await c.stop();
+    }
+    assert.deepEqual(calls, ['nodename=node[15-16]', 'nodename=node15', 'nodename=node16']);
+    assert.deepEqual(
+      rep.outcomes.map((o) => [o.node, o.outcome]),
+      [
+        ['node15', 'failed'],
+        ['node16', 'done'],
+      ],
+    );
+    assert.match(String(rep.outcomes[0].why), /injected/);
+    await waitFor('node16 powered down', () => states().get('node16') === 'idle~');
+    assert.equal(states().get('node15'), 'idle');
+    const ledger = JSON.parse(readFileSync(join(stateDir, 'ledger.json'), 'utf8'));
+    assert.deepEqual(
+      ledger.entries.flatMap((e: { nodes: string[] }) => e.nodes),
+      ['node16'],
+    );
   });
 
   it('apply race: a job lands on the node between plan and apply; the node is not powered down', async () => {
