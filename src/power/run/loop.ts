@@ -71,6 +71,8 @@ export class Controller {
   private readonly log: (rec: Record<string, unknown>) => void;
   private readonly run: SlurmRunner;
   readonly metrics = new RunMetrics();
+  /** The Power config the decisions see: the warm pool's decision interval is this controller's. */
+  private readonly power: Config['Power'];
 
   private constructor(
     readonly o: ControllerOptions,
@@ -83,6 +85,8 @@ export class Controller {
   ) {
     this.log = o.log ?? jsonLog;
     this.run = o.run ?? runSlurm;
+    const p = o.cfg.Power;
+    this.power = { ...p, Predictive: { ...p.Predictive, IntervalSeconds: p.Run.IntervalSeconds } };
   }
 
   /** Take the lock, restore state and ledger, open the metrics listener. Errors are one-line UserErrors. */
@@ -144,7 +148,7 @@ export class Controller {
       const d = await decide({
         nodes,
         slurm,
-        power: cfg.Power,
+        power: this.power,
         policy: this.o.policy,
         getForecast: this.getForecast,
         fallback: true,
