@@ -71,8 +71,6 @@ export class Controller {
   private readonly log: (rec: Record<string, unknown>) => void;
   private readonly run: SlurmRunner;
   readonly metrics = new RunMetrics();
-  /** The Power config the decisions see: the warm pool's decision interval is this controller's. */
-  private readonly power: Config['Power'];
 
   private constructor(
     readonly o: ControllerOptions,
@@ -85,8 +83,6 @@ export class Controller {
   ) {
     this.log = o.log ?? jsonLog;
     this.run = o.run ?? runSlurm;
-    const p = o.cfg.Power;
-    this.power = { ...p, Predictive: { ...p.Predictive, IntervalSeconds: p.Run.IntervalSeconds } };
   }
 
   /** Take the lock, restore state and ledger, open the metrics listener. Errors are one-line UserErrors. */
@@ -148,7 +144,7 @@ export class Controller {
       const d = await decide({
         nodes,
         slurm,
-        power: this.power,
+        power: cfg.Power,
         policy: this.o.policy,
         getForecast: this.getForecast,
         fallback: true,
