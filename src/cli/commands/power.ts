@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { compress } from '../../jobs/hostlist.js';
 import { openJobSource } from '../../jobs/open.js';
 import { formatReport } from '../../jobs/record.js';
 import { baselineName } from '../../model/baselines/index.js';
@@ -15,7 +16,7 @@ import {
   type PowerReplayResult,
   powerReplay,
 } from '../../power/replay.js';
-import { applyAdvice } from '../../power/run/apply.js';
+import { applyAdvice, type NodeOutcome } from '../../power/run/apply.js';
 import { decide } from '../../power/run/decide.js';
 import { acquireControllerLock } from '../../power/run/lock.js';
 import { RateLedger } from '../../power/run/rate-ledger.js';
@@ -254,6 +255,7 @@ async function runAdvise(o: AdviseOpts): Promise<void> {
       arrivals: chains,
     });
     if (note) adv.warnings.push(note);
+    let outcomes: NodeOutcome[] = [];
     if (o.apply && adv.commands.length > 0 && ledger) {
       if (!slurm.powerSave) {
         throw new UserError(
@@ -266,24 +268,24 @@ async function runAdvise(o: AdviseOpts): Promise<void> {
         excludeNodes: cfg.Power.Advise.ExcludeNodes,
         groupSize: cfg.Power.Run.ApplyGroupSize,
       });
-      for (const st of ['power_down', 'power_up'] as const) {
-        const done = ran.outcomes.filter((x) => x.state === st && x.outcome === 'done').map((x) => x.node);
-        ledger.record(now, st, done, 'advise');
-      }
+      ledger.recordDone(now, ran.outcomes, 'advise');
       await ledger.save(now);
+      outcomes = ran.outcomes;
       adv = { ...adv, commands: ran.commands };
       for (const x of ran.outcomes.filter((y) => y.outcome !== 'done'))
         adv.warnings.push(
           `${x.outcome === 'refused' ? 'state changed before apply, left out' : 'scontrol failed'}: ${x.node} (${x.why})`,
         );
     }
-    if (o.json) {
-      process.stdout.write(
-        `${JSON.stringify({ ...adv, applied: Boolean(o.apply), slurm_version: slurm.version }, null, 2)}\n`,
+    const report = { ...adv, applied: Boolean(o.apply), outcomes, slurm_version: slurm.version };
+    process.stdout.write(
+      o.json ? `${JSON.stringify(report, null, 2)}\n` : formatAdvice(adv, Boolean(o.apply)),
+    );
+    const failed = outcomes.filter((x) => x.outcome === 'failed').map((x) => x.node);
+    if (failed.length > 0)
+      throw new UserError(
+        `--apply: scontrol failed for ${compress(failed)} (the others ran; see the warnings)`,
       );
-      return;
-    }
-    process.stdout.write(formatAdvice(adv, Boolean(o.apply)));
   } finally {
     lock?.release();
   }

@@ -168,10 +168,7 @@ export class Controller {
             groupSize: cfg.Power.Run.ApplyGroupSize,
           });
           outcomes = res.outcomes;
-          for (const st of ['power_down', 'power_up'] as const) {
-            const done = outcomes.filter((x) => x.state === st && x.outcome === 'done').map((x) => x.node);
-            this.ledger.record(now, st, done, 'run');
-          }
+          this.ledger.recordDone(now, outcomes, 'run');
           await this.ledger.save(now);
         }
       }

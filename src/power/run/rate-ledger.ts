@@ -56,6 +56,22 @@ export class RateLedger {
     if (nodes.length > 0) this.entries.push({ t, state, nodes, by });
   }
 
+  /** Record the nodes whose action scontrol accepted (apply.ts outcomes `done`). */
+  recordDone(
+    t: number,
+    outcomes: ReadonlyArray<{ node: string; state: LedgerEntry['state']; outcome: string }>,
+    by: string,
+  ): void {
+    for (const st of ['power_down', 'power_up'] as const) {
+      this.record(
+        t,
+        st,
+        outcomes.filter((x) => x.state === st && x.outcome === 'done').map((x) => x.node),
+        by,
+      );
+    }
+  }
+
   async save(now: number): Promise<void> {
     const keep = this.entries.filter((e) => e.t > now - KEEP_S);
     this.entries.splice(0, this.entries.length, ...keep);
