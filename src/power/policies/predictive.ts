@@ -22,3 +22,11 @@ export function predictivePolicy(
   const uc = chains && 'windowS' in chains ? (chains.windowS > 0 ? new UserChains(chains) : null) : chains;
   return new WarmPool('predictive', outlook, model, margin, intervalS, minIdleS, upSlackS, uc);
 }
+
+/**
+ * Boot lead for rate-limited boots (the warm pool's `upSlackS`): a jump to every node needs
+ * ceil(nodes / ResumeRate) minutes of boots.
+ */
+export function bootSlackS(nodes: number, resumeRate: number): number {
+  return 60 * Math.max(0, Math.ceil(nodes / resumeRate) - 1);
+}
