@@ -71,4 +71,3 @@ export class PeakBand {
     return new PeakBand(q, H, offset);
   }
 }
-

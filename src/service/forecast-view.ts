@@ -2,7 +2,7 @@ import type { PowerConfig } from '../power/config.js';
 import type { AnomalyReport } from '../telemetry/anomaly.js';
 import type { QualityReport } from '../telemetry/quality.js';
 import type { HubResult, Snapshot } from './forecast-hub.js';
-import { powerView, wattsFor } from './power-view.js';
+import { powerView } from './power-view.js';
 import type { AnomalyBody, ErrorBody, ForecastBody, HistoryBody, ModelBody, QualityBody } from './schemas.js';
 
 /**
@@ -179,7 +179,7 @@ function forecastBody(
     p90[h] = Math.max(clip(f.p90[h]), p50[h]);
     timestamps[h] = iso(f.origin + 60 * (h + 1));
   }
-  const pv = powerView(p50, p90, cap, f.busyNow, wattsFor(o.power, s.series.cluster));
+  const pv = powerView(p50, p90, cap, f.busyNow, o.power, s.series.cluster);
   const q = s.quality!;
   const quality = qualityView(q);
   if (fallbackReason) {
