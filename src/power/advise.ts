@@ -45,6 +45,14 @@ const ForecastSchema = z.looseObject({
   timestamps: z.array(z.string()).min(1),
   p90: z.array(z.number()).min(1),
   p50: z.array(z.number()).optional(),
+  /** The forecaster's calibrated peak band at this origin (./peak-band.ts): offsets for windows of 1..H minutes. */
+  peak_band: z
+    .object({
+      quantile: z.number(),
+      bin: z.number().int().min(0),
+      offsets: z.array(z.number()).min(1),
+    })
+    .optional(),
   forecast: z.looseObject({ stale: z.boolean().optional(), computed_at: z.string().optional() }).optional(),
 });
 
@@ -55,6 +63,8 @@ export interface ForecastInput {
   times: number[];
   p50: number[] | null;
   p90: number[];
+  /** Calibrated peak band for the origin's activity bin, when the forecast carries one. */
+  peakBand: { quantile: number; bin: number; offsets: number[] } | null;
   stale: boolean;
 }
 
@@ -88,6 +98,17 @@ export function parseForecast(json: unknown, source: string): ForecastInput {
       throw new InputError(`${source}: p50 has ${f.p50.length} values for ${f.p90.length} p90 values`);
     check('p50', f.p50);
   }
+  if (f.peak_band) {
+    if (!f.p50) throw new InputError(`${source}: peak_band: needs p50 (the band is added to the p50 peak)`);
+    if (f.peak_band.offsets.length !== f.p50.length)
+      throw new InputError(
+        `${source}: peak_band.offsets has ${f.peak_band.offsets.length} values for ${f.p50.length} p50 values`,
+      );
+    f.peak_band.offsets.forEach((v, i) => {
+      if (!Number.isFinite(v))
+        throw new InputError(`${source}: peak_band.offsets[${i}]: expected a number, got ${v}`);
+    });
+  }
   for (let i = 1; i < times.length; i++) {
     if (times[i] - times[i - 1] !== 60)
       throw new InputError(
@@ -100,14 +121,18 @@ export function parseForecast(json: unknown, source: string): ForecastInput {
     times,
     p50: f.p50 ?? null,
     p90: f.p90,
+    peakBand: f.peak_band ?? null,
     stale: f.forecast?.stale === true,
   };
 }
 
 /** The forecast as the warm pool's outlook (./forecast-peak.ts): origin one minute before the first minute. */
 export function forecastOutlook(f: ForecastInput): ForecastPeak {
-  const peak = new ForecastPeak();
-  peak.set(f.times[0] - 60, f.p50 ?? f.p90, f.p90);
+  const b = f.peakBand;
+  const peak = new ForecastPeak(
+    b ? { H: b.offsets.length, at: (_bin, steps) => b.offsets[steps - 1] } : null,
+  );
+  peak.set(f.times[0] - 60, f.p50 ?? f.p90, f.p90, b?.bin ?? 0);
   return peak;
 }
 

@@ -36,6 +36,17 @@ export class ForecastPeak implements DemandOutlook {
     return this.t0;
   }
 
+  /** The newest forecast as set (null before the first): for logs, state and the identity test. */
+  current(): { origin: number; p50: number[]; p90: number[] | null; bin: number } | null {
+    if (Number.isNaN(this.t0)) return null;
+    return {
+      origin: this.t0,
+      p50: Array.from(this.p50),
+      p90: this.p90 ? Array.from(this.p90) : null,
+      bin: this.bin,
+    };
+  }
+
   /** Epoch s of the forecast's last minute (NaN before the first). */
   get lastMinute(): number {
     return this.t0 + 60 * this.p50.length;

@@ -126,6 +126,8 @@ export interface PowerReplayOptions {
   /** Oracle decision interval (s); default 10. */
   oracleIntervalS?: number;
   onProgress?: (what: string) => void;
+  /** Wraps each run's policy, e.g. to record its decisions (the controller identity test). */
+  tap?: (policy: PowerPolicy) => PowerPolicy;
 }
 
 export const DEFAULT_SWEEP = {
@@ -186,7 +188,7 @@ async function simulate(
   const sim = new PowerSim(jobs, {
     nodes: o.nodes,
     model: o.model,
-    policy,
+    policy: o.tap ? o.tap(policy) : policy,
     resumeRate: o.reactive.ResumeRate,
     suspendRate: o.reactive.SuspendRate,
     window: ctx.window,
