@@ -5,7 +5,7 @@ import type { Forecast, Forecaster } from '../model/forecaster.js';
 import type { LiveFeatures } from '../model/live-features.js';
 import type { LiveTimeline } from '../timeline/live-timeline.js';
 import { ForecastPeak } from './forecast-peak.js';
-import { activityBin, PeakBand } from './peak-band.js';
+import { activityBin, calibratePeakBand, type PeakBand } from './peak-band.js';
 import type { DemandOutlook } from './policies/warm-pool.js';
 
 /**
@@ -136,16 +136,5 @@ export async function calibratePeak(
 ): Promise<PeakBand> {
   const data = prefixData(live, trainRows, horizon, featureOpts);
   const rows = data.timeline.minutes;
-  const origins = originsIn(Math.floor(rows * 0.8), rows, horizon);
-  const p50 = new Float32Array(origins.length * horizon);
-  const w = f.window;
-  const X = data.features.data;
-  const x = w ? (w.scaler ? w.scaler.transform(X) : X) : undefined;
-  for (let i = 0; i < origins.length; i += 4096) {
-    const o = origins.subarray(i, Math.min(i + 4096, origins.length));
-    const batch = makeBatch(data, o, w ? { lookback: w.lookback, x } : { withX: false });
-    const res = await f.predict(batch);
-    p50.set(res.p50, i * horizon);
-  }
-  return PeakBand.fit(data.busy, data.timeline.columns.submitted_last_min, origins, p50, horizon, q);
+  return calibratePeakBand(f, data, originsIn(Math.floor(rows * 0.8), rows, horizon), horizon, q);
 }

@@ -3,6 +3,8 @@
  * runs above the highest p50 forecast over them, per activity bin of the origin. Calibrated on validation
  * origins only (./online-forecast.ts `calibratePeak`), read through ./forecast-peak.ts.
  */
+import { type Dataset, makeBatch } from '../model/dataset.js';
+import type { Forecaster } from '../model/forecaster.js';
 
 /** Activity bin of row t: jobs submitted over the last 30 minutes (0, 1-2, 3-7, 8+). */
 export function activityBin(submitted: ArrayLike<number>, t: number): number {
@@ -29,6 +31,16 @@ export class PeakBand {
 
   at(bin: number, steps: number): number {
     return this.offset[bin * this.H + steps - 1];
+  }
+
+  /** The band at origin row `t` of a timeline's submitted series, as the service sends it. */
+  atOrigin(submitted: ArrayLike<number>, t: number): ServedPeakBand {
+    const bin = activityBin(submitted, t);
+    return {
+      quantile: this.q,
+      bin,
+      offsets: Array.from(this.offset.subarray(bin * this.H, (bin + 1) * this.H)),
+    };
   }
 
   /** Calibrate from p50 forecasts (B, H) at `origins` of a timeline's busy and submitted series. */
@@ -70,4 +82,32 @@ export class PeakBand {
     }
     return new PeakBand(q, H, offset);
   }
+}
+
+/** The band of one origin in a forecast answer (`peak_band`): offsets for windows of 1..H minutes. */
+export interface ServedPeakBand {
+  quantile: number;
+  bin: number;
+  offsets: number[];
+}
+
+/** Calibrate the peak band of a fitted forecaster from its p50 forecasts at `origins` of `data`. */
+export async function calibratePeakBand(
+  f: Forecaster,
+  data: Dataset,
+  origins: Int32Array,
+  horizon: number,
+  q: number,
+): Promise<PeakBand> {
+  const p50 = new Float32Array(origins.length * horizon);
+  const w = f.window;
+  const X = data.features.data;
+  const x = w ? (w.scaler ? w.scaler.transform(X) : X) : undefined;
+  for (let i = 0; i < origins.length; i += 4096) {
+    const o = origins.subarray(i, Math.min(i + 4096, origins.length));
+    const batch = makeBatch(data, o, w ? { lookback: w.lookback, x } : { withX: false });
+    const res = await f.predict(batch);
+    p50.set(res.p50, i * horizon);
+  }
+  return PeakBand.fit(data.busy, data.timeline.columns.submitted_last_min, origins, p50, horizon, q);
 }

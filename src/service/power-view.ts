@@ -47,7 +47,7 @@ export interface PowerView {
  * @param capacity nodes in the cluster (or the request's total_nodes)
  * @param busyNow busy nodes at the origin
  * @param power the Power section; `cluster` selects its Power.Clusters overrides
- * @param band the forecaster's calibrated peak band, when it has one
+ * @param band the forecaster's calibrated peak band, when it has one; `bin` the origin's activity bin
  */
 export function powerView(
   p50: ArrayLike<number>,
@@ -57,13 +57,14 @@ export function powerView(
   power: PowerConfig,
   cluster?: string,
   band: PeakOffsets | null = null,
+  bin = 0,
 ): PowerView {
   const H = p50.length;
   const cap = Math.max(0, Math.floor(capacity));
   const busy0 = Math.min(cap, Math.max(0, Math.round(busyNow)));
   const model = powerModelFromConfig(power, cluster);
   const outlook = new ForecastPeak(band);
-  outlook.set(0, p50, p90);
+  outlook.set(0, p50, p90, bin);
   const law = predictivePolicy(
     outlook,
     model,

@@ -106,6 +106,16 @@ const forecastFields = {
   p50: nums,
   p10: nums,
   p90: nums,
+  peak_band: z
+    .object({
+      quantile: num,
+      bin: num,
+      offsets: nums.describe('Nodes added to the highest p50 over the next 1..H minutes.'),
+    })
+    .nullable()
+    .describe(
+      "The forecaster's calibrated peak band at this origin: the power controller keeps the highest p50 plus this offset (as the replay does); null until calibrated, then it reads P90.",
+    ),
   power_kw: nums.describe("Estimated kW per minute under the power controller's warm-pool law."),
   power_kw_all_on: nums.describe('Estimated kW per minute with every node powered.'),
   powered_nodes: nums,

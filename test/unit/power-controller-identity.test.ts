@@ -23,6 +23,7 @@ import { DEFAULT_POWER_MODEL } from '../../src/power/watts.js';
 import { powerView } from '../../src/service/power-view.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { Rng } from '../../src/util/rng.js';
+import { dailyTimeline, serviceOver, storeWith } from '../helpers/service-helpers.js';
 
 const T0 = 1_700_000_000 - (1_700_000_000 % 86400);
 const NODES = 24;
@@ -270,5 +271,39 @@ describe('one decision path: replay and live decide alike', () => {
     assert.equal(pv.warm_pool.powered_now, adv.forecast?.keep_up);
     assert.equal(pv.warm_pool.peak_p90, adv.forecast?.peak_up);
     assert.equal(forecastOutlook(forecast).peak(origin, 360), 18);
+  });
+
+  it("the service's answer carries the ridge's peak band, and the controller's law reads it", async () => {
+    const { store, clock } = storeWith(dailyTimeline(3000));
+    const { app, cfg } = serviceOver(store, clock, '  Baseline: ridge\n');
+    const body = (
+      await app.inject({ method: 'GET', url: '/forecast/latest?cluster=c&partition=_all' })
+    ).json();
+    assert.equal(body.peak_band.quantile, cfg.Power.Predictive.PeakQuantile);
+    assert.equal(body.peak_band.offsets.length, body.p50.length);
+    const f = parseForecast(body, 'service');
+    const origin = Date.parse(body.origin) / 1000;
+    // the law's peak over 6 minutes: the highest p50 of steps 1..6 plus the band's 6-step offset
+    const want = Math.max(0, ...body.p50.slice(0, 6)) + body.peak_band.offsets[5];
+    assert.equal(forecastOutlook(f).peak(origin, 360), want);
+    // and the dashboard's warm pool is that law's target
+    const nodes: SlurmNode[] = Array.from({ length: body.capacity.nodes }, (_, i) => ({
+      name: name(i),
+      sinfoState: 'idle',
+      state: i < Math.round(body.busy_now) ? 'ALLOCATED' : 'IDLE',
+      reason: '',
+      lastBusy: origin - 3600,
+      partitions: ['batch'],
+    }));
+    const adv = planAdvice({
+      nodes,
+      slurm: SLURM,
+      power: cfg.Power,
+      policy: 'predictive',
+      forecast: f,
+      now: origin,
+    });
+    assert.equal(body.warm_pool.powered_now, adv.forecast?.keep_up);
+    await app.close();
   });
 });
