@@ -24,7 +24,7 @@ import { powerModelFromConfig } from './watts.js';
  * `scontrol update nodename=<hostlist> state=power_up|power_down` commands.
  *
  * The policy decides, with the replay's code and outlook (policies/warm-pool.ts, ./forecast-peak.ts):
- * - power down: the nodes the policy names, those idle longest first (LastBusyTime; ties: lowest-numbered),
+ * - power down: the nodes the policy names, those idle longest first (LastBusyTime; ties: highest-numbered),
  *   as in the replay; a refused node is skipped and the policy moves on to the next;
  * - power up: how many; advise boots the lowest-numbered powered-down eligible nodes first.
  * Never touched: allocated/mixed/completing, drained/draining, down, failing, not responding, reserved,
