@@ -223,6 +223,8 @@ export interface Advice {
     peak_hold: number | null;
     keep_up: number;
     keep_hold: number;
+    /** What the peak is read from: the p50 plus the forecast's calibrated peak band, or P90. */
+    outlook: 'p50 + peak band' | 'P90';
     stale: boolean;
   } | null;
   view: {
@@ -407,6 +409,7 @@ export function planAdvice(a: AdviseInput): Advice {
       peak_hold: t.holdPeak,
       keep_up: t.up,
       keep_hold: t.hold,
+      outlook: a.forecast.peakBand ? 'p50 + peak band' : 'P90',
       stale: a.forecast.stale,
     };
     policy = wp;
@@ -459,7 +462,7 @@ export function formatAdvice(adv: Advice, applied: boolean): string {
   lines.push(head);
   if (adv.forecast) {
     lines.push(
-      `forecast ${adv.forecast.source}${adv.forecast.origin ? ` (origin ${adv.forecast.origin})` : ''}: peak P90 ${adv.forecast.peak_up?.toFixed(1)} over the boot horizon, ${adv.forecast.peak_hold?.toFixed(1)} over the break-even horizon; keep ${adv.forecast.keep_up} nodes available (power down only above ${adv.forecast.keep_hold})`,
+      `forecast ${adv.forecast.source}${adv.forecast.origin ? ` (origin ${adv.forecast.origin})` : ''}: peak ${adv.forecast.outlook} ${adv.forecast.peak_up?.toFixed(1)} over the boot lead, ${adv.forecast.peak_hold?.toFixed(1)} over the break-even horizon; keep ${adv.forecast.keep_up} nodes available (power down only above ${adv.forecast.keep_hold})`,
     );
   }
   const downs = adv.commands.find((c) => c.state === 'power_down')?.nodes ?? 0;
