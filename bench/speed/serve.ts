@@ -3,7 +3,7 @@
  * simulator on 120 nodes in real time, ridge baseline), autocannon against POST /predict on loopback.
  *
  *   node --import tsx bench/speed/serve.ts [--connections 100] [--duration 10] [--rate R] [--soak 60] [--json out.json]
- *     [--model DIR] [--no-cache-miss] [--compiled DIR] [--loop-delay]
+ *     [--model DIR] [--no-cache-miss] [--no-peak-band] [--compiled DIR] [--loop-delay]
  *
  * --compiled DIR runs the service from tsc output (`npx tsc -p tsconfig.json --outDir DIR`, with
  * src/service/dashboard copied to DIR/service/) instead of through tsx, as an installed pcm runs.
@@ -15,7 +15,8 @@
  * run (what @fastify/under-pressure would shed load on).
  * With --soak S: a further S s run at the same load, RSS sampled every 5 s. Then, in this process, times cache-miss
  * forecasts over a simulated 14-day timeline: a telemetry read + quality check + features + ridge predict
- * per new minute (the refit, once an hour of telemetry, timed separately).
+ * per new minute (the refit, once an hour of telemetry, timed separately; it calibrates the power controller's
+ * peak band as the service does, --no-peak-band leaves that out for a side-by-side figure).
  * Bounded: every run stops after its duration. On the shared 2-core dev box (autocannon and the service
  * share the cores) figures are noisy; repeat before quoting them.
  */
@@ -110,7 +111,14 @@ async function cacheMiss(n: number) {
           ...cfg,
           Predictor: { ...cfg.Predictor, CheckpointFile: process.argv[mi + 1] },
         })
-      : new BaselineModel('ridge', cfg.Service.ContextMinutes, cfg.Service.RefitMinutes, {});
+      : new BaselineModel(
+          'ridge',
+          cfg.Service.ContextMinutes,
+          cfg.Service.RefitMinutes,
+          {},
+          // as the service: the refit also calibrates the power controller's peak band (--no-peak-band: not)
+          process.argv.includes('--no-peak-band') ? null : cfg.Power.Predictive.PeakQuantile,
+        );
   if (mi > 0 && model.kind !== 'trained') throw new Error(`--model ${process.argv[mi + 1]}: not loaded`);
   const hub = hubFor({ config: cfg, reader: store, forecaster: model, clock: () => now });
   const id = { cluster: 'cluster', partition: '_all' };

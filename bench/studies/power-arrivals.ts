@@ -25,12 +25,8 @@ import { LiveFeatures } from '../../src/model/live-features.js';
 import { PowerSim } from '../../src/power/cluster.js';
 import { PowerSchema } from '../../src/power/config.js';
 import { bootWaitAtSaving } from '../../src/power/frontier.js';
-import {
-  calibratePeak,
-  fitOnPrefix,
-  OnlineForecast,
-  type PeakBand,
-} from '../../src/power/online-forecast.js';
+import { calibratePeak, fitOnPrefix, OnlineForecast } from '../../src/power/online-forecast.js';
+import type { PeakBand } from '../../src/power/peak-band.js';
 import { AlwaysOn } from '../../src/power/policies/always-on.js';
 import { oraclePolicy } from '../../src/power/policies/oracle.js';
 import { predictivePolicy } from '../../src/power/policies/predictive.js';

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { compress } from '../jobs/hostlist.js';
 import { errorMessage, InputError, UserError } from '../util/errors.js';
 import type { PowerConfig } from './config.js';
-import { predictivePolicy } from './policies/predictive.js';
+import { ForecastPeak } from './forecast-peak.js';
+import { bootSlackS, predictivePolicy } from './policies/predictive.js';
 import { Reactive } from './policies/reactive.js';
-import type { ArrivalOutlook, DemandOutlook } from './policies/warm-pool.js';
+import type { ArrivalOutlook } from './policies/warm-pool.js';
 import type { ClusterView, PowerActions, PowerPolicy } from './policy.js';
 import { refuseNodes } from './refusals.js';
 import type { NodeKind, SlurmNode, SlurmPowerConfig } from './slurm-nodes.js';
@@ -17,14 +18,14 @@ import { powerModelFromConfig } from './watts.js';
  * ClusterView from them, lets the policy decide, and turns its power-up/power-down actions into
  * `scontrol update nodename=<hostlist> state=power_up|power_down` commands.
  *
- * The policy decides how many nodes; advise decides which, deterministically:
- * - power down: the highest-numbered eligible idle nodes first (Slurm places jobs on the lowest-numbered
- *   free nodes and SuspendExcNodes=set:N keeps the first N, so the warm pool stays a low block). The
- *   reactive rule names its nodes itself (idle >= SuspendTime, longest idle first), and those are taken.
- * - power up: the lowest-numbered powered-down eligible nodes first.
+ * The policy decides, with the replay's code and outlook (policies/warm-pool.ts, ./forecast-peak.ts):
+ * - power down: the nodes the policy names, those idle longest first (LastBusyTime; ties: highest-numbered),
+ *   as in the replay; a refused node is skipped and the policy moves on to the next;
+ * - power up: how many; advise boots the lowest-numbered powered-down eligible nodes first.
  * Never touched: the nodes refusals.ts refuses. Limits: SuspendRate and ResumeRate per minute (the smaller
  * of the config's and Slurm's, less what the rate ledger says was used in the last minute: `rateUsed`), and
  * MaxActions nodes in all. The apply step (run/apply.ts) and the live controller (run/loop.ts) are apart.
+ * Over 450 lines as one unit: the forecast answer's validation and the plan are one decision read together.
  */
 
 export type AdvisePolicyName = 'predictive' | 'reactive';
@@ -38,15 +39,26 @@ const ForecastSchema = z.looseObject({
   timestamps: z.array(z.string()).min(1),
   p90: z.array(z.number()).min(1),
   p50: z.array(z.number()).optional(),
+  /** The forecaster's calibrated peak band at this origin (./peak-band.ts): offsets for windows of 1..H minutes. */
+  peak_band: z
+    .object({
+      quantile: z.number(),
+      bin: z.number().int().min(0),
+      offsets: z.array(z.number()).min(1),
+    })
+    .optional(),
   forecast: z.looseObject({ stale: z.boolean().optional(), computed_at: z.string().optional() }).optional(),
 });
 
 export interface ForecastInput {
   source: string;
   origin: string | null;
-  /** Epoch seconds of each forecast minute. */
+  /** Epoch seconds of each forecast minute (one minute apart, the first one minute after the origin). */
   times: number[];
+  p50: number[] | null;
   p90: number[];
+  /** Calibrated peak band for the origin's activity bin, when the forecast carries one. */
+  peakBand: { quantile: number; bin: number; offsets: number[] } | null;
   stale: boolean;
 }
 
@@ -69,11 +81,53 @@ export function parseForecast(json: unknown, source: string): ForecastInput {
       throw new InputError(`${source}: timestamps[${i}]: expected an ISO 8601 time, got '${t}'`);
     return ms / 1000;
   });
-  f.p90.forEach((v, i) => {
-    if (!Number.isFinite(v) || v < 0)
-      throw new InputError(`${source}: p90[${i}]: expected a number >= 0, got ${v}`);
-  });
-  return { source, origin: f.origin ?? null, times, p90: f.p90, stale: f.forecast?.stale === true };
+  const check = (name: string, a: number[]) =>
+    a.forEach((v, i) => {
+      if (!Number.isFinite(v) || v < 0)
+        throw new InputError(`${source}: ${name}[${i}]: expected a number >= 0, got ${v}`);
+    });
+  check('p90', f.p90);
+  if (f.p50) {
+    if (f.p50.length !== f.p90.length)
+      throw new InputError(`${source}: p50 has ${f.p50.length} values for ${f.p90.length} p90 values`);
+    check('p50', f.p50);
+  }
+  if (f.peak_band) {
+    if (!f.p50) throw new InputError(`${source}: peak_band: needs p50 (the band is added to the p50 peak)`);
+    if (f.peak_band.offsets.length !== f.p50.length)
+      throw new InputError(
+        `${source}: peak_band.offsets has ${f.peak_band.offsets.length} values for ${f.p50.length} p50 values`,
+      );
+    f.peak_band.offsets.forEach((v, i) => {
+      if (!Number.isFinite(v))
+        throw new InputError(`${source}: peak_band.offsets[${i}]: expected a number, got ${v}`);
+    });
+  }
+  for (let i = 1; i < times.length; i++) {
+    if (times[i] - times[i - 1] !== 60)
+      throw new InputError(
+        `${source}: timestamps[${i}]: expected one minute after timestamps[${i - 1}], got ${f.timestamps[i]}`,
+      );
+  }
+  return {
+    source,
+    origin: f.origin ?? null,
+    times,
+    p50: f.p50 ?? null,
+    p90: f.p90,
+    peakBand: f.peak_band ?? null,
+    stale: f.forecast?.stale === true,
+  };
+}
+
+/** The forecast as the warm pool's outlook (./forecast-peak.ts): origin one minute before the first minute. */
+export function forecastOutlook(f: ForecastInput): ForecastPeak {
+  const b = f.peakBand;
+  const peak = new ForecastPeak(
+    b ? { H: b.offsets.length, at: (_bin, steps) => b.offsets[steps - 1] } : null,
+  );
+  peak.set(f.times[0] - 60, f.p50 ?? f.p90, f.p90, b?.bin ?? 0);
+  return peak;
 }
 
 export async function readForecastFile(path: string): Promise<ForecastInput> {
@@ -143,20 +197,6 @@ export async function fetchForecast(
   return parseForecast(json, u.href);
 }
 
-/** Peak P90 over the forecast minutes in (now - 60, now + withinS]; NaN when none is in that window. */
-class ForecastOutlook implements DemandOutlook {
-  constructor(readonly f: ForecastInput) {}
-  peak(now: number, withinS: number): number {
-    let m = Number.NaN;
-    for (let i = 0; i < this.f.times.length; i++) {
-      const t = this.f.times[i];
-      if (t > now - 60 && t <= now + withinS)
-        m = Number.isNaN(m) ? this.f.p90[i] : Math.max(m, this.f.p90[i]);
-    }
-    return m;
-  }
-}
-
 /** Why an eligible node was left alone: the policy did not ask for it. */
 const UNTOUCHED: Record<NodeKind, string | null> = {
   idle: 'idle, kept powered by the policy',
@@ -194,6 +234,8 @@ export interface Advice {
     peak_hold: number | null;
     keep_up: number;
     keep_hold: number;
+    /** What the peak is read from: the p50 plus the forecast's calibrated peak band, or P90. */
+    outlook: 'p50 + peak band' | 'P90';
     stale: boolean;
   } | null;
   view: {
@@ -275,8 +317,6 @@ export function planAdvice(a: AdviseInput): Advice {
   const budget = () => maxActions - downs - ups;
   const model = powerModelFromConfig(cfg, a.cluster);
   const minIdleS = a.policy === 'predictive' ? cfg.Predictive.MinIdleSeconds : 0;
-  // power-down order for "how many" decisions: highest-numbered eligible idle node first
-  const downOrder = idleIdx.filter((i) => why[i] === null).reverse();
   const eligibleDown = (i: number) =>
     kinds[i] === 'idle' &&
     why[i] === null &&
@@ -304,10 +344,10 @@ export function planAdvice(a: AdviseInput): Advice {
       return done;
     },
     powerDown(id: number): boolean {
-      // reactive names its nodes (idle >= SuspendTime); the warm pool only counts: take the highest-numbered
-      const i = a.policy === 'reactive' ? id : downOrder.find(eligibleDown);
+      // the policy names its node (view.idleNodes ids are node indices): the replay's choice, node for node
+      const i = id;
       if (a.policy === 'reactive') wanted.power_down++;
-      if (i === undefined || !eligibleDown(i)) return false;
+      if (!eligibleDown(i)) return false;
       if (usedDown + downs >= suspendRate || budget() <= 0) {
         if (why[i] === null) why[i] = limitWhy('SuspendRate', suspendRate, usedDown + downs);
         return false;
@@ -322,23 +362,23 @@ export function planAdvice(a: AdviseInput): Advice {
   let fc: Advice['forecast'] = null;
   if (a.policy === 'predictive') {
     if (!a.forecast) throw new UserError('predictive policy: no forecast (give --service or --forecast)');
-    const outlook = new ForecastOutlook(a.forecast);
+    const outlook = forecastOutlook(a.forecast);
     const wp = predictivePolicy(
       outlook,
       model,
       cfg.WarmPoolMargin,
       cfg.Predictive.IntervalSeconds,
       minIdleS,
-      0,
+      bootSlackS(view.capacity, resumeRate),
       a.arrivals ?? null,
     );
-    const up = outlook.peak(a.now, wp.upS);
-    const hold = outlook.peak(a.now, wp.holdS);
-    if (Number.isNaN(up) || Number.isNaN(hold)) {
-      const iso = (t: number) => new Date(t * 1000).toISOString();
+    // the warm-pool law's targets (policies/warm-pool.ts), for the report: what it wants before refusals
+    const t = a.forecast.times[0] - 60 > a.now + 60 ? null : wp.targets(view);
+    if (!t) {
+      const iso = (x: number) => new Date(x * 1000).toISOString();
       const [first, last] = [a.forecast.times[0], a.forecast.times[a.forecast.times.length - 1]];
       throw new ForecastUnavailable(
-        `${a.forecast.source}: no forecast minute within the next ${wp.upS} s (forecast covers ${iso(first)} .. ${iso(last)}, now ${iso(a.now)}): ${last < a.now ? 'stale forecast' : 'clocks disagree'}`,
+        `${a.forecast.source}: no forecast minute ahead of now (forecast covers ${iso(first)} .. ${iso(last)}, now ${iso(a.now)}): stale forecast or clocks disagree`,
       );
     }
     if (a.forecast.stale) warnings.push(`forecast from ${a.forecast.source} is marked stale by the service`);
@@ -348,19 +388,17 @@ export function planAdvice(a: AdviseInput): Advice {
         `forecast covers ${Math.max(0, Math.round(horizonEnd - a.now))} s ahead, less than the ${wp.holdS} s break-even horizon: power-downs judged on what it covers`,
       );
     }
-    // the warm-pool law's targets (policies/warm-pool.ts), for the report: what it wants before refusals
-    const keepUp = Math.min(view.capacity, Math.max(view.busy, Math.ceil(up - 1e-9)) + wp.margin);
-    const keepHold = Math.min(view.capacity, Math.max(view.busy, Math.ceil(hold - 1e-9)) + wp.margin);
     const avail = view.busy + view.idle + view.booting;
-    if (avail < keepUp) wanted.power_up = keepUp - avail;
-    else if (avail > keepHold) wanted.power_down = avail - keepHold;
+    if (avail < t.up) wanted.power_up = t.up - avail;
+    else if (avail > t.hold) wanted.power_down = avail - t.hold;
     fc = {
       source: a.forecast.source,
       origin: a.forecast.origin,
-      peak_up: up,
-      peak_hold: hold,
-      keep_up: keepUp,
-      keep_hold: keepHold,
+      peak_up: t.upPeak,
+      peak_hold: t.holdPeak,
+      keep_up: t.up,
+      keep_hold: t.hold,
+      outlook: a.forecast.peakBand ? 'p50 + peak band' : 'P90',
       stale: a.forecast.stale,
     };
     policy = wp;
@@ -419,7 +457,7 @@ export function formatAdvice(adv: Advice, applied: boolean): string {
   lines.push(head);
   if (adv.forecast) {
     lines.push(
-      `forecast ${adv.forecast.source}${adv.forecast.origin ? ` (origin ${adv.forecast.origin})` : ''}: peak P90 ${adv.forecast.peak_up?.toFixed(1)} over the boot horizon, ${adv.forecast.peak_hold?.toFixed(1)} over the break-even horizon; keep ${adv.forecast.keep_up} nodes available (power down only above ${adv.forecast.keep_hold})`,
+      `forecast ${adv.forecast.source}${adv.forecast.origin ? ` (origin ${adv.forecast.origin})` : ''}: peak ${adv.forecast.outlook} ${adv.forecast.peak_up?.toFixed(1)} over the boot lead, ${adv.forecast.peak_hold?.toFixed(1)} over the break-even horizon; keep ${adv.forecast.keep_up} nodes available (power down only above ${adv.forecast.keep_hold})`,
     );
   }
   const downs = adv.commands.find((c) => c.state === 'power_down')?.nodes ?? 0;

@@ -4,6 +4,8 @@ import { buildFeatures, type FeatureOptions, WEEK_MINUTES } from '../model/featu
 import type { Forecast, Forecaster } from '../model/forecaster.js';
 import type { LiveFeatures } from '../model/live-features.js';
 import type { LiveTimeline } from '../timeline/live-timeline.js';
+import { ForecastPeak } from './forecast-peak.js';
+import { activityBin, calibratePeakBand, type PeakBand } from './peak-band.js';
 import type { DemandOutlook } from './policies/warm-pool.js';
 
 /**
@@ -16,74 +18,6 @@ import type { DemandOutlook } from './policies/warm-pool.js';
 /** Rows a series forecaster (no `window`) gets: a week back covers ridge's lags and seasonal lookups. */
 const SERIES_HISTORY_ROWS = WEEK_MINUTES + 1;
 
-/** Activity bin of row t: jobs submitted over the last 30 minutes (0, 1-2, 3-7, 8+). */
-function activityBin(submitted: ArrayLike<number>, t: number): number {
-  let n = 0;
-  for (let i = Math.max(0, t - 29); i <= t; i++) n += submitted[i];
-  return n === 0 ? 0 : n <= 2 ? 1 : n <= 7 ? 2 : 3;
-}
-const ACTIVITY_BINS = 4;
-
-/**
- * Calibrated band for the *peak* of demand over the next k minutes: the `q`-quantile of
- * max(busy(t+1..t+k)) - max(p50(t+1..t+k)) over validation origins (k = 1..H), per activity bin (recent
- * submissions: a quiet cluster rarely sees a new job within minutes, a busy one often does). The per-minute
- * P10/P90 band of a forecaster is the wrong width here: the warm pool must cover the highest demand anywhere
- * in the boot horizon, which an arriving job sets, not the typical minute.
- */
-export class PeakBand {
-  constructor(
-    readonly q: number,
-    readonly H: number,
-    /** (ACTIVITY_BINS, H) offset in nodes for windows of 1..H minutes. */
-    readonly offset: Float64Array,
-  ) {}
-
-  at(bin: number, steps: number): number {
-    return this.offset[bin * this.H + steps - 1];
-  }
-
-  /** Calibrate from p50 forecasts (B, H) at `origins` of a timeline's busy and submitted series. */
-  static fit(
-    busy: ArrayLike<number>,
-    submitted: ArrayLike<number>,
-    origins: Int32Array,
-    p50: Float32Array,
-    H: number,
-    q: number,
-  ): PeakBand {
-    const B = origins.length;
-    const res: number[][][] = Array.from({ length: ACTIVITY_BINS }, () =>
-      Array.from({ length: H }, () => []),
-    );
-    for (let b = 0; b < B; b++) {
-      const t = origins[b];
-      const bin = activityBin(submitted, t);
-      let act = Number.NEGATIVE_INFINITY;
-      let pred = Number.NEGATIVE_INFINITY;
-      for (let h = 1; h <= H; h++) {
-        // running peaks of the actual and the forecast over t+1..t+h
-        act = Math.max(act, busy[t + h]);
-        pred = Math.max(pred, p50[b * H + h - 1]);
-        res[bin][h - 1].push(act - pred);
-      }
-    }
-    // per bin and window: the q-quantile (bins without samples borrow the next busier bin's, else 0)
-    const offset = new Float64Array(ACTIVITY_BINS * H);
-    for (let bin = ACTIVITY_BINS - 1; bin >= 0; bin--) {
-      for (let h = 0; h < H; h++) {
-        const s = Float64Array.from(res[bin][h]).sort();
-        offset[bin * H + h] = s.length
-          ? s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))]
-          : bin + 1 < ACTIVITY_BINS
-            ? offset[(bin + 1) * H + h]
-            : 0;
-      }
-    }
-    return new PeakBand(q, H, offset);
-  }
-}
-
 /**
  * Forecasts made online: after each new row, predict busy nodes for the next H minutes from a dataset that
  * ends at that row (nothing later exists for the forecaster to read). `peak(now, within)` = the highest p50
@@ -91,10 +25,8 @@ export class PeakBand {
  * (or, without a band, the highest P90 when the forecaster gives one).
  */
 export class OnlineForecast implements DemandOutlook {
-  /** The newest forecast, made at row `origin`: p50 and p90 per horizon (H). */
-  private p50: Float32Array = new Float32Array(0);
-  private p90: Float32Array | undefined;
-  private origin = -1;
+  /** The newest forecast, read by the warm pool (the same outlook advise, run and the service read). */
+  readonly outlook: ForecastPeak;
   /** The fast path's forecast buffer. */
   private fast: Float32Array = new Float32Array(0);
   /** Forecasts made (one per minute row). */
@@ -106,7 +38,9 @@ export class OnlineForecast implements DemandOutlook {
     readonly features: LiveFeatures,
     readonly horizon: number,
     readonly band: PeakBand | null = null,
-  ) {}
+  ) {
+    this.outlook = new ForecastPeak(band);
+  }
 
   /** Forecast from the newest row (call right after it is written). */
   update(): void | Promise<void> {
@@ -144,21 +78,17 @@ export class OnlineForecast implements DemandOutlook {
   }
 
   private take(res: Forecast, o: number): void {
-    this.p50 = res.p50;
-    this.p90 = res.p90;
-    this.origin = o;
+    this.outlook.set(
+      this.live.start + 60 * o,
+      res.p50,
+      res.p90,
+      activityBin(this.live.cols.submitted_last_min, o),
+    );
     this.calls++;
   }
 
   peak(now: number, withinS: number): number {
-    if (this.origin < 0) return Number.NaN;
-    const t0 = this.live.start + 60 * this.origin;
-    const steps = Math.min(this.horizon, Math.max(1, Math.ceil((now + withinS - t0) / 60 - 1e-9)));
-    const q = this.band ? this.p50 : (this.p90 ?? this.p50);
-    let m = 0;
-    for (let h = 0; h < steps; h++) if (q[h] > m) m = q[h];
-    if (!this.band) return m;
-    return m + this.band.at(activityBin(this.live.cols.submitted_last_min, this.origin), steps);
+    return this.outlook.peak(now, withinS);
   }
 }
 
@@ -206,16 +136,5 @@ export async function calibratePeak(
 ): Promise<PeakBand> {
   const data = prefixData(live, trainRows, horizon, featureOpts);
   const rows = data.timeline.minutes;
-  const origins = originsIn(Math.floor(rows * 0.8), rows, horizon);
-  const p50 = new Float32Array(origins.length * horizon);
-  const w = f.window;
-  const X = data.features.data;
-  const x = w ? (w.scaler ? w.scaler.transform(X) : X) : undefined;
-  for (let i = 0; i < origins.length; i += 4096) {
-    const o = origins.subarray(i, Math.min(i + 4096, origins.length));
-    const batch = makeBatch(data, o, w ? { lookback: w.lookback, x } : { withX: false });
-    const res = await f.predict(batch);
-    p50.set(res.p50, i * horizon);
-  }
-  return PeakBand.fit(data.busy, data.timeline.columns.submitted_last_min, origins, p50, horizon, q);
+  return calibratePeakBand(f, data, originsIn(Math.floor(rows * 0.8), rows, horizon), horizon, q);
 }

@@ -66,8 +66,9 @@ export interface PowerPolicy {
 }
 
 /**
- * Power down up to `count` idle nodes, those idle longest first (they are the least likely to be wanted:
- * allocation takes the most recently freed nodes first). Returns how many were powered down.
+ * Power down up to `count` idle nodes, those idle longest first (they are the least likely to be wanted);
+ * among nodes idle equally long, the highest-numbered first (Slurm places jobs on the lowest-numbered free
+ * nodes, so the warm pool stays a low block). Returns how many were powered down.
  */
 export function powerDownLongestIdle(
   view: ClusterView,
@@ -77,7 +78,7 @@ export function powerDownLongestIdle(
 ): number {
   if (count <= 0) return 0;
   const { ids, since, n } = view.idleNodes();
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => since[a] - since[b] || ids[a] - ids[b]);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => since[a] - since[b] || ids[b] - ids[a]);
   let done = 0;
   for (const i of order) {
     if (done >= count) break;

@@ -9,10 +9,11 @@ import { mean, quantile, std } from '../util/stats.js';
 import { PowerSim } from './cluster.js';
 import type { ReactiveConfig } from './config.js';
 import { bootWaitAtSaving } from './frontier.js';
-import { calibratePeak, fitOnPrefix, OnlineForecast, type PeakBand } from './online-forecast.js';
+import { calibratePeak, fitOnPrefix, OnlineForecast } from './online-forecast.js';
+import type { PeakBand } from './peak-band.js';
 import { AlwaysOn } from './policies/always-on.js';
 import { oraclePolicy, StepPeak } from './policies/oracle.js';
-import { predictivePolicy } from './policies/predictive.js';
+import { bootSlackS, predictivePolicy } from './policies/predictive.js';
 import { Reactive } from './policies/reactive.js';
 import type { UserChainsOptions } from './policies/user-chains.js';
 import type { PowerPolicy } from './policy.js';
@@ -125,6 +126,8 @@ export interface PowerReplayOptions {
   /** Oracle decision interval (s); default 10. */
   oracleIntervalS?: number;
   onProgress?: (what: string) => void;
+  /** Wraps each run's policy, e.g. to record its decisions (the controller identity test). */
+  tap?: (policy: PowerPolicy) => PowerPolicy;
 }
 
 export const DEFAULT_SWEEP = {
@@ -185,7 +188,7 @@ async function simulate(
   const sim = new PowerSim(jobs, {
     nodes: o.nodes,
     model: o.model,
-    policy,
+    policy: o.tap ? o.tap(policy) : policy,
     resumeRate: o.reactive.ResumeRate,
     suspendRate: o.reactive.SuspendRate,
     window: ctx.window,
@@ -212,9 +215,9 @@ function liveFor(ctx: Context, jobs: readonly SimJob[]): LiveTimeline {
   return new LiveTimeline(Math.ceil(first / 60) * 60, ctx.o.nodes, ctx.o.totalCpus, span);
 }
 
-/** Boot lead for rate-limited boots: a jump to every node needs ceil(nodes / ResumeRate) minutes of boots. */
+/** Boot lead for rate-limited boots (policies/predictive.ts). */
 function bootSlack(o: PowerReplayOptions): number {
-  return 60 * Math.max(0, Math.ceil(o.nodes / o.reactive.ResumeRate) - 1);
+  return bootSlackS(o.nodes, o.reactive.ResumeRate);
 }
 
 /** A policy's knobs for one run; unset = the configured value. */

@@ -1,3 +1,4 @@
+import type { ServedPeakBand } from '../power/peak-band.js';
 import { type AnomalyReport, detectAnomalies, residualAnomalies } from '../telemetry/anomaly.js';
 import { TelemetryError, type TelemetryErrorKind } from '../telemetry/errors.js';
 import { checkQuality, fatalReasons, type QualityReport } from '../telemetry/quality.js';
@@ -55,6 +56,8 @@ export interface ForecastValues {
   p10: Float64Array;
   p90: Float64Array;
   banded: boolean;
+  /** The power controller's peak band at this origin (null until calibrated). */
+  peakBand: ServedPeakBand | null;
   /** The forecaster that ran (may differ from the configured one on a cold start). */
   ran: string;
   /** Model run time, ms (features + predict, + fit when it refit). */

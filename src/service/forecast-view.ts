@@ -2,7 +2,7 @@ import type { PowerConfig } from '../power/config.js';
 import type { AnomalyReport } from '../telemetry/anomaly.js';
 import type { QualityReport } from '../telemetry/quality.js';
 import type { HubResult, Snapshot } from './forecast-hub.js';
-import { powerView, wattsFor } from './power-view.js';
+import { powerView } from './power-view.js';
 import type { AnomalyBody, ErrorBody, ForecastBody, HistoryBody, ModelBody, QualityBody } from './schemas.js';
 
 /**
@@ -179,7 +179,10 @@ function forecastBody(
     p90[h] = Math.max(clip(f.p90[h]), p50[h]);
     timestamps[h] = iso(f.origin + 60 * (h + 1));
   }
-  const pv = powerView(p50, p90, cap, f.busyNow, wattsFor(o.power, s.series.cluster));
+  // the controller's peak band at this origin, cut to the answer's horizon (null until calibrated)
+  const peakBand = f.peakBand ? { ...f.peakBand, offsets: f.peakBand.offsets.slice(0, H) } : null;
+  const band = peakBand ? { H, at: (_bin: number, steps: number) => peakBand.offsets[steps - 1] } : null;
+  const pv = powerView(p50, p90, cap, f.busyNow, o.power, s.series.cluster, band, peakBand?.bin ?? 0);
   const q = s.quality!;
   const quality = qualityView(q);
   if (fallbackReason) {
@@ -194,6 +197,7 @@ function forecastBody(
     p50,
     p10,
     p90,
+    peak_band: peakBand,
     power_kw: pv.kw,
     power_kw_all_on: pv.kw_all_on,
     powered_nodes: pv.powered,

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { makeBatch, makeDataset, originsIn } from '../model/dataset.js';
+import { type Dataset, makeBatch, makeDataset, originsIn } from '../model/dataset.js';
 import { buildFeatures, type FeatureOptions } from '../model/features.js';
 import type { Forecaster } from '../model/forecaster.js';
 import { openForecaster } from '../model/open.js';
+import { calibratePeakBand, type PeakBand, type ServedPeakBand } from '../power/peak-band.js';
 import type { Timeline } from '../timeline/columns.js';
 import { isoMinute } from '../timeline/csv.js';
 import { errorMessage } from '../util/errors.js';
@@ -21,6 +22,11 @@ export interface ServedForecast {
   p90: Float64Array;
   /** False when the model has no calibrated band yet (p10 = p90 = p50). */
   banded: boolean;
+  /**
+   * The calibrated peak band at this origin (power/peak-band.ts): what the power controller adds to the p50
+   * peak, as the replay does; null until calibrated (then the controller reads P90).
+   */
+  peakBand: ServedPeakBand | null;
   /** What actually ran (e.g. `persistence` when the ridge could not be fitted on a cold start). */
   ran: string;
   /** This run (re)fitted the model first (its time includes the fit). */
@@ -85,14 +91,33 @@ const SERVICE_RIDGE = { maxTrainRows: 20_000 };
 
 interface Fitted {
   f: Forecaster;
+  /** Calibrated on the validation origins of the fit (null when there were none). */
+  band: PeakBand | null;
   /** Epoch s of the last row fitted on. */
   through: number;
   minutes: number;
 }
 
+/** Calibrate the peak band on `valid` origins; null when there are none or it cannot be made. */
+async function peakBandOn(
+  f: Forecaster,
+  data: Dataset,
+  valid: Int32Array,
+  horizon: number,
+  q: number | null,
+): Promise<PeakBand | null> {
+  if (valid.length === 0 || q === null) return null;
+  try {
+    return await calibratePeakBand(f, data, valid, horizon, q);
+  } catch (e) {
+    process.emitWarning(`peak band not calibrated (${errorMessage(e)})`);
+    return null;
+  }
+}
+
 /**
  * A baseline fitted per series on the context it is given: 80 % of the origins fit, the last 20 %
- * calibrate the P10/P90 band; refit when the data has moved on by `refitMinutes`. A ridge that cannot be
+ * calibrate the P10/P90 band and the power controller's peak band; refit when the data has moved on by `refitMinutes`. A ridge that cannot be
  * fitted yet (cold start) falls back to persistence, and says so in `ran`.
  */
 export class BaselineModel implements ServingModel {
@@ -103,6 +128,8 @@ export class BaselineModel implements ServingModel {
     readonly contextMinutes: number,
     private readonly refitMinutes: number,
     private readonly feat: FeatureOptions,
+    /** Power.Predictive.PeakQuantile: the peak band's quantile (null: no peak band). */
+    private readonly peakQuantile: number | null = null,
   ) {}
 
   async forecast(key: string, tl: Timeline, horizon: number): Promise<ServedForecast> {
@@ -114,7 +141,9 @@ export class BaselineModel implements ServingModel {
       this.fitted.set(key, fit);
     }
     const r = await runForecaster(fit.f, tl, horizon, this.feat);
-    return { ...r, ran: fit.f.name, refit };
+    const peakBand =
+      fit.band?.H === horizon ? fit.band.atOrigin(tl.columns.submitted_last_min, tl.minutes - 1) : null;
+    return { ...r, peakBand, ran: fit.f.name, refit };
   }
 
   private async fit(tl: Timeline, horizon: number): Promise<Fitted> {
@@ -126,16 +155,17 @@ export class BaselineModel implements ServingModel {
     const validStart = n - Math.max(1, Math.round(0.2 * n));
     const train = originsIn(0, validStart, horizon);
     const valid = originsIn(validStart, n, horizon);
+    const q = this.peakQuantile;
     try {
       await f.fit({ data, train, valid });
-      return { f, through, minutes: n };
+      return { f, band: await peakBandOn(f, data, valid, horizon, q), through, minutes: n };
     } catch (e) {
       if (name === 'persistence') throw e;
       // not enough data for the ridge yet: persistence until the next refit
       const p = openForecaster({ baseline: 'persistence' });
       await p.fit({ data, train, valid });
       process.emitWarning(`baseline ${name} not fitted (${errorMessage(e)}); serving persistence`);
-      return { f: p, through, minutes: n };
+      return { f: p, band: await peakBandOn(p, data, valid, horizon, q), through, minutes: n };
     }
   }
 
@@ -151,20 +181,42 @@ export class BaselineModel implements ServingModel {
   }
 }
 
-/** A trained model loaded from a directory: fitted once, the same for every series. */
+/**
+ * A trained model loaded from a directory: fitted once, the same for every series. Its peak band is
+ * calibrated per series on the last 20 % of the context's origins, again every `refitMinutes`.
+ */
 class TrainedModel implements ServingModel {
   readonly kind = 'trained' as const;
+  private readonly bands = new Map<string, { band: PeakBand | null; through: number }>();
   constructor(
     private readonly f: Forecaster,
     readonly dir: string,
     readonly contextMinutes: number,
     private readonly feat: FeatureOptions,
+    private readonly refitMinutes: number,
+    private readonly peakQuantile: number,
   ) {}
   get name(): string {
     return this.f.name;
   }
-  async forecast(_key: string, tl: Timeline, horizon: number): Promise<ServedForecast> {
-    return { ...(await runForecaster(this.f, tl, horizon, this.feat)), ran: this.f.name, refit: false };
+  async forecast(key: string, tl: Timeline, horizon: number): Promise<ServedForecast> {
+    const end = tl.start + 60 * (tl.minutes - 1);
+    let b = this.bands.get(key);
+    if (!b || end - b.through >= 60 * this.refitMinutes || end < b.through) {
+      const data = makeDataset(tl, buildFeatures(tl, { ...this.feat, historyLead: horizon }), horizon);
+      const n = tl.minutes;
+      const valid = originsIn(n - Math.max(1, Math.round(0.2 * n)), n, horizon);
+      b = { band: await peakBandOn(this.f, data, valid, horizon, this.peakQuantile), through: end };
+      this.bands.set(key, b);
+    }
+    const peakBand =
+      b.band?.H === horizon ? b.band.atOrigin(tl.columns.submitted_last_min, tl.minutes - 1) : null;
+    return {
+      ...(await runForecaster(this.f, tl, horizon, this.feat)),
+      peakBand,
+      ran: this.f.name,
+      refit: false,
+    };
   }
   info(): ModelInfo {
     return {
@@ -192,10 +244,23 @@ export async function loadForecaster(
     try {
       const f = openForecaster({ dir });
       const lookback = f.window?.lookback ?? cfg.Predictor.LookbackMinutes;
-      return new TrainedModel(f, dir, Math.max(context, lookback), feat);
+      return new TrainedModel(
+        f,
+        dir,
+        Math.max(context, lookback),
+        feat,
+        cfg.Service.RefitMinutes,
+        cfg.Power.Predictive.PeakQuantile,
+      );
     } catch (e) {
       onNote(`model ${dir} not loaded (${errorMessage(e)}); serving the ${cfg.Service.Baseline} baseline`);
     }
   }
-  return new BaselineModel(cfg.Service.Baseline, context, cfg.Service.RefitMinutes, feat);
+  return new BaselineModel(
+    cfg.Service.Baseline,
+    context,
+    cfg.Service.RefitMinutes,
+    feat,
+    cfg.Power.Predictive.PeakQuantile,
+  );
 }

@@ -106,14 +106,26 @@ const forecastFields = {
   p50: nums,
   p10: nums,
   p90: nums,
-  power_kw: nums.describe('Estimated kW per minute under the warm-pool policy.'),
+  peak_band: z
+    .object({
+      quantile: num,
+      bin: num,
+      offsets: nums.describe('Nodes added to the highest p50 over the next 1..H minutes.'),
+    })
+    .nullable()
+    .describe(
+      "The forecaster's calibrated peak band at this origin: the power controller keeps the highest p50 plus this offset (as the replay does); null until calibrated, then it reads P90.",
+    ),
+  power_kw: nums.describe("Estimated kW per minute under the power controller's warm-pool law."),
   power_kw_all_on: nums.describe('Estimated kW per minute with every node powered.'),
   powered_nodes: nums,
   warm_pool: z.object({
-    nodes: num.describe('Idle nodes to keep powered now.'),
+    nodes: num.describe(
+      'Idle nodes to keep powered now: what the power controller (pcm power advise/run) would keep.',
+    ),
     powered_now: num,
     current_busy: num,
-    peak_p90: num,
+    peak_p90: num.describe('Highest demand outlook over the boot lead (boot + decision interval).'),
     boot_minutes: num,
     margin: num,
   }),

@@ -54,6 +54,7 @@ export function serviceOver(reader: TelemetryReader, clock: Clock, yaml = '', en
     cfg.Service.ContextMinutes,
     cfg.Service.RefitMinutes,
     {},
+    cfg.Power.Predictive.PeakQuantile,
   );
   return { cfg, ...buildApp({ config: cfg, reader, forecaster: model, clock: clock.now, env }) };
 }

@@ -140,7 +140,7 @@ describe('classify (state strings seen on 22.05; COMPLETING and NOT_RESPONDING-o
 });
 
 describe('planAdvice on the captured cluster', () => {
-  it('powers down the highest-numbered eligible idle nodes and says why every other node is left alone', () => {
+  it('powers down the longest-idle eligible nodes (LastBusyTime; ties: highest-numbered; as the replay) and says why every other node is left alone', () => {
     // demand 0: keep busy (4) + margin 2 available; 4 busy + 6 idle + 1 booting -> 5 wanted down
     const adv = plan({}, 'Power:\n  Advise:\n    ExcludeNodes: node16\n');
     assert.deepEqual(adv.view, {
@@ -205,16 +205,16 @@ describe('planAdvice on the captured cluster', () => {
     const one = plan({ maxActions: 1 });
     assert.deepEqual(
       one.commands.map((c) => c.hostlist),
-      ['node16'],
+      ['node15'],
     );
-    assert.equal(byName(one).get('node15')?.why, 'held back: max actions 1 reached');
+    assert.equal(byName(one).get('node08')?.why, 'held back: max actions 1 reached');
     const rate = plan({}, 'Power:\n  Reactive:\n    SuspendRate: 2\n');
     assert.equal(rate.limits.suspend_rate, 2);
     assert.deepEqual(
       rate.commands.map((c) => c.hostlist),
-      ['node[15-16]'],
+      ['node[08,15]'],
     );
-    assert.equal(byName(rate).get('node08')?.why, 'held back: SuspendRate 2/min reached');
+    assert.equal(byName(rate).get('node16')?.why, 'held back: SuspendRate 2/min reached');
     const up = plan({ forecast: flat(16) }, 'Power:\n  Reactive:\n    ResumeRate: 1\n');
     assert.deepEqual(
       up.commands.map((c) => c.hostlist),

@@ -1,8 +1,8 @@
-/** The power view: kW per minute from the node power model, and the warm pool over the boot horizon. */
+/** The power view: what the controller's warm-pool law would do now, and kW per minute from the node power model. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PowerSchema } from '../../src/power/config.js';
-import { powerView, wattsFor } from '../../src/service/power-view.js';
+import { powerView } from '../../src/service/power-view.js';
 
 const cfg = PowerSchema.parse({}); // Idle 125 W, Busy 250 W, Off 10 W, boot 300 s, margin 2
 
@@ -17,14 +17,11 @@ describe('power view', () => {
 
   it('applies the overrides of a cluster (Power.Clusters.<name>)', () => {
     const c = PowerSchema.parse({ Clusters: { gpu: { BusyWatts: 1200, BootSeconds: 600 } } });
-    assert.deepEqual(wattsFor(c, 'gpu'), {
-      IdleWatts: 125,
-      BusyWatts: 1200,
-      OffWatts: 10,
-      BootSeconds: 600,
-      WarmPoolMargin: 2,
-    });
-    assert.equal(wattsFor(c, 'cpu').BusyWatts, 250);
+    const gpu = powerView([10], [10], 20, 10, c, 'gpu');
+    // 10 busy * 1200 + 2 idle * 125 + 8 off * 10
+    assert.equal(gpu.kw[0], 12.33);
+    assert.equal(gpu.warm_pool.boot_minutes, 10);
+    assert.equal(powerView([10], [10], 20, 10, c, 'cpu').kw[0], 2.83);
   });
 
   it('flat forecast: warm pool = margin, kW = busy*B + idle*I + off*O', () => {
@@ -41,14 +38,15 @@ describe('power view', () => {
     for (const kw of v.kw_all_on) assert.equal(kw, 18.75);
   });
 
-  it('warm pool covers the highest P90 within the boot horizon only', () => {
+  it('warm pool covers the highest P90 within the boot lead only (boot + decision interval)', () => {
     const p50 = [40, 40, 40, 40, 40, 40, 40, 40];
-    const p90 = [41, 43, 47.2, 44, 42, 99, 99, 99]; // the 99s are after the 5-minute boot horizon
+    const p90 = [41, 43, 47.2, 44, 42, 45, 99, 99]; // the 99s are after the 6-minute lead (300 s boot + 60 s)
     const v = powerView(p50, p90, 100, 40, { ...cfg, WarmPoolMargin: 0 });
     assert.equal(v.warm_pool.peak_p90, 47.2);
     assert.equal(v.warm_pool.nodes, 8); // ceil(47.2) - 40
-    // minute 0 must already power what minute 5 needs (within the boot horizon)
-    assert.equal(v.powered[0], 99);
+    assert.equal(v.powered[0], 48);
+    // a minute later the 99 is within the lead: it must already be powered
+    assert.equal(v.powered[1], 99);
   });
 
   it('never negative, never more than the idle nodes there are', () => {
@@ -60,9 +58,9 @@ describe('power view', () => {
     assert.ok(full.powered.every((p) => p === 100));
   });
 
-  it('boot time 0: no pool beyond the margin, power follows P90', () => {
+  it('boot time 0: the law still covers the next decision interval, power follows P90', () => {
     const v = powerView([10, 20], [12, 25], 50, 10, { ...cfg, BootSeconds: 0, WarmPoolMargin: 0 });
-    assert.equal(v.warm_pool.nodes, 0);
+    assert.equal(v.warm_pool.nodes, 2); // P90 of the next minute (12) - 10 busy
     assert.deepEqual(v.powered, [12, 25]);
     // minute 1: 20 busy * 0.25 + 5 idle * 0.125 + 25 off * 0.01
     assert.equal(v.kw[1], 5.875);

@@ -24,6 +24,16 @@ export interface ArrivalOutlook {
   observe(e: JobEvent): void;
 }
 
+/** What the warm-pool law wants at one instant (nodes; peaks as the outlook gave them). */
+export interface WarmPoolTargets {
+  upPeak: number;
+  holdPeak: number;
+  /** Keep at least this many nodes available (busy + idle + booting): boot up to it. */
+  up: number;
+  /** Power idle nodes down only while more than this many are available. */
+  hold: number;
+}
+
 /**
  * The control law shared by `predictive` and `oracle`: keep `peak demand over the boot horizon + margin`
  * nodes available (busy + idle + booting), booting ahead of demand; power idle nodes down only when demand
@@ -64,13 +74,14 @@ export class WarmPool implements PowerPolicy {
     this.arrivals?.observe(e);
   }
 
-  decide(view: ClusterView, act: PowerActions): void {
+  /**
+   * The law's targets at `view.now`: keep at least `up` nodes available (busy + idle + booting), power down
+   * only above `hold`; null without an outlook (then nothing is booted and everything powered is kept).
+   */
+  targets(view: ClusterView): WarmPoolTargets | null {
     const upPeak = this.outlook.peak(view.now, this.upS);
     const holdPeak = this.outlook.peak(view.now, this.holdS);
-    if (Number.isNaN(upPeak) || Number.isNaN(holdPeak)) {
-      // no outlook yet: keep everything that is powered, boot nothing
-      return;
-    }
+    if (Number.isNaN(upPeak) || Number.isNaN(holdPeak)) return null;
     const cap = view.capacity;
     // targets: demand ahead (never below what is held now) plus the margin, at most the cluster
     // held now + idle nodes for the arrivals expected over each window (none without an arrival outlook)
@@ -81,8 +92,15 @@ export class WarmPool implements PowerPolicy {
       cap,
       Math.max(Math.max(view.busy, Math.ceil(holdPeak - 1e-9)) + this.margin, holdArr),
     );
+    return { upPeak, holdPeak, up, hold };
+  }
+
+  decide(view: ClusterView, act: PowerActions): void {
+    const t = this.targets(view);
+    // no outlook yet: keep everything that is powered, boot nothing
+    if (!t) return;
     const avail = view.busy + view.idle + view.booting;
-    if (avail < up) act.powerUp(up - avail);
-    else if (avail > hold) powerDownLongestIdle(view, act, avail - hold, this.minIdleS);
+    if (avail < t.up) act.powerUp(t.up - avail);
+    else if (avail > t.hold) powerDownLongestIdle(view, act, avail - t.hold, this.minIdleS);
   }
 }
