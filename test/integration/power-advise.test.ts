@@ -2,9 +2,10 @@
  * `pcm power advise` against the real single-host Slurm 22.05 (node[01-16], cluster pcmtest) started by
  * scripts/services/up.sh, whose power-save hooks stop/start a node's slurmd (SuspendTime is a year, so only
  * manual power_down/power_up act). With a 3-node job running on node[01-03] and node04 drained:
- * - a forecast of 3 busy nodes: `--apply` powers down node[06-16] (they reach `idle~` in sinfo); the job
- *   stays RUNNING on its nodes with its sacct record unchanged; node04 is refused as drained;
- * - then a forecast of 8 busy nodes: `--apply` powers up node[06-10], which return to `idle`.
+ * - a forecast of 3 busy nodes: `--apply` powers down all idle nodes of node[05-16] but one, those idle
+ *   longest first (which ones depends on the jobs earlier tests ran), and they reach `idle~` in sinfo; the
+ *   job stays RUNNING on its nodes with its sacct record unchanged; node04 is refused as drained;
+ * - then a forecast of 8 busy nodes: `--apply` powers up the 5 lowest-numbered of them, which return to `idle`.
  * The cluster is restored at the end (job cancelled, node04 resumed, every node powered up and idle).
  * Takes about 30-60 s.
  *
@@ -16,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { expand } from '../../src/jobs/hostlist.js';
+import { compress, expand } from '../../src/jobs/hostlist.js';
 import {
   checkPowerSlurm,
   forecastFile,
@@ -65,55 +66,64 @@ describe('pcm power advise on the real Slurm', { skip: skipAll }, () => {
     assert.equal(record.length, 1, record.join('\n'));
     assert.match(record[0], new RegExp(`^${job}\\|RUNNING\\|node\\[01-03\\]\\|\\d+\\|3$`));
 
-    // dry run: the commands are printed, nothing changes
+    // dry run: the commands are printed, nothing changes. Demand 3 + margin 1 = 4 nodes available: of the
+    // idle node05..N all but one power down, those idle longest first (LastBusyTime, which earlier tests set)
     const low = forecast(3);
+    const plan = JSON.parse(advise('--forecast', low, '--json').out);
+    assert.equal(plan.commands.length, 1, JSON.stringify(plan.commands));
+    const hostlist: string = plan.commands[0].hostlist;
+    const planned = expand(hostlist);
+    const idle = expand(`node[05-${last.slice(4)}]`);
+    assert.equal(planned.length, idle.length - 1, hostlist);
+    assert.ok(
+      planned.every((x) => idle.includes(x)),
+      hostlist,
+    );
+    const kept = idle.find((x) => !planned.includes(x)) as string;
     const dry = advise('--forecast', low);
     assert.equal(dry.code, 0, dry.err);
-    assert.match(
-      dry.out,
-      new RegExp(`scontrol update nodename=node\\[06-${last.slice(4)}\\] state=power_down`),
-    );
+    assert.ok(dry.out.includes(`scontrol update nodename=${hostlist} state=power_down`), dry.out);
     assert.match(dry.out, /node04: drained/);
     assert.match(dry.out, /node\[01-03\]: allocated/);
     assert.ok([...states().values()].every((st) => !st.endsWith('~')));
 
-    // apply: demand 3 + margin 1 = 4 nodes available -> node05 stays, node[06-N] power down
+    // apply: the same nodes power down, the job's and the drained node are refused
     const down = advise('--forecast', low, '--apply', '--json');
     assert.equal(down.code, 0, down.err);
     const a = JSON.parse(down.out);
     assert.equal(a.applied, true);
     assert.deepEqual(
       a.commands.map((c: { argv: string[] }) => c.argv.join(' ')),
-      [`scontrol update nodename=node[06-${last.slice(4)}] state=power_down`],
+      [`scontrol update nodename=${hostlist} state=power_down`],
     );
     const why = new Map(a.nodes.map((x: { name: string; why: string }) => [x.name, x.why]));
     assert.equal(why.get('node04'), 'drained');
     assert.equal(why.get('node01'), 'allocated');
-    const offNodes = expand(`node[06-${last.slice(4)}]`);
     await waitFor('powered-down nodes to reach idle~', () => {
       const s = states();
-      return offNodes.every((x) => s.get(x) === 'idle~');
+      return planned.every((x) => s.get(x) === 'idle~');
     });
     let s = states();
     for (const x of ['node01', 'node02', 'node03']) assert.equal(s.get(x), 'allocated', x);
     assert.equal(s.get('node04'), 'drained');
-    assert.equal(s.get('node05'), 'idle');
+    assert.equal(s.get(kept), 'idle');
     assert.equal(slurm('squeue', ['-h', '-j', job, '-o', '%T|%N']).trim(), 'RUNNING|node[01-03]');
 
-    // demand rises to 8: 9 available wanted, 4 there -> the 5 lowest powered-down nodes boot
+    // demand rises to 8: 9 available wanted, 4 there -> the 5 lowest-numbered powered-down nodes boot
+    const boot = planned.slice(0, 5);
     const up = advise('--forecast', forecast(8), '--apply', '--json');
     assert.equal(up.code, 0, up.err);
     const b = JSON.parse(up.out);
     assert.deepEqual(
       b.commands.map((c: { argv: string[] }) => c.argv.join(' ')),
-      ['scontrol update nodename=node[06-10] state=power_up'],
+      [`scontrol update nodename=${compress(boot)} state=power_up`],
     );
     await waitFor('powered-up nodes to return to idle', () => {
       const st = states();
-      return expand('node[06-10]').every((x) => st.get(x) === 'idle');
+      return boot.every((x) => st.get(x) === 'idle');
     });
     s = states();
-    for (const x of expand(`node[11-${last.slice(4)}]`)) assert.equal(s.get(x), 'idle~', x);
+    for (const x of planned.slice(5)) assert.equal(s.get(x), 'idle~', x);
     for (const x of ['node01', 'node02', 'node03']) assert.equal(s.get(x), 'allocated', x);
 
     // the job never noticed: same single accounting record, still running on its nodes
