@@ -6,13 +6,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/load.js';
-import {
-  type AdviseInput,
-  ForecastUnavailable,
-  formatAdvice,
-  parseForecast,
-  planAdvice,
-} from '../../src/power/advise.js';
+import { type AdviseInput, formatAdvice, planAdvice } from '../../src/power/advise.js';
+import { ForecastUnavailable, parseForecast } from '../../src/power/forecast-input.js';
 import {
   classify,
   joinNodes,

@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ridge } from '../../src/model/baselines/ridge.js';
-import { forecastOutlook, parseForecast, planAdvice } from '../../src/power/advise.js';
+import { planAdvice } from '../../src/power/advise.js';
 import { PowerSchema } from '../../src/power/config.js';
+import { forecastOutlook, parseForecast } from '../../src/power/forecast-input.js';
 import type { ForecastPeak } from '../../src/power/forecast-peak.js';
 import type { OnlineForecast } from '../../src/power/online-forecast.js';
 import type { PeakBand } from '../../src/power/peak-band.js';

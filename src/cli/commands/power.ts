@@ -6,7 +6,8 @@ import { openJobSource } from '../../jobs/open.js';
 import { formatReport } from '../../jobs/record.js';
 import { baselineName } from '../../model/baselines/index.js';
 import { openForecaster } from '../../model/open.js';
-import { ADVISE_POLICIES, fetchForecast, formatAdvice, readForecastFile } from '../../power/advise.js';
+import { ADVISE_POLICIES, formatAdvice } from '../../power/advise.js';
+import { fetchForecast, readForecastFile } from '../../power/forecast-input.js';
 import { sampleWeekChart, tradeoffChart } from '../../power/plots.js';
 import { chainsFromConfig } from '../../power/policies/user-chains.js';
 import {

@@ -1,11 +1,5 @@
-import {
-  type Advice,
-  type AdviseInput,
-  type AdvisePolicyName,
-  type ForecastInput,
-  ForecastUnavailable,
-  planAdvice,
-} from '../advise.js';
+import { type Advice, type AdviseInput, type AdvisePolicyName, planAdvice } from '../advise.js';
+import { type ForecastInput, ForecastUnavailable } from '../forecast-input.js';
 
 /**
  * One decision, as `pcm power advise` and every interval of `pcm power run` take it: get the forecast

@@ -3,14 +3,8 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/schema.js';
 import { errorMessage } from '../../util/errors.js';
-import {
-  type Advice,
-  type AdvisePolicyName,
-  ForecastAuthError,
-  type ForecastInput,
-  fetchForecast,
-  readForecastFile,
-} from '../advise.js';
+import type { Advice, AdvisePolicyName } from '../advise.js';
+import { ForecastAuthError, type ForecastInput, fetchForecast, readForecastFile } from '../forecast-input.js';
 import { chainsFromConfig, UserChains } from '../policies/user-chains.js';
 import { serviceToken } from '../service-token.js';
 import { readSlurm, runSlurm, type SlurmRunner } from '../slurm-nodes.js';
