@@ -9,8 +9,10 @@ import { parseConfig } from '../../src/config/load.js';
 import { planAdvice } from '../../src/power/advise.js';
 import { parseForecast } from '../../src/power/forecast-input.js';
 import { UserChains } from '../../src/power/policies/user-chains.js';
+import { scaledClock } from '../../src/power/run/clock.js';
 import { jobEvents, UserIds } from '../../src/power/run/job-events.js';
 import { acquireControllerLock } from '../../src/power/run/lock.js';
+import { Controller } from '../../src/power/run/loop.js';
 import { RateLedger } from '../../src/power/run/rate-ledger.js';
 import { snapshotFromSqueue } from '../../src/power/run/snapshot.js';
 import { emptyState, loadState, saveState, statePathIn } from '../../src/power/run/state-file.js';
@@ -325,5 +327,55 @@ describe('rate ledger', () => {
       RateLedger.open(stateDir),
       /ledger\.json: entries\.0\.t: .*expected number.*move it aside/,
     );
+  });
+});
+
+describe('compressed time (--time-scale, for trials)', () => {
+  // the captured test cluster (test/fixtures/slurm): idle nodes last busy 16-53 s before the capture
+  const fx = (f: string) => readFileSync(join(ROOT, 'test/fixtures/slurm', f), 'utf8');
+  const CAPTURE = 1795888078;
+  const TRACE0 = 820_454_400; // a trace's clock: 1996-01-01
+  const runner = async (cmd: string, args: string[]) => {
+    if (cmd === 'sinfo') return fx('sinfo-N-states.txt');
+    if (cmd === 'scontrol' && args[1] === 'node') return fx('scontrol-show-node-states.txt');
+    if (cmd === 'scontrol' && args[1] === 'config') return fx('scontrol-show-config.txt');
+    if (cmd === 'squeue') return line('77', 'RUNNING', 'alice', 1, CAPTURE - 30, String(CAPTURE - 20));
+    throw new Error(`unexpected ${cmd} ${args.join(' ')}`);
+  };
+  const step = async (scale: number, name: string) => {
+    const cfg = parseConfig(
+      `Power:\n  Reactive:\n    SuspendTime: 600\n  Run:\n    StateDir: ${join(dir, name)}\n    MetricsPort: 0\n`,
+      'run.yaml',
+      {},
+    );
+    const c = await Controller.start({
+      cfg,
+      policy: 'reactive',
+      dryRun: true,
+      run: runner,
+      log: () => {},
+      clock: scaledClock(scale, TRACE0, CAPTURE, () => CAPTURE + 1),
+    });
+    try {
+      const r = await c.step();
+      return { r, job: c.state.snapshot?.jobs['77'] };
+    } finally {
+      await c.stop();
+    }
+  };
+
+  it("maps Slurm's instants into trace time: idle times, job times and now scale together", async () => {
+    // wall clock speed: 54 s of idle at most, under SuspendTime 600 -> nothing
+    const wall = await step(1, 'scale1');
+    assert.equal(wall.r.adv?.now, TRACE0 + 1);
+    assert.equal(wall.r.adv?.commands.length, 0);
+    assert.equal(wall.job?.submit, TRACE0 - 30);
+    // 60x: the same nodes have been idle 16-53 minutes of trace time -> past SuspendTime, powered down
+    const fast = await step(60, 'scale60');
+    assert.equal(fast.r.adv?.now, TRACE0 + 60);
+    assert.equal(fast.job?.submit, TRACE0 - 1800);
+    assert.equal(fast.job?.start, TRACE0 - 1200);
+    const down = fast.r.adv?.nodes.filter((n) => n.action === 'power_down').map((n) => n.name);
+    assert.deepEqual(down, ['node08', 'node15', 'node16']);
   });
 });

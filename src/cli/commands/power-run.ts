@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { ADVISE_POLICIES, type AdvisePolicyName } from '../../power/advise.js';
+import { type RunClock, scaledClock } from '../../power/run/clock.js';
 import { Controller, runLoop } from '../../power/run/loop.js';
 import { UserError } from '../../util/errors.js';
-import { configOption, enumOption } from '../options.js';
+import { configOption, enumOption, instantOption, numberOption } from '../options.js';
 
 /** The options `power advise` and `power run` share: config, forecast source, policy, partition, cluster. */
 export interface LiveOpts {
@@ -21,6 +22,17 @@ interface RunOpts extends LiveOpts {
   metricsPort?: number;
   dryRun?: boolean;
   once?: boolean;
+  timeScale?: number;
+  timeOrigin?: number;
+}
+
+/** --time-scale S [--time-origin T]: policy time runs S times the wall clock from T (a compressed-time trial). */
+function timeScaleClock(o: RunOpts): RunClock | undefined {
+  if (o.timeScale === undefined) {
+    if (o.timeOrigin !== undefined) throw new UserError('--time-origin needs --time-scale');
+    return undefined;
+  }
+  return scaledClock(o.timeScale, o.timeOrigin ?? Date.now() / 1000);
 }
 
 async function runController(o: RunOpts): Promise<void> {
@@ -38,6 +50,7 @@ async function runController(o: RunOpts): Promise<void> {
     service: o.service,
     forecastFile: o.forecast,
     dryRun: o.dryRun,
+    clock: timeScaleClock(o),
   });
   // SIGTERM (systemd stop) / SIGINT: the interval in progress finishes its apply and writes its state
   const ac = new AbortController();
@@ -77,5 +90,15 @@ export function registerRun(power: Command): void {
     .addOption(configOption('--metrics-port <n>', 'port of /metrics, 0 = none', 'Power.Run.MetricsPort'))
     .option('--dry-run', 'plan and log every interval, never apply')
     .option('--once', 'run one interval and exit')
+    .addOption(
+      numberOption(
+        '--time-scale <s>',
+        'for a trial in compressed time on a test Slurm: policy seconds per wall second (Power settings and the forecast stay in trace time)',
+        { exclusiveMinimum: 0, maximum: 3600, unit: 'a factor' },
+      ),
+    )
+    .addOption(
+      instantOption('--time-origin <t>', 'with --time-scale: the policy time of the start (default now)'),
+    )
     .action((opts: RunOpts) => runController(opts));
 }

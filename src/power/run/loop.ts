@@ -7,14 +7,15 @@ import type { Advice, AdvisePolicyName } from '../advise.js';
 import { ForecastAuthError, type ForecastInput, fetchForecast, readForecastFile } from '../forecast-input.js';
 import { chainsFromConfig, UserChains } from '../policies/user-chains.js';
 import { serviceToken } from '../service-token.js';
-import { readSlurm, runSlurm, type SlurmRunner } from '../slurm-nodes.js';
+import { readSlurm, runSlurm, type SlurmNode, type SlurmRunner } from '../slurm-nodes.js';
 import { applyAdvice, type NodeOutcome } from './apply.js';
+import { type RunClock, wallClock } from './clock.js';
 import { decide } from './decide.js';
 import { jobEvents, UserIds } from './job-events.js';
 import { acquireControllerLock, type ControllerLock } from './lock.js';
 import { RunMetrics } from './metrics.js';
 import { RateLedger } from './rate-ledger.js';
-import { readQueue } from './snapshot.js';
+import { type QueueSnapshot, readQueue } from './snapshot.js';
 import { emptyState, loadState, type RunState, saveState, statePathIn } from './state-file.js';
 
 /**
@@ -41,6 +42,8 @@ export interface ControllerOptions {
   run?: SlurmRunner;
   /** One record per line (default: JSON on stdout, pino's fields). */
   log?: (rec: Record<string, unknown>) => void;
+  /** Policy time (default the wall clock; a trial in compressed time maps it: ./clock.ts). */
+  clock?: RunClock;
   /** Called between the plan and the apply (tests make the apply race deterministic with it). */
   beforeApply?: (adv: Advice) => Promise<void>;
 }
@@ -126,11 +129,12 @@ export class Controller {
   /** One interval: read, observe, decide, apply, save, report. */
   async step(): Promise<IntervalReport> {
     const t0 = Date.now();
-    const now = t0 / 1000;
+    const clock = this.o.clock ?? wallClock;
+    const now = clock.now();
     const { cfg, partition } = this.o;
     try {
-      const { nodes, config: slurm } = await readSlurm(this.run, partition);
-      const q = await readQueue(this.run, now, partition);
+      const { nodes, config: slurm } = await inPolicyTime(readSlurm(this.run, partition), clock);
+      const q = inPolicyTimeQ(await readQueue(this.run, t0 / 1000, partition), clock);
       const floor = this.chains?.latest ?? Number.NEGATIVE_INFINITY;
       const { events, counts } = jobEvents(this.state.snapshot, q.snap, this.users, floor);
       for (const e of events) this.chains?.observe(e);
@@ -157,7 +161,7 @@ export class Controller {
           await this.o.beforeApply?.(d.adv);
           const res = await applyAdvice(d.adv, {
             run: this.run,
-            reread: () => readSlurm(this.run, partition),
+            reread: () => inPolicyTime(readSlurm(this.run, partition), clock),
             excludeNodes: cfg.Power.Advise.ExcludeNodes,
             groupSize: cfg.Power.Run.ApplyGroupSize,
           });
@@ -233,7 +237,7 @@ export async function runLoop(
   signal: AbortSignal,
   maxIntervals = Number.POSITIVE_INFINITY,
 ): Promise<void> {
-  const everyMs = c.o.cfg.Power.Run.IntervalSeconds * 1000;
+  const everyMs = (c.o.cfg.Power.Run.IntervalSeconds * 1000) / (c.o.clock ?? wallClock).scale;
   let next = Date.now();
   for (let i = 0; i < maxIntervals && !signal.aborted; i++) {
     await c.step();
@@ -242,4 +246,25 @@ export async function runLoop(
     if (next < Date.now()) next = Date.now(); // an interval longer than the period: no catch-up burst
     await sleep(next - Date.now(), undefined, { signal }).catch(() => {});
   }
+}
+
+/** The nodes' LastBusyTime in policy time (the identity on the wall clock). */
+async function inPolicyTime<T extends { nodes: SlurmNode[] }>(read: Promise<T>, clock: RunClock): Promise<T> {
+  const r = await read;
+  if (clock === wallClock) return r;
+  for (const n of r.nodes) if (n.lastBusy !== null) n.lastBusy = clock.fromSlurm(n.lastBusy);
+  return r;
+}
+
+/** The queue's submit/start/end instants in policy time. */
+function inPolicyTimeQ<T extends { snap: QueueSnapshot }>(q: T, clock: RunClock): T {
+  if (clock === wallClock) return q;
+  const f = (t: number | null) => (t === null ? null : clock.fromSlurm(t));
+  q.snap.t = clock.fromSlurm(q.snap.t);
+  for (const j of Object.values(q.snap.jobs)) {
+    j.submit = f(j.submit);
+    j.start = f(j.start);
+    j.end = f(j.end);
+  }
+  return q;
 }
