@@ -198,6 +198,6 @@ export class PowerSim extends Scheduler<PoweredNodes> implements ClusterView, Po
 
   /** Deliver a job event to a policy that observes them (at the event's instant: nothing from the future). */
   private tell(kind: JobEvent['kind'], j: number, t: number): void {
-    this.policy.observe?.({ kind, t, user: this.user[j], nodes: this.need[j] });
+    this.policy.observe?.({ kind, t, user: this.user[j], nodes: this.need[j], job: j });
   }
 }

@@ -51,6 +51,8 @@ export interface JobEvent {
   readonly user: number;
   /** Nodes the job asks for. */
   readonly nodes: number;
+  /** The job, when the source knows it (the replay: its index; recorders key on it, policies need not). */
+  readonly job?: number;
 }
 
 export interface PowerPolicy {

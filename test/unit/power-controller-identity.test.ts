@@ -1,13 +1,19 @@
 /**
  * One decision path: the replay and the live controller decide alike. A predictive replay (ridge forecast,
  * calibrated peak band, users' submission chains) is recorded tick by tick: the cluster view, the job events
- * the policy was told, the forecast it read and what it did. Each tick is then handed to the live path as a
- * live cluster would give it: Slurm node states (scontrol State=, LastBusyTime), the service's forecast JSON
- * (origin, timestamps, p50, p90, peak band) and the same job events, through `planAdvice`. Every power-down
- * must name the same nodes and every power-up the same count, at every tick.
+ * the policy was told, the forecast it read and what it did. Each tick is then handed to the live side as a
+ * live cluster would give it — Slurm's node states (State=, LastBusyTime), the queue, and the service's
+ * forecast JSON (origin, timestamps, p50, p90, peak band) — once through `planAdvice` (advise) with the events
+ * as they were, and once through `pcm power run`'s controller (dry run), which reads sinfo/scontrol/squeue
+ * text, learns the events from the difference of its queue snapshots and keeps its state file. Every
+ * power-down must name the same nodes and every power-up the same count, at every tick.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseConfig } from '../../src/config/load.js';
 import { Ridge } from '../../src/model/baselines/ridge.js';
 import { planAdvice } from '../../src/power/advise.js';
 import { PowerSchema } from '../../src/power/config.js';
@@ -19,6 +25,8 @@ import { UserChains, type UserChainsOptions } from '../../src/power/policies/use
 import type { WarmPool } from '../../src/power/policies/warm-pool.js';
 import type { ClusterView, JobEvent, PowerActions, PowerPolicy } from '../../src/power/policy.js';
 import { powerReplay } from '../../src/power/replay.js';
+import type { RunClock } from '../../src/power/run/clock.js';
+import { Controller } from '../../src/power/run/loop.js';
 import type { SlurmNode, SlurmPowerConfig } from '../../src/power/slurm-nodes.js';
 import { DEFAULT_POWER_MODEL } from '../../src/power/watts.js';
 import { powerView } from '../../src/service/power-view.js';
@@ -180,24 +188,32 @@ const SLURM: SlurmPowerConfig = {
   suspendExcParts: [],
 };
 
-describe('one decision path: replay and live decide alike', () => {
-  it('every tick of a predictive replay: same nodes powered down, same boots asked, on the live path', async () => {
+const REACTIVE = {
+  SuspendTime: 600,
+  SuspendRate: 1000,
+  ResumeRate: 1000,
+  SuspendExcNodes: 0,
+  IntervalSeconds: 10,
+};
+/** The Power section a site would set for the same law (the live side of both tests). */
+const POWER_YAML =
+  'Power:\n  WarmPoolMargin: 1\n  Reactive:\n    SuspendRate: 1000\n    ResumeRate: 1000\n' +
+  '  Predictive:\n    IntervalSeconds: 60\n    MinIdleSeconds: 120\n    UserWindowSeconds: 600\n    UserMaxNodes: 8\n' +
+  '  Advise:\n    MaxActions: 1000\n';
+
+/** One recorded predictive replay (6 days, 24 nodes), shared by the tests below. */
+let recorded: Promise<{ ticks: Tick[]; band: PeakBand; jobs: SimJob[] }> | null = null;
+function recordReplay(): Promise<{ ticks: Tick[]; band: PeakBand; jobs: SimJob[] }> {
+  recorded ??= (async () => {
     const jobs = workload(7, 6);
     const ticks: Tick[] = [];
     const band: { current: PeakBand | null } = { current: null };
-    const reactive = {
-      SuspendTime: 600,
-      SuspendRate: 1000,
-      ResumeRate: 1000,
-      SuspendExcNodes: 0,
-      IntervalSeconds: 10,
-    };
     await powerReplay({
       jobs,
       nodes: NODES,
       totalCpus: NODES,
       model: DEFAULT_POWER_MODEL,
-      reactive,
+      reactive: REACTIVE,
       predictive: { margin: 1, peakQuantile: 0.9, intervalS: 60, minIdleS: 120, chains: CHAINS },
       policies: ['always_on', 'predictive'],
       forecaster: { make: () => new Ridge(), fit: true },
@@ -206,14 +222,17 @@ describe('one decision path: replay and live decide alike', () => {
       tap: recorder(ticks, band),
     });
     assert.ok(band.current, 'the replay calibrated a peak band');
+    return { ticks, band: band.current, jobs };
+  })();
+  return recorded;
+}
 
+describe('one decision path: replay and live decide alike', () => {
+  it('every tick of a predictive replay: same nodes powered down, same boots asked, through advise', async () => {
+    const { ticks, band } = await recordReplay();
+    const bandRef = { current: band };
     // the live path: the Power section as a site would set it, and the chains told the same events
-    const power = PowerSchema.parse({
-      WarmPoolMargin: 1,
-      Reactive: { SuspendRate: 1000, ResumeRate: 1000 },
-      Predictive: { IntervalSeconds: 60, MinIdleSeconds: 120, UserWindowSeconds: 600, UserMaxNodes: 8 },
-      Advise: { MaxActions: 1000 },
-    });
+    const power = parseConfig(POWER_YAML, 'pcm.yaml', {}).Power;
     const chains = new UserChains(CHAINS);
     let decided = 0;
     let downs = 0;
@@ -221,7 +240,7 @@ describe('one decision path: replay and live decide alike', () => {
     for (const t of ticks) {
       for (const e of t.events) chains.observe(e);
       if (!t.forecast) continue;
-      const forecast = parseForecast(serviceAnswer(t, band.current), 'recorded forecast');
+      const forecast = parseForecast(serviceAnswer(t, bandRef.current), 'recorded forecast');
       const adv = planAdvice({
         nodes: slurmNodes(t),
         slurm: SLURM,
@@ -306,5 +325,103 @@ describe('one decision path: replay and live decide alike', () => {
     });
     assert.equal(body.warm_pool.powered_now, adv.forecast?.keep_up);
     await app.close();
+  });
+
+  it('and through pcm power run: Slurm-shaped answers (sinfo, scontrol, squeue) each tick, the same decisions', async () => {
+    const { ticks, band, jobs } = await recordReplay();
+    const dir = mkdtempSync(join(tmpdir(), 'pcm-identity-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const cfg = parseConfig(
+      `${POWER_YAML}  Run:\n    StateDir: ${join(dir, 'state')}\n    MetricsPort: 0\n    IntervalSeconds: 60\n`,
+      'pcm.yaml',
+      {},
+    );
+    const forecastFile = join(dir, 'forecast.json');
+    // what Slurm shows at the tick: the recorded node states, and every job the replay had been told of
+    const seen = new Map<number, { submit: number; end: number | null; user: number; nodes: number }>();
+    let tick: Tick = ticks[0];
+    const squeue = (): string => {
+      const lines: string[] = [];
+      for (const [j, r] of seen) {
+        // Slurm lists an ended job for MinJobAge (300 s) after its end
+        if (r.end !== null && tick.view.now - r.end > 300) continue;
+        const st = r.end === null ? 'PENDING' : 'COMPLETED';
+        const end = r.end === null ? 'N/A' : String(r.end);
+        const start = r.end === null ? 'N/A' : String(r.submit);
+        lines.push(
+          `${j}|${st}|${r.submit}|${r.submit}|${start}|${end}|1:00:00|${r.nodes}|${r.nodes}|batch|u${r.user}||`,
+        );
+      }
+      return lines.join('\n');
+    };
+    const runner = async (cmd: string, args: string[]): Promise<string> => {
+      const nodes = slurmNodes(tick);
+      if (cmd === 'sinfo') return nodes.map((n) => `${n.name}|${n.sinfoState}|none`).join('\n');
+      if (cmd === 'scontrol' && args[1] === 'node')
+        return nodes
+          .map(
+            (n) =>
+              `NodeName=${n.name} State=${n.state} LastBusyTime=${n.lastBusy ?? 'Unknown'} Partitions=batch`,
+          )
+          .join('\n');
+      if (cmd === 'scontrol' && args[1] === 'config')
+        return [
+          'SLURM_VERSION = 22.05.8',
+          'SuspendProgram = /usr/local/sbin/suspend',
+          'ResumeProgram = /usr/local/sbin/resume',
+          'SuspendTime = 31536000 sec',
+          'SuspendRate = 0',
+          'ResumeRate = 0',
+          'SuspendExcNodes = (null)',
+          'SuspendExcParts = (null)',
+        ].join('\n');
+      if (cmd === 'squeue') return squeue();
+      throw new Error(`unexpected ${cmd} ${args.join(' ')}`);
+    };
+    // policy time is the tick's (the controller reads every instant Slurm gives as is)
+    const clock: RunClock = { now: () => tick.view.now, fromSlurm: (t) => t, scale: 1 };
+    const c = await Controller.start({
+      cfg,
+      policy: 'predictive',
+      forecastFile,
+      dryRun: true,
+      run: runner,
+      log: () => {},
+      clock,
+    });
+    let compared = 0;
+    try {
+      for (const t of ticks) {
+        tick = t;
+        for (const e of t.events) {
+          const j = e.job as number;
+          if (e.kind === 'submit') seen.set(j, { submit: e.t, end: null, user: e.user, nodes: e.nodes });
+          else {
+            const r = seen.get(j);
+            assert.ok(r, `end of job ${j} before its submit`);
+            r.end = e.t;
+          }
+        }
+        if (!t.forecast) continue;
+        writeFileSync(forecastFile, JSON.stringify(serviceAnswer(t, band)));
+        const r = await c.step();
+        const at = new Date(t.view.now * 1000).toISOString();
+        assert.equal(r.error, null, `${at}: ${r.error}`);
+        assert.equal(r.fallback, null, `${at}: fell back (${r.fallback})`);
+        const adv = r.adv!;
+        const liveDown = adv.nodes.filter((n) => n.action === 'power_down').map((n) => n.name);
+        assert.deepEqual(liveDown.sort(), t.down.map(name).sort(), `${at}: power-downs`);
+        assert.equal(
+          adv.wanted.power_up,
+          t.upAsked.reduce((a, b) => a + b, 0),
+          `${at}: boots asked`,
+        );
+        compared++;
+      }
+    } finally {
+      await c.stop();
+    }
+    assert.ok(compared > 3000, `ticks compared: ${compared}`);
+    assert.ok(jobs.length > 100);
   });
 });
