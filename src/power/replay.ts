@@ -188,6 +188,7 @@ async function simulate(
     policy,
     resumeRate: o.reactive.ResumeRate,
     suspendRate: o.reactive.SuspendRate,
+    order: o.reactive.AllocationOrder,
     window: ctx.window,
     traceWindow: extra.trace ? ctx.sample : undefined,
     minuteHook: extra.live
