@@ -58,7 +58,7 @@ export class StateIntegrator {
 export function allocationTimes(log: string): Map<string, number> {
   const out = new Map<string, number>();
   const re =
-    /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\] (?:sched: Allocate|backfill: Started) JobId=(\d+)/gm;
+    /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\] (?:sched: Allocate|sched\/backfill: _start_job: Started) JobId=(\d+)/gm;
   for (let m = re.exec(log); m; m = re.exec(log)) {
     if (!out.has(m[2])) out.set(m[2], Date.parse(m[1]) / 1000);
   }
