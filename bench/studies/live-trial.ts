@@ -69,13 +69,13 @@ printTable(reports);
 function printTable(rs: ArmReport[]): void {
   const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
   console.log(
-    'arm | live saved % | twin saved % (slurm / recent) | live boot wait s | twin boot wait s (slurm / recent) | live delayed / started | twin delayed (slurm)',
+    'arm | live saved % | twin saved % (slurm / recent) | live boot wait s (launch lag unscaled / all scaled) | twin boot wait s (slurm / recent) | live delayed / started | twin delayed / started (slurm)',
   );
   for (const r of rs) {
     const s = r.twin.slurm;
     const c = r.twin.recent;
     console.log(
-      `${r.arm} | ${f(r.live.saved_pct, 2)} | ${f(s?.saved_pct, 2)} / ${f(c?.saved_pct, 2)} | ${f(r.live.mean_boot_wait_s)} | ` +
+      `${r.arm} | ${f(r.live.saved_pct, 2)} | ${f(s?.saved_pct, 2)} / ${f(c?.saved_pct, 2)} | ${f(r.live.mean_boot_wait_s)} / ${f(r.live.mean_raw_boot_wait_s)} | ` +
         `${f(s?.mean_boot_wait_s)} / ${f(c?.mean_boot_wait_s)} | ${r.live.jobs_delayed} / ${r.live.jobs_started} | ${s?.jobs_delayed ?? '-'} / ${s?.jobs_started ?? '-'}`,
     );
   }

@@ -54,30 +54,68 @@ export class StateIntegrator {
   }
 }
 
-/** Allocation instants (epoch s, ms resolution) per job id from slurmctld log lines. */
-export function allocationTimes(log: string): Map<string, number> {
-  const out = new Map<string, number>();
+/** Allocation instant (epoch s, ms resolution) and node list per job id, from slurmctld log lines. */
+export function allocations(log: string): Map<string, { t: number; nodes: string }> {
+  const out = new Map<string, { t: number; nodes: string }>();
   const re =
-    /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\] (?:sched: Allocate|sched\/backfill: _start_job: Started) JobId=(\d+)/gm;
+    /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\] (?:sched: Allocate JobId=(\d+) NodeList=(\S+)|sched\/backfill: _start_job: Started JobId=(\d+) in \S+ on (\S+))/gm;
   for (let m = re.exec(log); m; m = re.exec(log)) {
-    if (!out.has(m[2])) out.set(m[2], Date.parse(m[1]) / 1000);
+    const id = m[2] ?? m[4];
+    if (!out.has(id)) out.set(id, { t: Date.parse(m[1]) / 1000, nodes: m[3] ?? m[5] });
   }
   return out;
 }
 
-export interface JobWait {
-  id: string;
-  /** Real seconds from allocation to the script's first line. */
-  waitS: number;
+/** Allocation instants per job id (see allocations). */
+export function allocationTimes(log: string): Map<string, number> {
+  return new Map([...allocations(log)].map(([id, a]) => [id, a.t]));
 }
 
-/** Mean of the waits and how many exceed `delayedS` (real s). */
-export function waitSummary(waits: readonly JobWait[], delayedS: number): { mean: number; delayed: number } {
+/** The instants each node came back ("Node nodeXX now responding", after a boot), ascending. */
+export function respondingTimes(log: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const re = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\] Node (\S+) now responding/gm;
+  for (let m = re.exec(log); m; m = re.exec(log)) {
+    const l = out.get(m[2]) ?? [];
+    l.push(Date.parse(m[1]) / 1000);
+    out.set(m[2], l);
+  }
+  return out;
+}
+
+/**
+ * When the last of a job's nodes was up: the latest first "now responding" of its nodes within (alloc, start],
+ * or the allocation itself when none of them booted.
+ */
+export function readyAt(
+  nodes: readonly string[],
+  alloc: number,
+  start: number,
+  up: Map<string, number[]>,
+): number {
+  let ready = alloc;
+  for (const n of nodes) {
+    const t = up.get(n)?.find((x) => x > alloc && x <= start);
+    if (t !== undefined && t > ready) ready = t;
+  }
+  return ready;
+}
+
+export interface JobWait {
+  id: string;
+  /** Boot wait in trace seconds: the boot (allocation to nodes up) scaled, the rest (launch) at real length. */
+  waitS: number;
+  /** Trace seconds from allocation to the script's first line, all of it scaled. */
+  rawS: number;
+}
+
+/** Mean of the waits and how many exceed `delayedS`. */
+export function waitSummary(waits: readonly number[], delayedS: number): { mean: number; delayed: number } {
   let s = 0;
   let d = 0;
   for (const w of waits) {
-    s += w.waitS;
-    if (w.waitS > delayedS) d++;
+    s += w;
+    if (w > delayedS) d++;
   }
   return { mean: waits.length ? s / waits.length : 0, delayed: d };
 }

@@ -9,10 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { expand } from '../../src/jobs/hostlist.js';
 import type { StateSeconds } from '../../src/power/watts.js';
 import { cancelAndSettle, nodeStates, sbatch, waitFor } from '../slurm-cli.js';
 import { type Arm, slurmEnv, type TrialTiming } from './arms.js';
-import { allocationTimes, type JobWait, StateIntegrator } from './measure.js';
+import { allocations, type JobWait, readyAt, respondingTimes, StateIntegrator } from './measure.js';
 import { restartSlurm } from './slurm-restart.js';
 import type { TrialStream } from './stream.js';
 
@@ -94,19 +95,27 @@ export async function runLiveArm(
     }
   }
   const end = t0 + windowReal;
-  const alloc = allocationTimes(readFileSync(ctlLog, 'utf8'));
+  const ctl = readFileSync(ctlLog, 'utf8');
+  const alloc = allocations(ctl);
+  const up = respondingTimes(ctl);
   const waits: JobWait[] = [];
   let unstarted = 0;
   for (const id of ids) {
     const a = alloc.get(id);
-    if (a === undefined || a >= end) continue;
+    if (a === undefined || a.t >= end) continue;
     const f = join(dir, `${id}.start`);
     if (!existsSync(f)) {
       unstarted++;
       continue;
     }
     const started = Number(readFileSync(f, 'utf8').trim());
-    if (started < end) waits.push({ id, waitS: Math.max(0, started - a) * t.scale });
+    if (started >= end) continue;
+    const ready = readyAt(expand(a.nodes), a.t, started, up);
+    waits.push({
+      id,
+      waitS: (ready - a.t) * t.scale + Math.max(0, started - ready),
+      rawS: Math.max(0, started - a.t) * t.scale,
+    });
   }
   await cancelAndSettle(JOB_NAME, 120);
   rmSync(dir, { recursive: true, force: true });

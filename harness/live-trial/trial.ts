@@ -24,7 +24,13 @@ export interface Figures {
 
 export interface ArmReport {
   arm: string;
-  live: Figures & { submitted: number; unstarted: number; max_submit_lag_s: number };
+  live: Figures & {
+    /** Mean boot wait with Slurm's unscaled launch lag scaled too (allocation to script start, x scale). */
+    mean_raw_boot_wait_s: number;
+    submitted: number;
+    unstarted: number;
+    max_submit_lag_s: number;
+  };
   twin: Partial<Record<AllocationOrder, Figures>>;
 }
 
@@ -37,10 +43,7 @@ function figures(
   delayedS: number,
   boots: number,
 ): Figures {
-  const s = waitSummary(
-    waits.map((w, i) => ({ id: String(i), waitS: w })),
-    delayedS,
-  );
+  const s = waitSummary(waits, delayedS);
   return {
     energy_kwh: kwh,
     saved_pct: base === null ? null : (100 * (base - kwh)) / base,
@@ -82,6 +85,10 @@ export async function runTrial(
         arm: arm.name,
         live: {
           ...figures(e, arm.name === 'always_on' ? null : liveBase, lw, delayedS, live.boots),
+          mean_raw_boot_wait_s: waitSummary(
+            live.waits.map((w) => w.rawS),
+            delayedS,
+          ).mean,
           submitted: live.submitted,
           unstarted: live.unstarted,
           max_submit_lag_s: live.maxSubmitLagS,

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArm, slurmEnv } from '../../harness/live-trial/arms.js';
-import { allocationTimes, drawClass, StateIntegrator } from '../../harness/live-trial/measure.js';
+import {
+  allocations,
+  allocationTimes,
+  drawClass,
+  readyAt,
+  respondingTimes,
+  StateIntegrator,
+} from '../../harness/live-trial/measure.js';
 import { rescaleNodes } from '../../harness/live-trial/stream.js';
+import { expand } from '../../src/jobs/hostlist.js';
 
 describe('live trial measurements (harness/live-trial/)', () => {
   it('sinfo states to draw classes', () => {
@@ -90,5 +98,21 @@ describe('live trial measurements (harness/live-trial/)', () => {
     assert.equal(rescaleNodes(100, 100, 16), 16);
     assert.equal(rescaleNodes(1, 100, 16), 1);
     assert.equal(rescaleNodes(10, 100, 16), 2);
+  });
+});
+
+describe('live trial boot waits (harness/live-trial/measure.ts)', () => {
+  it('the job is ready when the last of its booted nodes responds; nodes already up do not count', () => {
+    const log = [
+      '[2026-12-07T11:58:21.556] sched: Allocate JobId=364 NodeList=node[03-04] #CPUs=8 Partition=debug',
+      '[2026-12-07T11:58:10.000] Node node04 now responding',
+      '[2026-12-07T11:58:27.568] Node node03 now responding',
+    ].join('\n');
+    const a = allocations(log).get('364');
+    assert.equal(a?.nodes, 'node[03-04]');
+    const t = a?.t ?? 0;
+    const ready = readyAt(expand(a?.nodes ?? ''), t, t + 30, respondingTimes(log));
+    assert.ok(Math.abs(ready - t - 6.012) < 1e-3);
+    assert.equal(readyAt(['node04'], t, t + 30, respondingTimes(log)), t);
   });
 });
