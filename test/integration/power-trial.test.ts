@@ -35,15 +35,11 @@ function job(id: string, atMin: number, nodes: number, runMin: number): SimJob {
   };
 }
 
-// busy, then a long gap (nodes idle well past SuspendTime), then jobs that need more than the warm nodes
+// busy, then a long gap (nodes idle well past SuspendTime, powered down), then a small job that must boot one.
+// Kept small on purpose: a job on booted nodes stays CONFIGURING until slurmctld's fixed 30 s check (= 60
+// trace minutes here), with its nodes counted busy; see docs/benchmarks.md "Live trial on the test Slurm".
 const stream: TrialStream = {
-  jobs: [
-    job('a', 1, 8, 20),
-    job('b', 1, 4, 10),
-    job('c', 60, 12, 10),
-    job('d', 61, 4, 10),
-    job('e', 95, 2, 5),
-  ],
+  jobs: [job('a', 1, 12, 10), job('b', 1, 4, 5), job('c', 40, 1, 5)],
   start: T0,
   end: T0 + 2 * 3600,
   util: 0,
@@ -61,13 +57,13 @@ describe('live power trial on the real Slurm', { skip: skipAll }, () => {
       sampleS: 0.5,
     });
     const msg = JSON.stringify({ on, re });
-    assert.equal(on.live.jobs_started, 5, msg);
-    assert.equal(re.live.jobs_started, 5, msg);
+    assert.equal(on.live.jobs_started, 3, msg);
+    assert.equal(re.live.jobs_started, 3, msg);
     assert.equal(on.live.jobs_delayed, 0, `always-on: no job waits for a boot; ${msg}`);
     assert.equal(on.live.boots, 0, msg);
     assert.ok((re.live.saved_pct ?? 0) > 10, `reactive saves energy; ${msg}`);
-    assert.ok(re.live.boots >= 8, `job c boots powered-down nodes; ${msg}`);
-    assert.ok(re.live.jobs_delayed >= 1, `job c waits for its boots; ${msg}`);
+    assert.ok(re.live.boots >= 1, `job c boots a powered-down node; ${msg}`);
+    assert.ok(re.live.jobs_delayed >= 1, `job c waits for its boot; ${msg}`);
     assert.ok(re.live.mean_boot_wait_s > 0, msg);
     const twin = re.twin.slurm;
     assert.ok(twin && twin.saved_pct !== null, msg);
