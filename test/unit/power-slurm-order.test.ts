@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PowerSim } from '../../src/power/cluster.js';
-import type { AllocationOrder } from '../../src/power/powered-nodes.js';
 import type { ClusterView, PowerActions, PowerPolicy } from '../../src/power/policy.js';
+import type { AllocationOrder } from '../../src/power/powered-nodes.js';
 import { pickRuns } from '../../src/power/slurm-order.js';
 import { DEFAULT_POWER_MODEL } from '../../src/power/watts.js';
 import type { SimJob } from '../../src/sim/job.js';
@@ -13,7 +13,11 @@ function job(id: string, submit: number, nodes: number, runtime: number): SimJob
 
 const picks = (members: string, need: number) => {
   const out: number[] = [];
-  pickRuns(Uint8Array.from(members, (c) => (c === '1' ? 1 : 0)), need, out);
+  pickRuns(
+    Uint8Array.from(members, (c) => (c === '1' ? 1 : 0)),
+    need,
+    out,
+  );
   return out;
 };
 
