@@ -15,6 +15,9 @@
 #      Tuned by PCM_SLURM_SUSPEND_TIME (31536000; e.g. 60 for Slurm's own idle timeout),
 #      PCM_SLURM_SUSPEND_TIMEOUT (10), PCM_SLURM_RESUME_TIMEOUT (30), PCM_SLURM_BOOT_DELAY (5),
 #      PCM_SLURM_SUSPEND_EXC (e.g. `node[01-16]:2`, default none).
+#      Timers for compressed-time trials (bench/studies/live-trial.ts), each left out of slurm.conf when unset:
+#      PCM_SLURM_SCHED_PARAMS (SchedulerParameters, e.g. `bf_interval=1,sched_interval=1`),
+#      PCM_SLURM_MIN_JOB_AGE (MinJobAge s), PCM_SLURM_POWER_SAVE_MIN_INTERVAL (power_save_min_interval s).
 set -euo pipefail
 PCM_SVC=slurm
 source "$(dirname "$0")/lib.sh"
@@ -92,6 +95,8 @@ ReturnToService=2
 MpiDefault=none
 MailProg=/bin/true
 KillWait=5
+${PCM_SLURM_SCHED_PARAMS:+SchedulerParameters=$PCM_SLURM_SCHED_PARAMS}
+${PCM_SLURM_MIN_JOB_AGE:+MinJobAge=$PCM_SLURM_MIN_JOB_AGE}
 FirstJobId=$first_job
 SlurmdParameters=config_overrides
 NodeName=$NODES NodeHostname=$h NodeAddr=127.0.0.1 Port=[$PCM_SLURMD_BASE_PORT-$((PCM_SLURMD_BASE_PORT + NNODES - 1))] CPUs=$NODE_CPUS RealMemory=$NODE_MEM State=UNKNOWN
@@ -128,7 +133,7 @@ SuspendTimeout=${PCM_SLURM_SUSPEND_TIMEOUT:-10}
 ResumeTimeout=${PCM_SLURM_RESUME_TIMEOUT:-30}
 SuspendRate=60
 ResumeRate=300
-SlurmctldParameters=power_save_interval=1
+SlurmctldParameters=power_save_interval=1${PCM_SLURM_POWER_SAVE_MIN_INTERVAL:+,power_save_min_interval=$PCM_SLURM_POWER_SAVE_MIN_INTERVAL}
 DebugFlags=Power
 CONF
   if [ -n "${PCM_SLURM_SUSPEND_EXC:-}" ]; then echo "SuspendExcNodes=$PCM_SLURM_SUSPEND_EXC" >> "$CONF"; fi

@@ -1,7 +1,7 @@
 import type { SimJob } from '../sim/job.js';
 import { Scheduler, type SimHooks } from '../sim/scheduler.js';
 import type { ClusterView, JobEvent, PowerActions, PowerPolicy } from './policy.js';
-import { PoweredNodes } from './powered-nodes.js';
+import { type AllocationOrder, PoweredNodes } from './powered-nodes.js';
 import type { NodePowerModel, StateSeconds } from './watts.js';
 
 /**
@@ -26,6 +26,8 @@ export interface PowerSimOptions {
   suspendRate?: number;
   /** EASY backfilling (default true). */
   backfill?: boolean;
+  /** Which free nodes a job gets (./powered-nodes.ts): `recent` (default) or `slurm`. */
+  order?: AllocationOrder;
   /** Energy and counts are taken over [start, end) (epoch s); default the whole run. */
   window?: { start: number; end: number };
   /** Called at every minute boundary (epoch multiple of 60) from the first submit on, after that instant's events. */
@@ -70,6 +72,7 @@ export class PowerSim extends Scheduler<PoweredNodes> implements ClusterView, Po
       suspendRate: opts.suspendRate ?? 60,
       window,
       idleFrom: Number.isFinite(first) ? first : 0,
+      order: opts.order,
     });
     super(jobs, nodes, {
       nodes: opts.nodes,

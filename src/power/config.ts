@@ -41,6 +41,12 @@ const ReactiveSchema = z
     SuspendExcNodes: z.number().int().nonnegative().max(1_000_000).default(0),
     /** Seconds between power-save decisions (Slurm power_save_interval, default 10). */
     IntervalSeconds: z.number().int().positive().max(3600).default(10),
+    /**
+     * Which free nodes the replay gives a job (every policy): `recent` (most recently freed powered node first,
+     * then booting, then powered-down) or `slurm` (the order measured on Slurm 22.05: powered and booting alike
+     * by runs of consecutive nodes, then powered-down; docs/power.md).
+     */
+    AllocationOrder: z.enum(['recent', 'slurm']).default('recent'),
   })
   .prefault({});
 
@@ -97,5 +103,8 @@ export const PowerSchema = z
   .prefault({});
 
 export type PowerConfig = z.infer<typeof PowerSchema>;
-export type ReactiveConfig = z.infer<typeof ReactiveSchema>;
+/** The reactive knobs; AllocationOrder may be left out (then `recent`). */
+export type ReactiveConfig = Omit<z.infer<typeof ReactiveSchema>, 'AllocationOrder'> & {
+  AllocationOrder?: z.infer<typeof ReactiveSchema>['AllocationOrder'];
+};
 export type PredictiveConfig = z.infer<typeof PredictiveSchema>;

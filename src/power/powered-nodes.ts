@@ -1,5 +1,6 @@
 import type { NodeAllocator } from '../sim/node-allocator.js';
 import type { Scheduler } from '../sim/scheduler.js';
+import { pickRuns } from './slurm-order.js';
 import type { NodePowerModel, StateSeconds } from './watts.js';
 
 /**
@@ -8,9 +9,12 @@ import type { NodePowerModel, StateSeconds } from './watts.js';
  * - A node is off, booting, on, or shutting down; on nodes are idle or held by a job. Free nodes (not held)
  *   are what EASY counts, whatever their power state, so power control changes when jobs *run* (boot waits),
  *   never EASY's view of capacity.
- * - Allocation order (Slurm): powered idle nodes first (most recently freed first), then booting nodes (the
- *   soonest ready first), then powered-down nodes, which the allocation boots (at most ResumeRate a minute),
- *   and last nodes still shutting down (Slurm holds them until they are off; then they boot for the job).
+ * - Allocation order, `recent` (the default): powered idle nodes first (most recently freed first), then
+ *   booting nodes (the soonest ready first), then powered-down nodes, which the allocation boots (at most
+ *   ResumeRate a minute), and last nodes still shutting down (Slurm holds them until they are off; then they
+ *   boot for the job). `slurm`: the order measured on Slurm 22.05 (./slurm-order.ts): powered idle and booting
+ *   nodes alike, by runs of consecutive ids, then powered-down nodes the same way, then shutting-down ones;
+ *   policies' boots take the lowest-numbered powered-down nodes.
  *   A job runs once all its nodes are up: `take` returns max(boot done).
  * - A policy may boot free off nodes (`powerUp`) or power down idle ones (`powerDown`, at most SuspendRate a
  *   minute; a shutting-down node is unavailable for ShutdownSeconds, then off and free again).
@@ -108,7 +112,12 @@ export interface PoweredNodesOptions {
   window: { start: number; end: number };
   /** Every node counts as idle since this instant at the start (the first submit). */
   idleFrom: number;
+  /** Which free nodes a job gets: `recent` (default) or `slurm` (see above). */
+  order?: AllocationOrder;
 }
+
+export type AllocationOrder = 'recent' | 'slurm';
+export const ALLOCATION_ORDERS: readonly AllocationOrder[] = ['recent', 'slurm'];
 
 export class PoweredNodes implements NodeAllocator {
   readonly nodes: number;
@@ -131,6 +140,9 @@ export class PoweredNodes implements NodeAllocator {
   private readonly shutPool: NodePool;
   private readonly resume: RateLimit;
   private readonly suspend: RateLimit;
+  private readonly slurmOrder: boolean;
+  private readonly member: Uint8Array;
+  private readonly picked: number[] = [];
   // the scheduler's event queue, for boots and shutdowns (attach)
   private sim?: Scheduler<PoweredNodes>;
   private evBootStart = -1;
@@ -149,6 +161,8 @@ export class PoweredNodes implements NodeAllocator {
     this.window = o.window;
     this.resume = new RateLimit(o.resumeRate);
     this.suspend = new RateLimit(o.suspendRate);
+    this.slurmOrder = (o.order ?? 'recent') === 'slurm';
+    this.member = new Uint8Array(N);
     this.pw = new Uint8Array(N).fill(PW_ON);
     this.bootDone = new Float64Array(N);
     this.idleSince = new Float64Array(N).fill(o.idleFrom);
@@ -218,7 +232,8 @@ export class PoweredNodes implements NodeAllocator {
   powerUp(count: number, t: number): number {
     let k = 0;
     while (k < count && this.offPool.n > 0) {
-      const node = this.offPool.pop();
+      const node = this.slurmOrder ? this.lowest(this.offPool) : this.offPool.pop();
+      if (this.slurmOrder) this.offPool.remove(node);
       this.startBoot(node, t);
       this.bootPool.add(node);
       k++;
@@ -242,6 +257,7 @@ export class PoweredNodes implements NodeAllocator {
   // ---- the scheduler's strategy -----------------------------------------------------------------------
   /** Allocate on nodes, then booting, then off (booted now), then shutting down; returns when all are up. */
   take(list: Int32Array, at: number, need: number, t: number): number {
+    if (this.slurmOrder) return this.takeSlurm(list, at, need, t);
     let ready = t;
     for (let k = 0; k < need; k++) {
       let node: number;
@@ -257,15 +273,59 @@ export class PoweredNodes implements NodeAllocator {
       } else if (this.offPool.n > 0) {
         node = this.offPool.pop();
         this.startBoot(node, t);
-      } else {
-        // still shutting down: off at its shutdown end, then booted (worst case without rate limits)
-        node = this.shutPool.pop();
-        this.bootDone[node] = this.shutDone[node] + this.model.bootS;
-      }
+      } else node = this.takeShutting();
       if (this.pw[node] !== PW_ON && this.bootDone[node] > ready) ready = this.bootDone[node];
       list[at + k] = node;
     }
     return ready;
+  }
+
+  /** Slurm's order: powered idle and booting nodes by runs of ids, then powered-down ones, then shutting down. */
+  private takeSlurm(list: Int32Array, at: number, need: number, t: number): number {
+    const out = this.picked;
+    out.length = 0;
+    this.mark(this.onPool, this.bootPool);
+    pickRuns(this.member, need, out);
+    const powered = out.length;
+    if (powered < need) {
+      this.mark(this.offPool);
+      pickRuns(this.member, need - powered, out);
+    }
+    let ready = t;
+    for (let k = 0; k < need; k++) {
+      let node: number;
+      if (k < out.length) {
+        node = out[k];
+        if (this.onPool.has(node)) this.onPool.remove(node);
+        else if (this.bootPool.has(node)) this.bootPool.remove(node);
+        else {
+          this.offPool.remove(node);
+          this.startBoot(node, t);
+        }
+      } else node = this.takeShutting();
+      if (this.pw[node] !== PW_ON && this.bootDone[node] > ready) ready = this.bootDone[node];
+      list[at + k] = node;
+    }
+    return ready;
+  }
+
+  /** A node still shutting down: off at its shutdown end, then booted (worst case without rate limits). */
+  private takeShutting(): number {
+    const node = this.shutPool.pop();
+    this.bootDone[node] = this.shutDone[node] + this.model.bootS;
+    return node;
+  }
+
+  /** Set `member` to the nodes of the given pools. */
+  private mark(...pools: NodePool[]): void {
+    this.member.fill(0);
+    for (const p of pools) for (let i = 0; i < p.n; i++) this.member[p.ids[i]] = 1;
+  }
+
+  private lowest(pool: NodePool): number {
+    let best = pool.ids[0];
+    for (let i = 1; i < pool.n; i++) if (pool.ids[i] < best) best = pool.ids[i];
+    return best;
   }
 
   run(list: Int32Array, at: number, need: number): void {

@@ -191,6 +191,7 @@ async function simulate(
     policy: o.tap ? o.tap(policy) : policy,
     resumeRate: o.reactive.ResumeRate,
     suspendRate: o.reactive.SuspendRate,
+    order: o.reactive.AllocationOrder,
     window: ctx.window,
     traceWindow: extra.trace ? ctx.sample : undefined,
     minuteHook: extra.live

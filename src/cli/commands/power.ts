@@ -10,6 +10,7 @@ import { ADVISE_POLICIES, formatAdvice } from '../../power/advise.js';
 import { fetchForecast, readForecastFile } from '../../power/forecast-input.js';
 import { sampleWeekChart, tradeoffChart } from '../../power/plots.js';
 import { chainsFromConfig } from '../../power/policies/user-chains.js';
+import { ALLOCATION_ORDERS, type AllocationOrder } from '../../power/powered-nodes.js';
 import {
   DEFAULT_SWEEP,
   POLICY_NAMES,
@@ -46,6 +47,7 @@ interface ReplayOpts {
   config?: string;
   cluster?: string;
   suspendTime?: number;
+  allocOrder?: AllocationOrder;
   margin?: number;
   trainFraction: number;
   jitterSeeds: number;
@@ -145,7 +147,11 @@ async function runReplay(o: ReplayOpts): Promise<void> {
       nodes,
       totalCpus: nodes * ppn,
       model,
-      reactive: { ...cfg.Power.Reactive, SuspendTime: o.suspendTime ?? cfg.Power.Reactive.SuspendTime },
+      reactive: {
+        ...cfg.Power.Reactive,
+        SuspendTime: o.suspendTime ?? cfg.Power.Reactive.SuspendTime,
+        AllocationOrder: o.allocOrder ?? cfg.Power.Reactive.AllocationOrder,
+      },
       predictive: {
         margin: o.margin ?? cfg.Power.WarmPoolMargin,
         peakQuantile: cfg.Power.Predictive.PeakQuantile,
@@ -325,6 +331,13 @@ export function register(program: Command): void {
       configOption('--suspend-time <s>', 'reactive SuspendTime', 'Power.Reactive.SuspendTime', {
         unit: 'seconds',
       }),
+    )
+    .addOption(
+      configOption(
+        '--alloc-order <order>',
+        `which free nodes a job gets: ${ALLOCATION_ORDERS.join(' or ')} (docs/power.md)`,
+        'Power.Reactive.AllocationOrder',
+      ),
     )
     .addOption(configOption('--margin <n>', 'predictive margin, nodes', 'Power.WarmPoolMargin'))
     .addOption(trainFractionOption('first fraction of the trace that trains the forecaster'))

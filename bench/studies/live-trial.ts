@@ -1,0 +1,82 @@
+/**
+ * The live power trial: a real trace's job stream replayed on the test Slurm (scripts/services/up.sh) in
+ * compressed time, measured from Slurm itself, arm by arm, next to its digital twin (`pcm power replay`'s
+ * scheduler on the same unscaled slice). docs/benchmarks.md, "Live trial on the test Slurm".
+ *
+ *   node --import tsx bench/studies/live-trial.ts KTH_SWF [--trace-nodes 100] [--ppn 1] [--hours 20]
+ *     [--scale 60] [--arms always_on,reactive,reactive_exc2] [--controller CMD] [--target-util 0.6]
+ *     [--start EPOCH] [--boot-delay 5] [--suspend-timeout 1] [--sample 0.5] [--out FILE.json]
+ *
+ * KTH_SWF = KTH-SP2-1996-2.1-cln.swf.gz (100 nodes). `--controller CMD` adds an arm that runs CMD (sh -c) for
+ * the arm's length on a Slurm without its own power saving (PCM_TRIAL_SCALE in its env), e.g. `pcm power run`.
+ * Needs root and the env up.sh wrote (source .pcm/services/env.sh); Slurm is restarted per arm and left with
+ * its defaults.
+ */
+import { writeFileSync } from 'node:fs';
+import { type Arm, parseArm } from '../../harness/live-trial/arms.js';
+import { trialStream } from '../../harness/live-trial/stream.js';
+import { type ArmReport, runTrial } from '../../harness/live-trial/trial.js';
+import { openJobSource } from '../../src/jobs/open.js';
+import { replayJobs } from '../../src/sim/replay.js';
+import { numArg, positionals, strArg, usage } from '../lib/args.js';
+
+const VALUED = ['trace-nodes', 'ppn', 'hours', 'scale', 'arms', 'controller', 'target-util', 'start'];
+VALUED.push('boot-delay', 'suspend-timeout', 'sample', 'out');
+const [trace] = positionals(VALUED);
+if (!trace || !process.env.SLURM_CONF) {
+  usage(import.meta.url, 'KTH_SWF [--hours 20] [--scale 60] [--arms always_on,reactive,reactive_exc2] ...', [
+    'KTH_SWF: KTH-SP2-1996-2.1-cln.swf.gz from the Parallel Workloads Archive (any SWF or job CSV works)',
+    'needs the test Slurm: bash scripts/services/up.sh && source .pcm/services/env.sh',
+  ]);
+}
+const scale = numArg('scale', 60);
+const hours = numArg('hours', 20);
+const nodes = 16;
+const arms: Arm[] = strArg('arms', 'always_on,reactive,reactive_exc2').split(',').map(parseArm);
+const controller = strArg('controller');
+if (controller) arms.push(parseArm(`external:${controller}`));
+const timing = {
+  scale,
+  bootDelayS: numArg('boot-delay', 5),
+  suspendTimeoutS: numArg('suspend-timeout', 1),
+};
+const src = await openJobSource(trace, { ppn: numArg('ppn', 1) });
+const { jobs } = await replayJobs(src.jobs, numArg('trace-nodes', 100));
+const startArg = strArg('start');
+const stream = trialStream(jobs, {
+  fromNodes: numArg('trace-nodes', 100),
+  toNodes: nodes,
+  hours,
+  targetUtil: numArg('target-util', 0.6),
+  start: startArg === undefined ? undefined : Number(startArg),
+});
+const log = (s: string) => process.stderr.write(`${new Date().toISOString()} ${s}\n`);
+log(
+  `slice ${new Date(stream.start * 1000).toISOString()} + ${hours} h: ${stream.jobs.length} jobs, ` +
+    `rescaled demand ${(100 * stream.util).toFixed(1)} % of ${nodes} nodes; scale ${scale}`,
+);
+const reports = await runTrial(stream, arms, timing, { nodes, sampleS: numArg('sample', 0.5), log });
+const out = strArg('out');
+const result = {
+  trace,
+  slice: { start: stream.start, hours, jobs: stream.jobs.length, util: stream.util },
+  timing,
+  reports,
+};
+if (out) writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
+printTable(reports);
+
+function printTable(rs: ArmReport[]): void {
+  const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
+  console.log(
+    'arm | live saved % | twin saved % (slurm / recent) | live boot wait s (launch lag unscaled / all scaled) | twin boot wait s (slurm / recent) | live delayed / started | twin delayed / started (slurm)',
+  );
+  for (const r of rs) {
+    const s = r.twin.slurm;
+    const c = r.twin.recent;
+    console.log(
+      `${r.arm} | ${f(r.live.saved_pct, 2)} | ${f(s?.saved_pct, 2)} / ${f(c?.saved_pct, 2)} | ${f(r.live.mean_boot_wait_s)} / ${f(r.live.mean_raw_boot_wait_s)} | ` +
+        `${f(s?.mean_boot_wait_s)} / ${f(c?.mean_boot_wait_s)} | ${r.live.jobs_delayed} / ${r.live.jobs_started} | ${s?.jobs_delayed ?? '-'} / ${s?.jobs_started ?? '-'}`,
+    );
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The arms of a live power trial and the Slurm settings each runs with, scaled by S (trace seconds per real
+ * second). Every timer Slurm has is scaled where it can be (1 s is its floor); scripts/services/slurm.sh reads
+ * these as PCM_SLURM_* variables.
+ */
+
+export interface Arm {
+  /** Report name: always_on, reactive, reactive_exc<N>, or external. */
+  name: string;
+  /** Trace seconds a node must idle before Slurm powers it down; null = never (SuspendTime a year). */
+  suspendTimeS: number | null;
+  /** SuspendExcNodes count (node[01-NN]:N), 0 = none. */
+  excNodes: number;
+  /** External controller command (run with `sh -c` for the arm's length), e.g. `pcm power run ...`. */
+  controller?: string;
+}
+
+export function parseArm(spec: string): Arm {
+  if (spec === 'always_on') return { name: spec, suspendTimeS: null, excNodes: 0 };
+  if (spec === 'reactive') return { name: spec, suspendTimeS: 600, excNodes: 0 };
+  const exc = /^reactive_exc(\d+)$/.exec(spec);
+  if (exc) return { name: spec, suspendTimeS: 600, excNodes: Number(exc[1]) };
+  const ext = /^external:(.+)$/s.exec(spec);
+  if (ext) return { name: 'external', suspendTimeS: null, excNodes: 0, controller: ext[1] };
+  throw new Error(
+    `arm: expected always_on, reactive, reactive_exc<N> or external:<command>, got ${JSON.stringify(spec)}`,
+  );
+}
+
+export interface TrialTiming {
+  /** Trace seconds per real second. */
+  scale: number;
+  /** Real seconds a boot takes (the resume hook's delay). */
+  bootDelayS: number;
+  /** Real seconds Slurm keeps a node powering down (SuspendTimeout). */
+  suspendTimeoutS: number;
+}
+
+/** The PCM_SLURM_* environment for slurm.sh. */
+export function slurmEnv(arm: Arm, t: TrialTiming, nodes: number): Record<string, string> {
+  const last = String(nodes).padStart(2, '0');
+  const env: Record<string, string> = {
+    PCM_SLURM_SUSPEND_TIME:
+      arm.suspendTimeS === null ? '31536000' : String(Math.max(1, Math.round(arm.suspendTimeS / t.scale))),
+    PCM_SLURM_SUSPEND_TIMEOUT: String(t.suspendTimeoutS),
+    PCM_SLURM_RESUME_TIMEOUT: String(Math.max(30, 6 * t.bootDelayS)),
+    PCM_SLURM_BOOT_DELAY: String(t.bootDelayS),
+    PCM_SLURM_SUSPEND_EXC: arm.excNodes > 0 ? `node[01-${last}]:${arm.excNodes}` : '',
+    // bf_interval 30 s and sched_interval 60 s scaled (1 s is the floor); MinJobAge 300 s scaled
+    PCM_SLURM_SCHED_PARAMS: `bf_interval=${Math.max(1, Math.round(30 / t.scale))},sched_interval=${Math.max(1, Math.round(60 / t.scale))}`,
+    PCM_SLURM_MIN_JOB_AGE: String(Math.max(2, Math.round(300 / t.scale))),
+  };
+  return env;
+}

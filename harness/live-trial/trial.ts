@@ -1,0 +1,111 @@
+/**
+ * A live power trial: every arm on the test Slurm, one at a time, then its digital twin (the replay of the
+ * same stream in trace time, in both allocation orders), and the figures side by side: energy saved against
+ * the always-on arm (points), mean boot wait (trace s), jobs delayed by a boot. The test Slurm is restarted
+ * with its defaults at the end.
+ */
+import type { AllocationOrder } from '../../src/power/powered-nodes.js';
+import { energyJ, J_PER_KWH } from '../../src/power/watts.js';
+import type { Arm, TrialTiming } from './arms.js';
+import { waitSummary } from './measure.js';
+import { runLiveArm } from './run-live.js';
+import { restartSlurm } from './slurm-restart.js';
+import type { TrialStream } from './stream.js';
+import { runTwin, trialModel } from './twin.js';
+
+export interface Figures {
+  energy_kwh: number;
+  saved_pct: number | null;
+  mean_boot_wait_s: number;
+  jobs_delayed: number;
+  jobs_started: number;
+  boots: number;
+}
+
+export interface ArmReport {
+  arm: string;
+  live: Figures & {
+    /** Mean boot wait with Slurm's unscaled launch lag scaled too (allocation to script start, x scale). */
+    mean_raw_boot_wait_s: number;
+    submitted: number;
+    unstarted: number;
+    max_submit_lag_s: number;
+  };
+  twin: Partial<Record<AllocationOrder, Figures>>;
+}
+
+const ORDERS: readonly AllocationOrder[] = ['slurm', 'recent'];
+
+function figures(
+  kwh: number,
+  base: number | null,
+  waits: number[],
+  delayedS: number,
+  boots: number,
+): Figures {
+  const s = waitSummary(waits, delayedS);
+  return {
+    energy_kwh: kwh,
+    saved_pct: base === null ? null : (100 * (base - kwh)) / base,
+    mean_boot_wait_s: s.mean,
+    jobs_delayed: s.delayed,
+    jobs_started: waits.length,
+    boots,
+  };
+}
+
+export async function runTrial(
+  stream: TrialStream,
+  arms: readonly Arm[],
+  t: TrialTiming,
+  o: { nodes: number; sampleS: number; log?: (s: string) => void },
+): Promise<ArmReport[]> {
+  const model = trialModel(t);
+  // a job counts as delayed when it waited for more than half a boot
+  const delayedS = model.bootS / 2;
+  const kwh = (s: Parameters<typeof energyJ>[1]) => energyJ(model, s) / J_PER_KWH;
+  const out: ArmReport[] = [];
+  let liveBase: number | null = null;
+  const twinBase: Partial<Record<AllocationOrder, number>> = {};
+  for (const order of ORDERS) {
+    const r = await runTwin(stream, { name: 'always_on', suspendTimeS: null, excNodes: 0 }, t, {
+      nodes: o.nodes,
+      order,
+    });
+    if (r) twinBase[order] = kwh(r.seconds);
+  }
+  try {
+    for (const arm of arms) {
+      o.log?.(`arm ${arm.name}: starting`);
+      const live = await runLiveArm(stream, arm, t, o);
+      const e = kwh(live.seconds);
+      if (arm.name === 'always_on') liveBase = e;
+      const lw = live.waits.map((w) => w.waitS);
+      const report: ArmReport = {
+        arm: arm.name,
+        live: {
+          ...figures(e, arm.name === 'always_on' ? null : liveBase, lw, delayedS, live.boots),
+          mean_raw_boot_wait_s: waitSummary(
+            live.waits.map((w) => w.rawS),
+            delayedS,
+          ).mean,
+          submitted: live.submitted,
+          unstarted: live.unstarted,
+          max_submit_lag_s: live.maxSubmitLagS,
+        },
+        twin: {},
+      };
+      for (const order of ORDERS) {
+        const r = await runTwin(stream, arm, t, { nodes: o.nodes, order });
+        if (!r) continue;
+        const base = arm.name === 'always_on' ? null : (twinBase[order] ?? null);
+        report.twin[order] = figures(kwh(r.seconds), base, r.waits, delayedS, r.boots);
+      }
+      out.push(report);
+      o.log?.(`arm ${arm.name}: ${JSON.stringify(report)}`);
+    }
+  } finally {
+    restartSlurm({});
+  }
+  return out;
+}
