@@ -4,7 +4,9 @@
  * SuspendTime 600 s = 5 s), arms always-on and Slurm's reactive power saving, each measured from Slurm
  * (sinfo states, job scripts' own start times, slurmctld's allocation instants) and replayed by the twin.
  * Asserts real behaviour: reactive saves energy against always-on, jobs that hit powered-down nodes wait for
- * a boot (and none does under always-on), and the twin's saving is within 5 points of the live one.
+ * a boot (and none does under always-on), and the twin's saving is within 2 points of the live one plus what
+ * the one timer that cannot be scaled can add: per boot, up to 30 real s of CONFIGURING (= 30·S trace s) with
+ * the booted node counted busy instead of off.
  * Restarts the test Slurm per arm and leaves it with its defaults. About 3 minutes.
  *
  * Needs the env written by up.sh (`source .pcm/services/env.sh`) and root; PCM_SKIP_INTEGRATION=1 skips.
@@ -15,6 +17,7 @@ import { parseArm } from '../../harness/live-trial/arms.js';
 import type { TrialStream } from '../../harness/live-trial/stream.js';
 import { runTrial } from '../../harness/live-trial/trial.js';
 import { nodeStates } from '../../harness/slurm-cli.js';
+import { DEFAULT_POWER_MODEL } from '../../src/power/watts.js';
 import type { SimJob } from '../../src/sim/job.js';
 
 const env = process.env;
@@ -67,7 +70,12 @@ describe('live power trial on the real Slurm', { skip: skipAll }, () => {
     assert.ok(re.live.mean_boot_wait_s > 0, msg);
     const twin = re.twin.slurm;
     assert.ok(twin && twin.saved_pct !== null, msg);
-    assert.ok(Math.abs((twin.saved_pct ?? 0) - (re.live.saved_pct ?? 0)) < 5, `twin within 5 points; ${msg}`);
+    // slurmctld's fixed 30 s CONFIGURING check is not scaled: per boot up to 30·S trace s busy instead of off
+    const m = DEFAULT_POWER_MODEL;
+    const unscaledJ = re.live.boots * 30 * timing.scale * (m.busyW - m.offW);
+    const bound = 2 + (100 * unscaledJ) / (on.live.energy_kwh * 3.6e6);
+    const gap = Math.abs((twin.saved_pct ?? 0) - (re.live.saved_pct ?? 0));
+    assert.ok(gap < bound, `twin within ${bound.toFixed(1)} points (gap ${gap.toFixed(1)}); ${msg}`);
     assert.ok(twin.jobs_delayed >= 1, msg);
   });
 });
