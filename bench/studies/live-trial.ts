@@ -4,11 +4,16 @@
  * scheduler on the same unscaled slice). docs/benchmarks.md, "Live trial on the test Slurm".
  *
  *   node --import tsx bench/studies/live-trial.ts KTH_SWF [--trace-nodes 100] [--ppn 1] [--hours 20]
- *     [--scale 60] [--arms always_on,reactive,reactive_exc2] [--controller CMD] [--target-util 0.6]
- *     [--start EPOCH] [--boot-delay 5] [--suspend-timeout 1] [--sample 0.5] [--out FILE.json]
+ *     [--scale 60] [--arms predictive,always_on,reactive,reactive2400,reactive_exc2] [--controller CMD]
+ *     [--target-util 0.6] [--start EPOCH] [--history-days 28] [--boot-delay 5] [--suspend-timeout 1]
+ *     [--sample 0.5] [--out FILE.json]
  *
- * KTH_SWF = KTH-SP2-1996-2.1-cln.swf.gz (100 nodes). `--controller CMD` adds an arm that runs CMD (sh -c) for
- * the arm's length on a Slurm without its own power saving (PCM_TRIAL_SCALE in its env), e.g. `pcm power run`.
+ * KTH_SWF = KTH-SP2-1996-2.1-cln.swf.gz (100 nodes). Arms (harness/live-trial/arms.ts): always_on;
+ * reactive[<SuspendTime s>][_exc<N>] (Slurm's own power saving, SuspendTime 600 s unless given); predictive
+ * (`pcm power run --policy predictive`, fed the forecast of a ridge fitted on the `--history-days` before the
+ * slice, harness/live-trial/feeder.ts). `--controller CMD` adds an arm that runs CMD (sh -c) for the arm's
+ * length on a Slurm without its own power saving (PCM_TRIAL_SCALE, PCM_TRIAL_ORIGIN, PCM_TRIAL_WALL_START in
+ * its env).
  * Needs root and the env up.sh wrote (source .pcm/services/env.sh); Slurm is restarted per arm and left with
  * its defaults.
  */
@@ -20,7 +25,17 @@ import { openJobSource } from '../../src/jobs/open.js';
 import { replayJobs } from '../../src/sim/replay.js';
 import { numArg, positionals, strArg, usage } from '../lib/args.js';
 
-const VALUED = ['trace-nodes', 'ppn', 'hours', 'scale', 'arms', 'controller', 'target-util', 'start'];
+const VALUED = [
+  'trace-nodes',
+  'ppn',
+  'hours',
+  'scale',
+  'arms',
+  'controller',
+  'target-util',
+  'start',
+  'history-days',
+];
 VALUED.push('boot-delay', 'suspend-timeout', 'sample', 'out');
 const [trace] = positionals(VALUED);
 if (!trace || !process.env.SLURM_CONF) {
@@ -49,6 +64,7 @@ const stream = trialStream(jobs, {
   hours,
   targetUtil: numArg('target-util', 0.6),
   start: startArg === undefined ? undefined : Number(startArg),
+  historyDays: numArg('history-days', 28),
 });
 const log = (s: string) => process.stderr.write(`${new Date().toISOString()} ${s}\n`);
 log(
@@ -69,14 +85,22 @@ printTable(reports);
 function printTable(rs: ArmReport[]): void {
   const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
   console.log(
-    'arm | live saved % | twin saved % (slurm / recent) | live boot wait s (launch lag unscaled / all scaled) | twin boot wait s (slurm / recent) | live delayed / started | twin delayed / started (slurm)',
+    'arm | live saved % (unscalable hold out) | twin saved % (slurm / recent) | live boot wait s (launch lag unscaled / all scaled) | twin boot wait s (slurm / recent) | live delayed / started | twin delayed / started (slurm)',
   );
   for (const r of rs) {
     const s = r.twin.slurm;
     const c = r.twin.recent;
     console.log(
-      `${r.arm} | ${f(r.live.saved_pct, 2)} | ${f(s?.saved_pct, 2)} / ${f(c?.saved_pct, 2)} | ${f(r.live.mean_boot_wait_s)} / ${f(r.live.mean_raw_boot_wait_s)} | ` +
+      `${r.arm} | ${f(r.live.saved_pct, 2)}${r.live.saved_pct_held_out ? ` (${f(r.live.saved_pct_held_out[0], 2)}–${f(r.live.saved_pct_held_out[1], 2)})` : ''} | ${f(s?.saved_pct, 2)} / ${f(c?.saved_pct, 2)} | ${f(r.live.mean_boot_wait_s)} / ${f(r.live.mean_raw_boot_wait_s)} | ` +
         `${f(s?.mean_boot_wait_s)} / ${f(c?.mean_boot_wait_s)} | ${r.live.jobs_delayed} / ${r.live.jobs_started} | ${s?.jobs_delayed ?? '-'} / ${s?.jobs_started ?? '-'}`,
+    );
+  }
+  for (const r of rs) {
+    const c = r.live.controller;
+    if (!c) continue;
+    console.log(
+      `${r.arm}: pcm power run ${JSON.stringify(c.totals)}; forecasts fed ${c.feed.minutes}, ` +
+        `at most ${c.feed.max_lag_s.toFixed(2)} s late, errors ${c.feed.errors.length}`,
     );
   }
 }

@@ -5,25 +5,31 @@
  */
 
 export interface Arm {
-  /** Report name: always_on, reactive, reactive_exc<N>, or external. */
+  /** Report name: always_on, reactive, reactive_exc<N>, reactive<T> (SuspendTime T s), predictive, or external. */
   name: string;
   /** Trace seconds a node must idle before Slurm powers it down; null = never (SuspendTime a year). */
   suspendTimeS: number | null;
   /** SuspendExcNodes count (node[01-NN]:N), 0 = none. */
   excNodes: number;
-  /** External controller command (run with `sh -c` for the arm's length), e.g. `pcm power run ...`. */
+  /**
+   * External controller command (run with `sh -c` for the arm's length; PCM_TRIAL_SCALE, PCM_TRIAL_ORIGIN and
+   * PCM_TRIAL_WALL_START in its env give `pcm power run --time-scale/--time-origin/--time-wall-start`).
+   */
   controller?: string;
+  /** `pcm power run` with the predictive policy, fed the trial's forecast (./feeder.ts); Slurm's own saving off. */
+  predictive?: boolean;
 }
 
 export function parseArm(spec: string): Arm {
   if (spec === 'always_on') return { name: spec, suspendTimeS: null, excNodes: 0 };
-  if (spec === 'reactive') return { name: spec, suspendTimeS: 600, excNodes: 0 };
-  const exc = /^reactive_exc(\d+)$/.exec(spec);
-  if (exc) return { name: spec, suspendTimeS: 600, excNodes: Number(exc[1]) };
+  if (spec === 'predictive') return { name: spec, suspendTimeS: null, excNodes: 0, predictive: true };
+  // reactive[<SuspendTime s>][_exc<N>]: Slurm's own power saving, SuspendTime 600 s unless given
+  const re = /^reactive(\d+)?(?:_exc(\d+))?$/.exec(spec);
+  if (re) return { name: spec, suspendTimeS: re[1] ? Number(re[1]) : 600, excNodes: Number(re[2] ?? 0) };
   const ext = /^external:(.+)$/s.exec(spec);
   if (ext) return { name: 'external', suspendTimeS: null, excNodes: 0, controller: ext[1] };
   throw new Error(
-    `arm: expected always_on, reactive, reactive_exc<N> or external:<command>, got ${JSON.stringify(spec)}`,
+    `arm: expected always_on, reactive[<SuspendTime s>][_exc<N>], predictive or external:<command>, got ${JSON.stringify(spec)}`,
   );
 }
 

@@ -19,6 +19,8 @@ export interface StreamOptions {
   targetUtil: number;
   /** Start of the slice, trace epoch s; chosen by targetUtil when absent. */
   start?: number;
+  /** Days of the trace before the slice kept as `history` (a predictive arm's forecaster learns from it); default 28. */
+  historyDays?: number;
 }
 
 export interface TrialStream {
@@ -27,6 +29,22 @@ export interface TrialStream {
   end: number;
   /** Rescaled node-seconds asked for in the slice over its capacity. */
   util: number;
+  /** Jobs submitted in the days before the slice, rescaled the same way (never submitted to Slurm). */
+  history?: SimJob[];
+}
+
+/** The trial user a trace user submits as: one per distinct user of the slice, in order of first job. */
+export const TRIAL_USER_PREFIX = 'pcmt';
+/** At most this many trial users; beyond, trace users share them (round robin). */
+export const TRIAL_USERS = 64;
+
+function trialUsers(jobs: readonly SimJob[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const j of jobs) {
+    if (j.user === null || m.has(j.user)) continue;
+    m.set(j.user, `${TRIAL_USER_PREFIX}${String((m.size % TRIAL_USERS) + 1).padStart(2, '0')}`);
+  }
+  return m;
 }
 
 /** A job's nodes on the test cluster: proportional, at least 1, at most the cluster. */
@@ -68,9 +86,17 @@ export function trialStream(jobs: readonly SimJob[], o: StreamOptions): TrialStr
     }
   }
   const end = start + len;
-  const out = jobs
-    .filter((j) => j.submit >= start && j.submit < end)
-    .map((j) => ({ ...j, nodes: rescaleNodes(j.nodes, o.fromNodes, o.toNodes), cpus: 0 }));
-  for (const j of out) j.cpus = j.nodes;
-  return { jobs: out, start, end, util: demand(jobs, o, start, end) };
+  const from = start - (o.historyDays ?? 28) * 86400;
+  const rescaled = (a: number, b: number) =>
+    jobs
+      .filter((j) => j.submit >= a && j.submit < b)
+      .map((j) => {
+        const nodes = rescaleNodes(j.nodes, o.fromNodes, o.toNodes);
+        return { ...j, nodes, cpus: nodes };
+      });
+  const out = rescaled(start, end);
+  // each user of the slice submits as one trial user (the predictive policy's chains follow users)
+  const users = trialUsers(out);
+  for (const j of out) j.user = j.user === null ? null : (users.get(j.user) ?? null);
+  return { jobs: out, start, end, util: demand(jobs, o, start, end), history: rescaled(from, start) };
 }

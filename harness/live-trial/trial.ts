@@ -4,11 +4,17 @@
  * the always-on arm (points), mean boot wait (trace s), jobs delayed by a boot. The test Slurm is restarted
  * with its defaults at the end.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
 import type { AllocationOrder } from '../../src/power/powered-nodes.js';
 import { energyJ, J_PER_KWH } from '../../src/power/watts.js';
 import type { Arm, TrialTiming } from './arms.js';
+import { trialForecast } from './forecast.js';
 import { waitSummary } from './measure.js';
-import { runLiveArm } from './run-live.js';
+import type { LiveArmResult } from './run-live.js';
+import { runLiveArm, trialRunConfig } from './run-live.js';
 import { restartSlurm } from './slurm-restart.js';
 import type { TrialStream } from './stream.js';
 import { runTwin, trialModel } from './twin.js';
@@ -30,6 +36,11 @@ export interface ArmReport {
     submitted: number;
     unstarted: number;
     max_submit_lag_s: number;
+    /** Trace node-seconds held past the jobs' own end by Slurm's unscalable CONFIGURING check (run-live.ts). */
+    held_node_s: number;
+    /** The saving with that hold taken out: the held node-seconds drawn idle instead of busy .. off instead of busy. */
+    saved_pct_held_out: [number, number] | null;
+    controller?: LiveArmResult['controller'];
   };
   twin: Partial<Record<AllocationOrder, Figures>>;
 }
@@ -65,8 +76,25 @@ export async function runTrial(
   const delayedS = model.bootS / 2;
   const kwh = (s: Parameters<typeof energyJ>[1]) => energyJ(model, s) / J_PER_KWH;
   const out: ArmReport[] = [];
-  let liveBase: number | null = null;
   const twinBase: Partial<Record<AllocationOrder, number>> = {};
+  // a predictive arm: the forecaster fitted on the history, the controller's config (the twin reads it too)
+  let predictive: Parameters<typeof runLiveArm>[3]['predictive'];
+  let twinPredictive: Parameters<typeof runTwin>[3]['predictive'];
+  const work = mkdtempSync(join(tmpdir(), 'pcm-trial-run-'));
+  if (arms.some((a) => a.predictive)) {
+    const stateDir = join(work, 'state');
+    const config = join(work, 'pcm.yaml');
+    writeFileSync(config, trialRunConfig(t, stateDir));
+    const power = loadConfig(config).Power;
+    o.log?.('predictive arm: fitting the forecaster on the history');
+    const tf = await trialForecast(stream, {
+      nodes: o.nodes,
+      model,
+      peakQuantile: power.Predictive.PeakQuantile,
+    });
+    predictive = { tf, config, stateDir };
+    twinPredictive = { tf, power };
+  }
   for (const order of ORDERS) {
     const r = await runTwin(stream, { name: 'always_on', suspendTimeS: null, excNodes: 0 }, t, {
       nodes: o.nodes,
@@ -77,14 +105,13 @@ export async function runTrial(
   try {
     for (const arm of arms) {
       o.log?.(`arm ${arm.name}: starting`);
-      const live = await runLiveArm(stream, arm, t, o);
+      const live = await runLiveArm(stream, arm, t, { ...o, predictive });
       const e = kwh(live.seconds);
-      if (arm.name === 'always_on') liveBase = e;
       const lw = live.waits.map((w) => w.waitS);
       const report: ArmReport = {
         arm: arm.name,
         live: {
-          ...figures(e, arm.name === 'always_on' ? null : liveBase, lw, delayedS, live.boots),
+          ...figures(e, null, lw, delayedS, live.boots),
           mean_raw_boot_wait_s: waitSummary(
             live.waits.map((w) => w.rawS),
             delayedS,
@@ -92,11 +119,14 @@ export async function runTrial(
           submitted: live.submitted,
           unstarted: live.unstarted,
           max_submit_lag_s: live.maxSubmitLagS,
+          held_node_s: live.heldNodeS,
+          saved_pct_held_out: null,
+          controller: live.controller,
         },
         twin: {},
       };
       for (const order of ORDERS) {
-        const r = await runTwin(stream, arm, t, { nodes: o.nodes, order });
+        const r = await runTwin(stream, arm, t, { nodes: o.nodes, order, predictive: twinPredictive });
         if (!r) continue;
         const base = arm.name === 'always_on' ? null : (twinBase[order] ?? null);
         report.twin[order] = figures(kwh(r.seconds), base, r.waits, delayedS, r.boots);
@@ -106,6 +136,19 @@ export async function runTrial(
     }
   } finally {
     restartSlurm({});
+    rmSync(work, { recursive: true, force: true });
+  }
+  // live savings against the live always-on arm, whichever order the arms ran in
+  const base = out.find((r) => r.arm === 'always_on')?.live.energy_kwh ?? null;
+  const pct = (e: number) => (base === null ? 0 : (100 * (base - e)) / base);
+  for (const r of out) {
+    if (r.arm === 'always_on' || base === null) continue;
+    r.live.saved_pct = pct(r.live.energy_kwh);
+    const kwhOf = (w: number) => (r.live.held_node_s * w) / J_PER_KWH;
+    r.live.saved_pct_held_out = [
+      pct(r.live.energy_kwh - kwhOf(model.busyW - model.idleW)),
+      pct(r.live.energy_kwh - kwhOf(model.busyW - model.offW)),
+    ];
   }
   return out;
 }

@@ -30,6 +30,11 @@ export interface PowerSimOptions {
   order?: AllocationOrder;
   /** Energy and counts are taken over [start, end) (epoch s); default the whole run. */
   window?: { start: number; end: number };
+  /**
+   * The cluster's start (epoch s): every node powered and idle from here, policy ticks and minute hooks from
+   * here on (a live trial's Slurm starts before its first job); default, and at the latest, the first submit.
+   */
+  from?: number;
   /** Called at every minute boundary (epoch multiple of 60) from the first submit on, after that instant's events. */
   minuteHook?: (sim: PowerSim, t: number) => void | Promise<void>;
   /** Record powered and allocated nodes at each minute boundary in [start, end) (for plots). */
@@ -48,6 +53,7 @@ export class PowerSim extends Scheduler<PoweredNodes> implements ClusterView, Po
   private readonly traceWindow?: { start: number; end: number };
   private nextTick = Number.POSITIVE_INFINITY;
   private nextMin = Number.POSITIVE_INFINITY;
+  private readonly from: number;
   /** Powered (not off) and allocated node counts at each minute boundary, for plots. */
   readonly trace: { t: number[]; powered: number[]; busy: number[] } = { t: [], powered: [], busy: [] };
 
@@ -63,7 +69,7 @@ export class PowerSim extends Scheduler<PoweredNodes> implements ClusterView, Po
 
   constructor(jobs: readonly SimJob[], opts: PowerSimOptions) {
     const window = opts.window ?? { start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY };
-    let first = Number.POSITIVE_INFINITY;
+    let first = opts.from ?? Number.POSITIVE_INFINITY;
     for (const j of jobs) first = Math.min(first, j.submit);
     const nodes = new PoweredNodes({
       nodes: opts.nodes,
@@ -86,6 +92,7 @@ export class PowerSim extends Scheduler<PoweredNodes> implements ClusterView, Po
     this.window = window;
     this.minuteHook = opts.minuteHook;
     this.traceWindow = opts.traceWindow;
+    this.from = opts.from ?? Number.POSITIVE_INFINITY;
     this.user = new Int32Array(jobs.length);
     const users = new Map<string, number>();
     for (let i = 0; i < jobs.length; i++) {
@@ -160,7 +167,7 @@ export class PowerSim extends Scheduler<PoweredNodes> implements ClusterView, Po
   /** Run until every accepted job has ended and the energy window is over. */
   async runAll(): Promise<this> {
     this.begin();
-    const first = this.events.peekTime();
+    const first = Math.min(this.events.peekTime(), this.from);
     if (!Number.isFinite(first)) return this;
     const iv = this.policy.intervalS;
     this.nextTick = Math.ceil(first / iv) * iv;

@@ -108,12 +108,13 @@ export function forecastOutlook(f: ForecastInput): ForecastPeak {
   return peak;
 }
 
+/** A saved forecast; a file not there (yet) or unreadable is no usable forecast (`ForecastUnavailable`). */
 export async function readForecastFile(path: string): Promise<ForecastInput> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new UserError(`--forecast ${path}: cannot read (${errorMessage(e)})`);
+    throw new ForecastUnavailable(`--forecast ${path}: cannot read (${errorMessage(e)})`);
   }
   let json: unknown;
   try {

@@ -80,8 +80,14 @@ export class EndedJobs {
 
   /** The snapshot's jobs plus the remembered ended jobs it no longer lists (ended after t - window). */
   withRemembered(snap: SlurmSnapshot, t = Math.floor(snap.now / 60) * 60): SlurmSnapshot {
+    const jobs = this.remembered(snap.jobs, t);
+    return jobs === snap.jobs ? snap : { ...snap, jobs };
+  }
+
+  /** `jobs` (a queue listing at minute t) plus the remembered ended jobs it no longer lists. */
+  remembered(jobs: JobRecord[], t: number): JobRecord[] {
     const listed = new Set<string>();
-    for (const j of snap.jobs) {
+    for (const j of jobs) {
       listed.add(j.id);
       if (j.start !== null && j.end !== null) this.seen.set(j.id, j);
     }
@@ -90,7 +96,7 @@ export class EndedJobs {
       if ((j.end as number) <= t - ENDED_WINDOW_S) this.seen.delete(id);
       else if (!listed.has(id)) extra.push(j);
     }
-    return extra.length ? { ...snap, jobs: [...snap.jobs, ...extra] } : snap;
+    return extra.length ? [...jobs, ...extra] : jobs;
   }
 }
 

@@ -15,7 +15,10 @@ export class LiveTimeline {
   readonly totalCpus: number;
   minutes = 0;
   cols: Timeline['columns'];
-  private readonly rows: RowBuilder;
+  private readonly endingTable: EndingTable;
+  /** The row builder, made at the first `write` (rows appended before it are not its own); its row 0. */
+  private rows: RowBuilder | null = null;
+  private rowsFrom = 0;
 
   /**
    * `start` = the first row's instant (a multiple of 60); `expectMinutes` sizes the columns (they grow as
@@ -32,7 +35,7 @@ export class LiveTimeline {
     this.capacity = capacity;
     this.totalCpus = totalCpus;
     this.cols = newColumns(Math.max(16, expectMinutes));
-    this.rows = new RowBuilder(start, capacity, totalCpus, endingTable);
+    this.endingTable = endingTable;
   }
 
   /** Epoch seconds of the last written row (NaN before the first). */
@@ -42,6 +45,17 @@ export class LiveTimeline {
 
   /** Append the row of instant t (must be the next minute) from the scheduler's state at t. */
   write(state: ClusterState, t: number): void {
+    const m = this.next(t);
+    if (!this.rows) {
+      this.rows = new RowBuilder(t, this.capacity, this.totalCpus, this.endingTable);
+      this.rowsFrom = m;
+    }
+    this.rows.write(state, m - this.rowsFrom, this.cols, m);
+    this.minutes = m + 1;
+  }
+
+  /** The row index of instant t, which must be the next minute; the columns grown to hold it. */
+  private next(t: number): number {
     const m = Math.round((t - this.start) / 60);
     if (m !== this.minutes) throw new Error(`live timeline: row ${m} written after row ${this.minutes - 1}`);
     if (m >= this.cols.busy_nodes.length) {
@@ -49,7 +63,20 @@ export class LiveTimeline {
       for (const c of TIMELINE_COLUMNS) cols[c].set(this.cols[c]);
       this.cols = cols;
     }
-    this.rows.write(state, m, this.cols);
+    return m;
+  }
+
+  /**
+   * Append row `i` of a timeline built elsewhere as the row of instant t (must be the next minute): a queue
+   * snapshot's one-row timeline (../telemetry/collector.ts `snapshotRow` does the same for `pcm collect`), or
+   * a history's rows ahead of the rows a scheduler writes (appending after `write` is refused).
+   */
+  append(tl: Timeline, i: number, t: number): void {
+    if (this.rows) throw new Error('live timeline: a row appended after rows written from a scheduler');
+    const m = this.next(t);
+    if (tl.capacity !== this.capacity)
+      throw new Error(`live timeline: a row of ${tl.capacity} nodes appended to ${this.capacity}`);
+    for (const c of TIMELINE_COLUMNS) this.cols[c][m] = tl.columns[c][i];
     this.minutes = m + 1;
   }
 

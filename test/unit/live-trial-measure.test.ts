@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseArm, slurmEnv } from '../../harness/live-trial/arms.js';
 import {
@@ -9,8 +12,10 @@ import {
   respondingTimes,
   StateIntegrator,
 } from '../../harness/live-trial/measure.js';
-import { rescaleNodes } from '../../harness/live-trial/stream.js';
+import { ReadyWatcher } from '../../harness/live-trial/ready-watch.js';
+import { rescaleNodes, trialStream } from '../../harness/live-trial/stream.js';
 import { expand } from '../../src/jobs/hostlist.js';
+import type { SimJob } from '../../src/sim/job.js';
 
 describe('live trial measurements (harness/live-trial/)', () => {
   it('sinfo states to draw classes', () => {
@@ -91,9 +96,17 @@ describe('live trial measurements (harness/live-trial/)', () => {
         .PCM_SLURM_SUSPEND_TIME,
       '31536000',
     );
+    assert.deepEqual(parseArm('reactive2400'), { name: 'reactive2400', suspendTimeS: 2400, excNodes: 0 });
+    assert.deepEqual(parseArm('reactive1200_exc1'), {
+      name: 'reactive1200_exc1',
+      suspendTimeS: 1200,
+      excNodes: 1,
+    });
+    assert.equal(parseArm('predictive').predictive, true);
+    assert.equal(parseArm('predictive').suspendTimeS, null, "Slurm's own power saving is off");
     assert.throws(
       () => parseArm('sometimes'),
-      /arm: expected always_on, reactive, reactive_exc<N> or external:<command>/,
+      /arm: expected always_on, reactive\[<SuspendTime s>\]\[_exc<N>\], predictive or external:<command>/,
     );
     assert.equal(rescaleNodes(100, 100, 16), 16);
     assert.equal(rescaleNodes(1, 100, 16), 1);
@@ -114,5 +127,71 @@ describe('live trial boot waits (harness/live-trial/measure.ts)', () => {
     const ready = readyAt(expand(a?.nodes ?? ''), t, t + 30, respondingTimes(log));
     assert.ok(Math.abs(ready - t - 6.012) < 1e-3);
     assert.equal(readyAt(['node04'], t, t + 30, respondingTimes(log)), t);
+  });
+});
+
+describe('live trial streams and the configuring lag (harness/live-trial/)', () => {
+  it("the slice's users become trial users one to one; the days before it are kept as history", () => {
+    const h = 3600;
+    const j = (id: string, submit: number, user: string | null, nodes = 10): SimJob => ({
+      id,
+      submit,
+      nodes,
+      cpus: nodes,
+      runtime: 600,
+      limit: 1200,
+      user,
+      partition: null,
+    });
+    const T = 100 * 86400;
+    const jobs = [j('old', T - 40 * 86400, 'u9'), j('h', T - h, 'u1'), j('a', T, 'u7'), j('b', T + 60, 'u3')];
+    jobs.push(j('c', T + 120, 'u7'), j('d', T + 180, null), j('late', T + 3 * h, 'u1'));
+    const s = trialStream(jobs, { fromNodes: 100, toNodes: 16, hours: 2, targetUtil: 0.5, start: T });
+    assert.deepEqual(
+      s.jobs.map((x) => [x.id, x.user, x.nodes, x.cpus]),
+      [
+        ['a', 'pcmt01', 2, 2],
+        ['b', 'pcmt02', 2, 2],
+        ['c', 'pcmt01', 2, 2],
+        ['d', null, 2, 2],
+      ],
+    );
+    assert.deepEqual(
+      s.history?.map((x) => x.id),
+      ['h'],
+      'the default 28 days of history: the job 40 days before is left out',
+    );
+  });
+
+  it("a job's ready instant is the last of its nodes up after its allocation, written as slurmctld logs it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcm-ready-'));
+    const log = join(dir, 'slurmctld.log');
+    writeFileSync(log, '[2026-12-07T11:00:00.000] Node node03 now responding\n');
+    const w = new ReadyWatcher(log, dir);
+    appendFileSync(
+      log,
+      [
+        '[2026-12-07T11:58:21.556] sched: Allocate JobId=364 NodeList=node[03-04] #CPUs=8 Partition=debug',
+        '[2026-12-07T11:58:22.000] sched: Allocate JobId=365 NodeList=node05 #CPUs=4 Partition=debug',
+        '[2026-12-07T11:58:26.100] Node node04 now responding',
+        '[2026-12-07T11:58:27.5',
+      ].join('\n'),
+    );
+    w.poll();
+    const at = (id: string) => Number(readFileSync(join(dir, `${id}.ready`), 'utf8'));
+    assert.equal(at('364'), Date.parse('2026-12-07T11:58:26.100') / 1000);
+    // a line split across polls is read whole; node03's answer before the allocation never counted
+    appendFileSync(log, '68] Node node03 now responding\n');
+    w.poll();
+    assert.equal(at('364'), Date.parse('2026-12-07T11:58:27.568') / 1000);
+    assert.equal(
+      existsSync(join(dir, '365.ready')),
+      false,
+      'node05 was up: no ready file, the job runs from its start',
+    );
+    // node04 powered down and booted again later (another cycle): not this job's boot
+    appendFileSync(log, '[2026-12-07T12:30:00.000] Node node04 now responding\n');
+    w.poll();
+    assert.equal(at('364'), Date.parse('2026-12-07T11:58:27.568') / 1000);
   });
 });

@@ -81,6 +81,34 @@ describe('power model', () => {
     assert.equal(energyJ(M, sim.seconds), 200 * 250 + 90 * 125 + 810 * 10 + 300 * 250);
   });
 
+  it('a cluster started before its first job (`from`): idle, powered down and ticking from its start', async () => {
+    // one node up from 0; the only job arrives at 1000. Reactive: idle 0..60, powered down at the tick at 60,
+    // off at 90; the job boots it 1000..1300. Without `from` the node is idle from the first submit (1000)
+    const policy = new Reactive({ SuspendTime: 60, SuspendExcNodes: 0, IntervalSeconds: 10 });
+    const sim = await new PowerSim([job('b', 1000, 1, 100)], {
+      nodes: 1,
+      model: M,
+      policy,
+      window: { start: 0, end: 1400 },
+      from: 0,
+    }).runAll();
+    assert.equal(sim.run[0], 1300);
+    assert.deepEqual(sim.seconds, { busy: 100, idle: 60 + 30, off: 1000 - 90, boot: 300 });
+    const minutes: number[] = [];
+    const hooked = await new PowerSim([job('b', 1000, 1, 100)], {
+      nodes: 1,
+      model: M,
+      policy: new Reactive({ SuspendTime: 60, SuspendExcNodes: 0, IntervalSeconds: 10 }),
+      window: { start: 0, end: 1400 },
+      from: 0,
+      minuteHook: (_s, t) => {
+        minutes.push(t);
+      },
+    }).runAll();
+    assert.equal(minutes[0], 0, 'minute rows from the start');
+    assert.equal(hooked.run[0], 1300);
+  });
+
   it('waits for a minute hook that returns a promise: the policy decides after it, figures as with a sync hook', async () => {
     const run = async (async: boolean) => {
       const order: string[] = [];

@@ -16,6 +16,7 @@ import { PW_ON } from '../../src/power/powered-nodes.js';
 import { demandSteps, powerReplay } from '../../src/power/replay.js';
 import { DEFAULT_POWER_MODEL, energyJ } from '../../src/power/watts.js';
 import type { SimJob } from '../../src/sim/job.js';
+import { TIMELINE_COLUMNS } from '../../src/timeline/columns.js';
 import { LiveTimeline } from '../../src/timeline/live-timeline.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -136,6 +137,38 @@ describe('power replay: live rows and forecasts', () => {
       assert.equal(tl.columns.ending_30m_nodes[m], ending, `row ${m}`);
     }
     assert.ok(booting > 0, 'some rows see jobs waiting for boots');
+  });
+
+  it("rows appended ahead of a scheduler's (a history, a queue snapshot's row) leave the scheduler's rows as they were", async () => {
+    const N = 16;
+    const jobs = workload(7, 9, 6);
+    const start = Math.ceil(jobs[0].submit / 60) * 60;
+    const own = new LiveTimeline(start, N, N);
+    await new PowerSim(jobs, {
+      nodes: N,
+      model: M,
+      policy: new AlwaysOn(),
+      minuteHook: (s, t) => own.write(s, t),
+    }).runAll();
+    // the same run behind 90 rows of a history (here: the first 90 rows of the run itself, shifted earlier)
+    const prior = own.view(0, 90);
+    const live = new LiveTimeline(start - 90 * 60, N, N);
+    for (let i = 0; i < 90; i++) live.append(prior, i, start - 90 * 60 + 60 * i);
+    await new PowerSim(jobs, {
+      nodes: N,
+      model: M,
+      policy: new AlwaysOn(),
+      minuteHook: (s, t) => live.write(s, t),
+    }).runAll();
+    assert.equal(live.minutes, own.minutes + 90);
+    const a = live.view(90);
+    const b = own.view();
+    for (const c of TIMELINE_COLUMNS) assert.deepEqual(a.columns[c], b.columns[c], c);
+    assert.deepEqual(live.view(0, 90).columns.busy_nodes, prior.columns.busy_nodes);
+    assert.throws(
+      () => live.append(prior, 0, live.lastTime + 60),
+      /a row appended after rows written from a scheduler/,
+    );
   });
 
   it('no peeking: the forecaster is only ever shown rows up to now', async () => {

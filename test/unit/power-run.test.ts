@@ -187,6 +187,24 @@ describe('pcm power run (CLI, before any Slurm call)', () => {
   });
 });
 
+describe('pcm power run: the compressed-time options', () => {
+  it('--time-origin and --time-wall-start need --time-scale, each said in one line', () => {
+    for (const [flag, v] of [
+      ['--time-origin', '820454400'],
+      ['--time-wall-start', '1796654000'],
+    ]) {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'power', 'run', flag, v, '--metrics-port', '0', '--once'],
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PCM_NO_PROGRESS: '1' } },
+      );
+      assert.notEqual(r.status, 0, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`${flag} needs --time-scale`));
+    }
+  });
+});
+
 describe('controller lock', () => {
   function holder(stateDir: string, wait = 0): Promise<{ child: ChildProcess; first: string }> {
     const child = spawn(
@@ -363,6 +381,31 @@ describe('compressed time (--time-scale, for trials)', () => {
       await c.stop();
     }
   };
+
+  it('a forecast file not there (yet) is no forecast: the interval falls back to the reactive rule and says so', async () => {
+    const cfg = parseConfig(
+      `Power:\n  Reactive:\n    SuspendTime: 600\n  Run:\n    StateDir: ${join(dir, 'nofile')}\n    MetricsPort: 0\n`,
+      'run.yaml',
+      {},
+    );
+    const c = await Controller.start({
+      cfg,
+      policy: 'predictive',
+      forecastFile: join(dir, 'not-written-yet.json'),
+      dryRun: true,
+      run: runner,
+      log: () => {},
+      clock: scaledClock(60, TRACE0, CAPTURE, () => CAPTURE + 1),
+    });
+    try {
+      const r = await c.step();
+      assert.equal(r.error, null, 'the interval did not fail');
+      assert.match(r.fallback ?? '', /not-written-yet\.json: cannot read \(ENOENT/);
+      assert.equal(r.adv?.policy, 'reactive');
+    } finally {
+      await c.stop();
+    }
+  });
 
   it("maps Slurm's instants into trace time: idle times, job times and now scale together", async () => {
     // wall clock speed: 54 s of idle at most, under SuspendTime 600 -> nothing

@@ -24,15 +24,21 @@ interface RunOpts extends LiveOpts {
   once?: boolean;
   timeScale?: number;
   timeOrigin?: number;
+  timeWallStart?: number;
 }
 
-/** --time-scale S [--time-origin T]: policy time runs S times the wall clock from T (a compressed-time trial). */
+/**
+ * --time-scale S [--time-origin T] [--time-wall-start W]: policy time runs S times the wall clock, and is T at
+ * the wall instant W (a compressed-time trial; W lets the trial's job feeder and forecast share the mapping).
+ */
 function timeScaleClock(o: RunOpts): RunClock | undefined {
   if (o.timeScale === undefined) {
     if (o.timeOrigin !== undefined) throw new UserError('--time-origin needs --time-scale');
+    if (o.timeWallStart !== undefined) throw new UserError('--time-wall-start needs --time-scale');
     return undefined;
   }
-  return scaledClock(o.timeScale, o.timeOrigin ?? Date.now() / 1000);
+  const now = Date.now() / 1000;
+  return scaledClock(o.timeScale, o.timeOrigin ?? now, o.timeWallStart ?? now);
 }
 
 async function runController(o: RunOpts): Promise<void> {
@@ -99,6 +105,12 @@ export function registerRun(power: Command): void {
     )
     .addOption(
       instantOption('--time-origin <t>', 'with --time-scale: the policy time of the start (default now)'),
+    )
+    .addOption(
+      instantOption(
+        '--time-wall-start <t>',
+        'with --time-scale: the wall-clock instant that is policy time --time-origin (default now)',
+      ),
     )
     .action((opts: RunOpts) => runController(opts));
 }
