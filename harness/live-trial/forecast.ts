@@ -15,7 +15,6 @@ import { calibratePeak, fitOnPrefix, OnlineForecast } from '../../src/power/onli
 import type { PeakBand } from '../../src/power/peak-band.js';
 import { AlwaysOn } from '../../src/power/policies/always-on.js';
 import type { NodePowerModel } from '../../src/power/watts.js';
-import type { SimJob } from '../../src/sim/job.js';
 import { buildTimeline } from '../../src/timeline/build.js';
 import type { Timeline } from '../../src/timeline/columns.js';
 import { LiveTimeline } from '../../src/timeline/live-timeline.js';
