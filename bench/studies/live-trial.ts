@@ -15,13 +15,22 @@
  * length on a Slurm without its own power saving (PCM_TRIAL_SCALE, PCM_TRIAL_ORIGIN, PCM_TRIAL_WALL_START in
  * its env).
  * Needs root and the env up.sh wrote (source .pcm/services/env.sh); Slurm is restarted per arm and left with
- * its defaults.
+ * its defaults. `--twin-grid` runs the twin alone (no Slurm): the static settings grid, its frontier, and the
+ * predictive arm against it.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { type Arm, parseArm } from '../../harness/live-trial/arms.js';
+import { trialForecast } from '../../harness/live-trial/forecast.js';
+import { trialRunConfig } from '../../harness/live-trial/run-live.js';
 import { trialStream } from '../../harness/live-trial/stream.js';
 import { type ArmReport, runTrial } from '../../harness/live-trial/trial.js';
+import { runTwin, type TwinResult, trialModel } from '../../harness/live-trial/twin.js';
+import { loadConfig } from '../../src/config/load.js';
 import { openJobSource } from '../../src/jobs/open.js';
+import { bootWaitAtSaving, paretoFrontier } from '../../src/power/frontier.js';
+import { energyJ, J_PER_KWH } from '../../src/power/watts.js';
 import { replayJobs } from '../../src/sim/replay.js';
 import { numArg, positionals, strArg, usage } from '../lib/args.js';
 
@@ -38,7 +47,8 @@ const VALUED = [
 ];
 VALUED.push('boot-delay', 'suspend-timeout', 'sample', 'out');
 const [trace] = positionals(VALUED);
-if (!trace || !process.env.SLURM_CONF) {
+const twinGrid = process.argv.includes('--twin-grid');
+if (!trace || (!twinGrid && !process.env.SLURM_CONF)) {
   usage(import.meta.url, 'KTH_SWF [--hours 20] [--scale 60] [--arms always_on,reactive,reactive_exc2] ...', [
     'KTH_SWF: KTH-SP2-1996-2.1-cln.swf.gz from the Parallel Workloads Archive (any SWF or job CSV works)',
     'needs the test Slurm: bash scripts/services/up.sh && source .pcm/services/env.sh',
@@ -71,6 +81,10 @@ log(
   `slice ${new Date(stream.start * 1000).toISOString()} + ${hours} h: ${stream.jobs.length} jobs, ` +
     `rescaled demand ${(100 * stream.util).toFixed(1)} % of ${nodes} nodes; scale ${scale}`,
 );
+if (twinGrid) {
+  await printTwinGrid();
+  process.exit(0);
+}
 const reports = await runTrial(stream, arms, timing, { nodes, sampleS: numArg('sample', 0.5), log });
 const out = strArg('out');
 const result = {
@@ -103,4 +117,45 @@ function printTable(rs: ArmReport[]): void {
         `at most ${c.feed.max_lag_s.toFixed(2)} s late, errors ${c.feed.errors.length}`,
     );
   }
+}
+
+/**
+ * `--twin-grid` (no Slurm needed): the twin alone, in Slurm's allocation order, for the static settings a site
+ * has (SuspendTime x SuspendExcNodes) and the predictive arm; the static Pareto frontier, and its boot wait at
+ * the predictive arm's saving (src/power/frontier.ts, as `pcm power plan` reads it).
+ */
+async function printTwinGrid(): Promise<void> {
+  const model = trialModel(timing);
+  const kwh = (r: TwinResult) => energyJ(model, r.seconds) / J_PER_KWH;
+  const fig = (r: TwinResult, base: number) => ({
+    saved_pct: (100 * (base - kwh(r))) / base,
+    mean_boot_wait_s: r.waits.reduce((a, b) => a + b, 0) / Math.max(1, r.waits.length),
+  });
+  const twin = (arm: Arm, predictive?: Parameters<typeof runTwin>[3]['predictive']) =>
+    runTwin(stream, arm, timing, { nodes, order: 'slurm', predictive }) as Promise<TwinResult>;
+  const base = kwh(await twin(parseArm('always_on')));
+  const grid: Array<{ setting: string; saved_pct: number; mean_boot_wait_s: number }> = [];
+  for (const st of [60, 120, 300, 600, 1200, 1800, 2400, 3600, 5400, 7200]) {
+    for (const exc of [0, 1, 2, 4]) {
+      const name = `reactive${st}${exc ? `_exc${exc}` : ''}`;
+      grid.push({ setting: name, ...fig(await twin(parseArm(name)), base) });
+    }
+  }
+  const config = join(mkdtempSync(join(tmpdir(), 'pcm-twin-grid-')), 'pcm.yaml');
+  writeFileSync(config, trialRunConfig(timing, dirname(config)));
+  const power = loadConfig(config).Power;
+  const tf = await trialForecast(stream, { nodes, model, peakQuantile: power.Predictive.PeakQuantile });
+  const pr = fig(await twin(parseArm('predictive'), { tf, power }), base);
+  const front = paretoFrontier(grid);
+  const f = (x: number) => x.toFixed(2);
+  console.log('twin, allocation order slurm: setting | saved % | mean boot wait s | on the static frontier');
+  for (const g of grid)
+    console.log(
+      `${g.setting} | ${f(g.saved_pct)} | ${f(g.mean_boot_wait_s)} | ${front.includes(g) ? 'yes' : ''}`,
+    );
+  const w = bootWaitAtSaving(front, pr.saved_pct);
+  console.log(
+    `predictive | ${f(pr.saved_pct)} | ${f(pr.mean_boot_wait_s)} | static frontier at that saving: ${f(w)} s ` +
+      `(predictive's wait ${f((100 * pr.mean_boot_wait_s) / w)} % of it)`,
+  );
 }
