@@ -125,8 +125,15 @@ export async function readForecastFile(path: string): Promise<ForecastInput> {
   return parseForecast(json, path);
 }
 
-/** No usable forecast: the service is unreachable, answered an error, or the forecast is stale (the `--fallback` trigger). */
-export class ForecastUnavailable extends UserError {}
+/**
+ * No usable forecast: the service is unreachable, answered an error, the forecast is stale, or the saved file
+ * is not there (the `--fallback` trigger). `reason` says which; the message adds what to do about it.
+ */
+export class ForecastUnavailable extends UserError {
+  constructor(readonly reason: string) {
+    super(`${reason}; try --fallback reactive`);
+  }
+}
 
 /** The service refused us (HTTP 401/403): a configuration error, never a reason to fall back. */
 export class ForecastAuthError extends UserError {}
@@ -154,7 +161,7 @@ export async function fetchForecast(
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? errorMessage(e);
     throw new ForecastUnavailable(
-      `prediction service ${u.origin} unreachable (${cause}); try --fallback reactive`,
+      `prediction service ${u.origin} unreachable (${cause})`,
     );
   }
   const text = await res.text();

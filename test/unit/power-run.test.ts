@@ -401,6 +401,7 @@ describe('compressed time (--time-scale, for trials)', () => {
       const r = await c.step();
       assert.equal(r.error, null, 'the interval did not fail');
       assert.match(r.fallback ?? '', /not-written-yet\.json: cannot read \(ENOENT/);
+      assert.doesNotMatch(r.fallback ?? '', /try --fallback/, 'the advice to fall back is for advise alone');
       assert.equal(r.adv?.policy, 'reactive');
     } finally {
       await c.stop();

@@ -34,7 +34,7 @@ export async function decide(d: DecideInput): Promise<Decision> {
     return { adv: planAdvice({ ...rest, policy, forecast }), fallback: null, forecast };
   } catch (e) {
     if (!(e instanceof ForecastUnavailable) || !fallback) throw e;
-    const why = e.message.replace(/; try --fallback reactive/, '');
+    const why = e.reason;
     const adv = planAdvice({ ...rest, policy: 'reactive' });
     adv.warnings.unshift(`${why}: falling back to the reactive rule (idle time from LastBusyTime)`);
     return { adv, fallback: why, forecast: null };
