@@ -13,12 +13,17 @@ function show(input: unknown): string {
   return s.length > 200 ? `${s.slice(0, 200)}...` : s;
 }
 
-/** Run one fuzz input; fail if it takes longer than the bound (catastrophic backtracking, a loop). */
+/**
+ * Run one fuzz input; fail if it spends longer than the bound on the CPU (catastrophic backtracking, a loop).
+ * CPU time, not wall time: a hang burns CPU, while a loaded machine (the CI's other tests, another job) only
+ * stretches the wall clock — that once failed an input here that took a millisecond of work.
+ */
 export function bounded<T>(input: unknown, f: () => T, ms = FUZZ_BOUND_MS): T {
-  const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = f();
-  const dt = performance.now() - t0;
-  assert.ok(dt < ms, `input took ${dt.toFixed(0)} ms (bound ${ms} ms): ${show(input)}`);
+  const c = process.cpuUsage(c0);
+  const dt = (c.user + c.system) / 1000;
+  assert.ok(dt < ms, `input took ${dt.toFixed(0)} ms of CPU (bound ${ms} ms): ${show(input)}`);
   return r;
 }
 
