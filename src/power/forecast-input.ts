@@ -160,9 +160,7 @@ export async function fetchForecast(
     });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? errorMessage(e);
-    throw new ForecastUnavailable(
-      `prediction service ${u.origin} unreachable (${cause})`,
-    );
+    throw new ForecastUnavailable(`prediction service ${u.origin} unreachable (${cause})`);
   }
   const text = await res.text();
   if (res.status === 401 || res.status === 403) {
