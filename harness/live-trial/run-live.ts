@@ -25,7 +25,7 @@ import { allocations, type JobWait, readyAt, respondingTimes, StateIntegrator } 
 import { ReadyWatcher } from './ready-watch.js';
 import { restartSlurm } from './slurm-restart.js';
 import type { TrialStream } from './stream.js';
-import { ensureTrialUsers } from './users.js';
+import { checkTrialUsersCanRun, ensureTrialUsers } from './users.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -92,6 +92,7 @@ export async function runLiveArm(
   const log = o.log ?? (() => undefined);
   ensureTrialUsers(stream.jobs);
   restartSlurm(slurmEnv(arm, t, o.nodes));
+  checkTrialUsersCanRun(stream.jobs);
   await waitFor(
     'every node idle after the restart',
     () => [...nodeStates().values()].every((s) => s === 'idle'),

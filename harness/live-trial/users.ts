@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { SimJob } from '../../src/sim/job.js';
+import { slurm } from '../slurm-cli.js';
 import { TRIAL_USER_PREFIX } from './stream.js';
 
 export function ensureTrialUsers(jobs: readonly SimJob[]): void {
@@ -21,4 +22,22 @@ export function ensureTrialUsers(jobs: readonly SimJob[]): void {
     if (r.status !== 0 && spawnSync('id', ['-u', name]).status !== 0)
       throw new Error(`useradd ${name} failed: ${r.stderr.trim()} (the live trial needs root)`);
   }
+}
+
+/**
+ * A trial user's job runs the script slurmd stored under SlurmdSpoolDir: every directory above it must be
+ * searchable by that user (a checkout in a 0700 directory is not). Say so before the arm, not as jobs that
+ * never start.
+ */
+export function checkTrialUsersCanRun(jobs: readonly SimJob[]): void {
+  const user = jobs.find((j) => j.user !== null)?.user;
+  if (!user) return;
+  const m = /^SlurmdSpoolDir\s*=\s*(\S+)/m.exec(slurm('scontrol', ['show', 'config']));
+  if (!m) return;
+  const dir = m[1].replace(/%n.*$/, '').replace(/\/[^/]*$/, '');
+  const r = spawnSync('runuser', ['-u', user, '--', 'test', '-x', dir]);
+  if (r.status !== 0)
+    throw new Error(
+      `trial user ${user} cannot reach SlurmdSpoolDir ${m[1]} (a directory above it is not searchable by other users): run the trial from a checkout others may traverse`,
+    );
 }
