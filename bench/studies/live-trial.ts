@@ -20,14 +20,11 @@
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { type Arm, parseArm } from '../../harness/live-trial/arms.js';
-import { trialForecast } from '../../harness/live-trial/forecast.js';
-import { trialRunConfig } from '../../harness/live-trial/run-live.js';
 import { trialStream } from '../../harness/live-trial/stream.js';
-import { type ArmReport, runTrial } from '../../harness/live-trial/trial.js';
+import { type ArmReport, runTrial, trialPredictive } from '../../harness/live-trial/trial.js';
 import { runTwin, type TwinResult, trialModel } from '../../harness/live-trial/twin.js';
-import { loadConfig } from '../../src/config/load.js';
 import { openJobSource } from '../../src/jobs/open.js';
 import { bootWaitAtSaving, paretoFrontier } from '../../src/power/frontier.js';
 import { energyJ, J_PER_KWH } from '../../src/power/watts.js';
@@ -141,11 +138,8 @@ async function printTwinGrid(): Promise<void> {
       grid.push({ setting: name, ...fig(await twin(parseArm(name)), base) });
     }
   }
-  const config = join(mkdtempSync(join(tmpdir(), 'pcm-twin-grid-')), 'pcm.yaml');
-  writeFileSync(config, trialRunConfig(timing, dirname(config)));
-  const power = loadConfig(config).Power;
-  const tf = await trialForecast(stream, { nodes, model, peakQuantile: power.Predictive.PeakQuantile });
-  const pr = fig(await twin(parseArm('predictive'), { tf, power }), base);
+  const pred = await trialPredictive(stream, timing, nodes, mkdtempSync(join(tmpdir(), 'pcm-twin-grid-')));
+  const pr = fig(await twin(parseArm('predictive'), pred), base);
   const front = paretoFrontier(grid);
   const f = (x: number) => x.toFixed(2);
   console.log('twin, allocation order slurm: setting | saved % | mean boot wait s | on the static frontier');

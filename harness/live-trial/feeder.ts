@@ -8,6 +8,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import type { JobRecord } from '../../src/jobs/record.js';
+import { scaledClock } from '../../src/power/run/clock.js';
 import type { SimJob } from '../../src/sim/job.js';
 import { EndedJobs } from '../../src/telemetry/collector.js';
 import { parseSqueue, runSlurmCommand, squeueArgs } from '../../src/telemetry/slurm.js';
@@ -19,6 +20,8 @@ const iso = (t: number) => new Date(t * 1000).toISOString();
 
 export class ForecastFeeder {
   private readonly online: ReturnType<typeof onlineTrialForecast>;
+  /** Trace time of a wall instant. */
+  private readonly trace: (wall: number) => number;
   private readonly ended = new EndedJobs();
   private readonly table = new EndingTable();
   private timer: NodeJS.Timeout | null = null;
@@ -38,15 +41,12 @@ export class ForecastFeeder {
     readonly jobs: Map<string, SimJob>,
     readonly clock: { origin: number; wallStart: number; scale: number },
   ) {
+    // the controller's own mapping of Slurm's wall instants to trace time
+    this.trace = scaledClock(clock.scale, clock.origin, clock.wallStart).fromSlurm;
     this.online = onlineTrialForecast(tf);
     const first = tf.history.start + 60 * tf.history.minutes;
     if (first !== clock.origin)
       throw new Error(`feeder: history ends at ${first}, the slice starts at ${clock.origin}`);
-  }
-
-  /** Trace time of a wall instant. */
-  private trace(wall: number): number {
-    return this.clock.origin + (wall - this.clock.wallStart) * this.clock.scale;
   }
 
   /**

@@ -15,7 +15,6 @@ import { calibratePeak, fitOnPrefix, OnlineForecast } from '../../src/power/onli
 import type { PeakBand } from '../../src/power/peak-band.js';
 import { AlwaysOn } from '../../src/power/policies/always-on.js';
 import type { NodePowerModel } from '../../src/power/watts.js';
-import { buildTimeline } from '../../src/timeline/build.js';
 import type { Timeline } from '../../src/timeline/columns.js';
 import { LiveTimeline } from '../../src/timeline/live-timeline.js';
 import type { TrialStream } from './stream.js';
@@ -80,9 +79,4 @@ export function onlineTrialForecast(tf: TrialForecast): {
     features.update();
   }
   return { live, features, forecast: new OnlineForecast(tf.forecaster, live, features, tf.horizon, tf.band) };
-}
-
-/** The row of an idle, empty cluster at instant t (the minutes before the slice's first submission). */
-export function emptyRow(nodes: number, t: number): Timeline {
-  return buildTimeline([], { capacity: nodes, totalCpus: nodes, start: t, end: t + 60 });
 }

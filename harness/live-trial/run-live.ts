@@ -142,7 +142,6 @@ export async function runLiveArm(
   ready.start();
   const windowReal = (stream.end - stream.start) / t.scale;
   const integ = new StateIntegrator();
-  const ids: string[] = [];
   let next = 0;
   let lag = 0;
   await sleep(Math.max(0, t0 * 1000 - Date.now()));
@@ -164,7 +163,6 @@ export async function runLiveArm(
           [`--job-name=${JOB_NAME}`, ...user, '--exclusive', '-N', String(j.nodes), `--time=${minutes}`],
           script,
         );
-        ids.push(id);
         submitted.set(id, j);
         lag = Math.max(lag, Date.now() / 1000 - due);
         next++;
@@ -194,7 +192,7 @@ export async function runLiveArm(
   const waits: JobWait[] = [];
   let unstarted = 0;
   let heldS = 0;
-  for (const id of ids) {
+  for (const id of submitted.keys()) {
     const a = alloc.get(id);
     if (a === undefined || a.t >= end) continue;
     const f = join(dir, `${id}.start`);
@@ -246,7 +244,7 @@ export async function runLiveArm(
     arm: arm.name,
     seconds: { off: s.off * t.scale, boot: s.boot * t.scale, idle: s.idle * t.scale, busy: s.busy * t.scale },
     waits,
-    submitted: ids.length,
+    submitted: submitted.size,
     unstarted,
     powerDowns: integ.powerDowns,
     boots: integ.boots,

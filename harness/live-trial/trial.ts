@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
+import type { PowerConfig } from '../../src/power/config.js';
 import type { AllocationOrder } from '../../src/power/powered-nodes.js';
 import { energyJ, J_PER_KWH } from '../../src/power/watts.js';
 import type { Arm, TrialTiming } from './arms.js';
-import { trialForecast } from './forecast.js';
+import { type TrialForecast, trialForecast } from './forecast.js';
 import { waitSummary } from './measure.js';
 import type { LiveArmResult } from './run-live.js';
 import { runLiveArm, trialRunConfig } from './run-live.js';
@@ -65,6 +66,36 @@ function figures(
   };
 }
 
+/** A predictive arm's pieces: the controller's config file and state directory, and what both sides read. */
+export interface TrialPredictive {
+  tf: TrialForecast;
+  power: PowerConfig;
+  config: string;
+  stateDir: string;
+}
+
+/**
+ * The controller's config (in `dir`: the trial's boot and shutdown, state under it) as loaded, and the
+ * forecaster fitted on the stream's history at its PeakQuantile: the live arm and its twin read the same.
+ */
+export async function trialPredictive(
+  stream: TrialStream,
+  t: TrialTiming,
+  nodes: number,
+  dir: string,
+): Promise<TrialPredictive> {
+  const stateDir = join(dir, 'state');
+  const config = join(dir, 'pcm.yaml');
+  writeFileSync(config, trialRunConfig(t, stateDir));
+  const power = loadConfig(config).Power;
+  const tf = await trialForecast(stream, {
+    nodes,
+    model: trialModel(t),
+    peakQuantile: power.Predictive.PeakQuantile,
+  });
+  return { tf, power, config, stateDir };
+}
+
 export async function runTrial(
   stream: TrialStream,
   arms: readonly Arm[],
@@ -77,23 +108,11 @@ export async function runTrial(
   const kwh = (s: Parameters<typeof energyJ>[1]) => energyJ(model, s) / J_PER_KWH;
   const out: ArmReport[] = [];
   const twinBase: Partial<Record<AllocationOrder, number>> = {};
-  // a predictive arm: the forecaster fitted on the history, the controller's config (the twin reads it too)
-  let predictive: Parameters<typeof runLiveArm>[3]['predictive'];
-  let twinPredictive: Parameters<typeof runTwin>[3]['predictive'];
+  let predictive: TrialPredictive | undefined;
   const work = mkdtempSync(join(tmpdir(), 'pcm-trial-run-'));
   if (arms.some((a) => a.predictive)) {
-    const stateDir = join(work, 'state');
-    const config = join(work, 'pcm.yaml');
-    writeFileSync(config, trialRunConfig(t, stateDir));
-    const power = loadConfig(config).Power;
     o.log?.('predictive arm: fitting the forecaster on the history');
-    const tf = await trialForecast(stream, {
-      nodes: o.nodes,
-      model,
-      peakQuantile: power.Predictive.PeakQuantile,
-    });
-    predictive = { tf, config, stateDir };
-    twinPredictive = { tf, power };
+    predictive = await trialPredictive(stream, t, o.nodes, work);
   }
   for (const order of ORDERS) {
     const r = await runTwin(stream, { name: 'always_on', suspendTimeS: null, excNodes: 0 }, t, {
@@ -126,7 +145,7 @@ export async function runTrial(
         twin: {},
       };
       for (const order of ORDERS) {
-        const r = await runTwin(stream, arm, t, { nodes: o.nodes, order, predictive: twinPredictive });
+        const r = await runTwin(stream, arm, t, { nodes: o.nodes, order, predictive });
         if (!r) continue;
         const base = arm.name === 'always_on' ? null : (twinBase[order] ?? null);
         report.twin[order] = figures(kwh(r.seconds), base, r.waits, delayedS, r.boots);

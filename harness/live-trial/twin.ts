@@ -15,7 +15,7 @@ import type { PowerPolicy } from '../../src/power/policy.js';
 import type { AllocationOrder } from '../../src/power/powered-nodes.js';
 import { DEFAULT_POWER_MODEL, type NodePowerModel, type StateSeconds } from '../../src/power/watts.js';
 import type { Arm, TrialTiming } from './arms.js';
-import { emptyRow, onlineTrialForecast, type TrialForecast } from './forecast.js';
+import { onlineTrialForecast, type TrialForecast } from './forecast.js';
 import type { TrialStream } from './stream.js';
 
 export interface TwinResult {
@@ -58,12 +58,8 @@ export async function runTwin(
       bootSlackS(o.nodes, TRIAL_RATES.resumeRate),
       chainsFromConfig(p),
     );
+    // rows from the slice's start (`from` below), right after the history's last
     minuteHook = (s, m) => {
-      // the slice's minutes before its first submission: an empty cluster's rows
-      for (let u = live.lastTime + 60; u < m; u += 60) {
-        live.append(emptyRow(o.nodes, u), 0, u);
-        features.update();
-      }
       live.write(s, m);
       features.update();
       return forecast.update();

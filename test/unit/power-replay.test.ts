@@ -143,23 +143,20 @@ describe('power replay: live rows and forecasts', () => {
     const N = 16;
     const jobs = workload(7, 9, 6);
     const start = Math.ceil(jobs[0].submit / 60) * 60;
+    const rowsOf = (tl: LiveTimeline) =>
+      new PowerSim(jobs, {
+        nodes: N,
+        model: M,
+        policy: new AlwaysOn(),
+        minuteHook: (s, t) => tl.write(s, t),
+      }).runAll();
     const own = new LiveTimeline(start, N, N);
-    await new PowerSim(jobs, {
-      nodes: N,
-      model: M,
-      policy: new AlwaysOn(),
-      minuteHook: (s, t) => own.write(s, t),
-    }).runAll();
+    await rowsOf(own);
     // the same run behind 90 rows of a history (here: the first 90 rows of the run itself, shifted earlier)
     const prior = own.view(0, 90);
     const live = new LiveTimeline(start - 90 * 60, N, N);
     for (let i = 0; i < 90; i++) live.append(prior, i, start - 90 * 60 + 60 * i);
-    await new PowerSim(jobs, {
-      nodes: N,
-      model: M,
-      policy: new AlwaysOn(),
-      minuteHook: (s, t) => live.write(s, t),
-    }).runAll();
+    await rowsOf(live);
     assert.equal(live.minutes, own.minutes + 90);
     const a = live.view(90);
     const b = own.view();
